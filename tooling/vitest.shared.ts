@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Shared vitest settings: tests run against package sources through the `source`
+ * export condition, so nothing needs to be built before `pnpm test`.
+ */
+export function packageTestConfig(options: { testTimeout?: number } = {}) {
+  return defineConfig({
+    resolve: { conditions: ['source'] },
+    ssr: { resolve: { conditions: ['source'] } },
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: options.testTimeout ?? 30_000,
+      hookTimeout: 120_000,
+      pool: 'forks',
+    },
+  });
+}
