@@ -1,1 +1,3 @@
-export {};
+export { type BatchOptions, type BatchProgress, encodeInBatches } from './batching';
+export * from './clip/index';
+export * from './use/index';

@@ -1,0 +1,248 @@
+import { DatasetError } from './errors';
+
+/** Element types understood by the .npy, .npz, safetensors and IDX readers. */
+export type Dtype =
+  | 'bool'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'float16'
+  | 'bfloat16'
+  | 'float32'
+  | 'float64'
+  | 'complex64'
+  | 'complex128';
+
+export type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+/**
+ * An n-dimensional array, row-major (C order): the last axis varies fastest.
+ * `data` holds `product(shape)` elements, with these in-memory types:
+ * bool → Uint8Array (0/1); float16 and bfloat16 → Float32Array (decoded);
+ * int64/uint64 → BigInt64Array/BigUint64Array; complex64/complex128 → Float32Array/Float64Array
+ * with interleaved (real, imaginary) pairs, so 2 · product(shape) numbers.
+ */
+export interface NdArray {
+  dtype: Dtype;
+  shape: number[];
+  data: TypedArray;
+}
+
+/** Bytes per element in a file. */
+export const DTYPE_SIZE: Readonly<Record<Dtype, number>> = {
+  bool: 1,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+  float16: 2,
+  bfloat16: 2,
+  float32: 4,
+  float64: 8,
+  complex64: 8,
+  complex128: 16,
+};
+
+/** Numbers stored in `data` per element (2 for complex types). */
+export function valuesPerElement(dtype: Dtype): number {
+  return dtype === 'complex64' || dtype === 'complex128' ? 2 : 1;
+}
+
+/** Product of a shape's dimensions, validated: every dimension a non-negative safe integer. */
+export function shapeSize(shape: readonly number[], file?: string): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new DatasetError('header-mismatch', `invalid dimension ${d} in shape [${shape.join(', ')}]`, { file });
+    }
+    n *= d;
+    if (!Number.isSafeInteger(n)) throw new DatasetError('header-mismatch', `shape [${shape.join(', ')}] is too large`, { file });
+  }
+  return n;
+}
+
+const NATIVE_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function allocate(dtype: Dtype, count: number): TypedArray {
+  switch (dtype) {
+    case 'bool':
+    case 'uint8':
+      return new Uint8Array(count);
+    case 'int8':
+      return new Int8Array(count);
+    case 'int16':
+      return new Int16Array(count);
+    case 'uint16':
+      return new Uint16Array(count);
+    case 'int32':
+      return new Int32Array(count);
+    case 'uint32':
+      return new Uint32Array(count);
+    case 'int64':
+      return new BigInt64Array(count);
+    case 'uint64':
+      return new BigUint64Array(count);
+    case 'float16':
+    case 'bfloat16':
+    case 'float32':
+      return new Float32Array(count);
+    case 'float64':
+      return new Float64Array(count);
+    case 'complex64':
+      return new Float32Array(2 * count);
+    case 'complex128':
+      return new Float64Array(2 * count);
+  }
+}
+
+/** An empty typed array of the in-memory type used for `dtype`, holding `count` elements. */
+export function allocateFor(dtype: Dtype, count: number): TypedArray {
+  return allocate(dtype, count);
+}
+
+/** Size in bytes of one stored scalar (half of a complex element). */
+function scalarSize(dtype: Dtype): number {
+  return DTYPE_SIZE[dtype] / valuesPerElement(dtype);
+}
+
+/**
+ * Decodes `count` elements of `dtype` from `bytes` (exactly count · DTYPE_SIZE bytes) in the
+ * given byte order into a new, aligned typed array (see {@link NdArray} for the types).
+ */
+export function decodeElements(bytes: Uint8Array, dtype: Dtype, count: number, littleEndian: boolean): TypedArray {
+  const out = allocate(dtype, count);
+  const byteLength = count * DTYPE_SIZE[dtype];
+  if (bytes.byteLength < byteLength) throw new DatasetError('truncated', `need ${byteLength} bytes, have ${bytes.byteLength}`);
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    const f = out as Float32Array;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, byteLength);
+    if (dtype === 'float16') {
+      for (let i = 0; i < count; i++) f[i] = halfToFloat(view.getUint16(2 * i, littleEndian));
+    } else {
+      const u = new Uint32Array(f.buffer);
+      for (let i = 0; i < count; i++) u[i] = view.getUint16(2 * i, littleEndian) << 16;
+    }
+    return out;
+  }
+  const target = new Uint8Array(out.buffer, out.byteOffset, byteLength);
+  target.set(bytes.subarray(0, byteLength));
+  const size = scalarSize(dtype);
+  if (size > 1 && littleEndian !== NATIVE_LITTLE) swapBytes(target, size);
+  return out;
+}
+
+/** Encodes elements (the in-memory array of `dtype`) to bytes in the given byte order. */
+export function encodeElements(data: TypedArray | ArrayLike<number>, dtype: Dtype, littleEndian = true): Uint8Array {
+  const values = data.length;
+  const count = values / valuesPerElement(dtype);
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    const out = new Uint8Array(2 * count);
+    const view = new DataView(out.buffer);
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    for (let i = 0; i < count; i++) {
+      const v = Number(data[i]);
+      let bits: number;
+      if (dtype === 'float16') bits = floatToHalf(v);
+      else {
+        f32[0] = v;
+        const x = u32[0]!;
+        // round to nearest even on the dropped 16 bits; keep NaN a NaN
+        bits = Number.isNaN(v) ? 0x7fc0 : ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+      }
+      view.setUint16(2 * i, bits, littleEndian);
+    }
+    return out;
+  }
+  const typed = toTypedArray(data, dtype);
+  const bytes = new Uint8Array(typed.byteLength);
+  bytes.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+  const size = scalarSize(dtype);
+  if (size > 1 && littleEndian !== NATIVE_LITTLE) swapBytes(bytes, size);
+  return bytes;
+}
+
+/** Converts an array-like to the in-memory typed array of `dtype` (copies unless already right). */
+export function toTypedArray(data: TypedArray | ArrayLike<number>, dtype: Dtype): TypedArray {
+  const expected = allocate(dtype, 0).constructor as { new (n: number): TypedArray };
+  if (data instanceof expected) return data as TypedArray;
+  const values = data.length;
+  const out = new expected(values);
+  if (out instanceof BigInt64Array || out instanceof BigUint64Array) {
+    for (let i = 0; i < values; i++) out[i] = BigInt(data[i] as number | bigint);
+  } else {
+    for (let i = 0; i < values; i++) (out as Float64Array)[i] = Number(data[i]);
+  }
+  return out;
+}
+
+function swapBytes(bytes: Uint8Array, size: number): void {
+  for (let i = 0; i + size <= bytes.length; i += size) {
+    for (let a = i, b = i + size - 1; a < b; a++, b--) {
+      const t = bytes[a]!;
+      bytes[a] = bytes[b]!;
+      bytes[b] = t;
+    }
+  }
+}
+
+/** IEEE 754 binary16 bits → number. */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >>> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** number → IEEE 754 binary16 bits, rounding to nearest even (as numpy does). */
+export function floatToHalf(value: number): number {
+  if (Number.isNaN(value)) return 0x7e00;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  let a = Math.abs(value);
+  if (a === Number.POSITIVE_INFINITY) return sign | 0x7c00;
+  // Round the float64 to float32 first would double-round; work from the float64 directly.
+  if (a >= 65520) return sign | 0x7c00; // rounds to infinity
+  if (a < 2 ** -14) {
+    // subnormal: units of 2^-24, round half to even
+    const units = a / 2 ** -24;
+    let r = Math.floor(units);
+    const rest = units - r;
+    if (rest > 0.5 || (rest === 0.5 && (r & 1) === 1)) r++;
+    return sign | r; // r may be 0x400, which is the smallest normal: correct encoding
+  }
+  let exponent = Math.floor(Math.log2(a));
+  if (2 ** exponent > a) exponent--;
+  if (2 ** (exponent + 1) <= a) exponent++;
+  a = a / 2 ** exponent - 1; // in [0, 1)
+  const units = a * 1024;
+  let r = Math.floor(units);
+  const rest = units - r;
+  if (rest > 0.5 || (rest === 0.5 && (r & 1) === 1)) r++;
+  if (r === 1024) {
+    r = 0;
+    exponent++;
+  }
+  if (exponent > 15) return sign | 0x7c00;
+  return sign | ((exponent + 15) << 10) | r;
+}
