@@ -14,6 +14,7 @@ export type GlaErrorCode =
   | 'empty-input'
   | 'invalid-option'
   | 'invalid-dtype'
+  | 'not-identifiable'
   | 'not-converged';
 
 /**

@@ -1,0 +1,197 @@
+/**
+ * Limited-memory BFGS for smooth convex problems, written as a generator so the same algorithm runs
+ * over in-memory, chunked or asynchronous (worker) objective evaluations: it yields the point it
+ * needs evaluated and receives `{ value, gradient }` back. {@link minimizeLbfgs} is the synchronous
+ * driver.
+ *
+ * Line search: backtracking Armijo (sufficient decrease c1 = 1e-4, halving with a safeguarded
+ * quadratic interpolation), plus Hager-Zhang's approximate-Wolfe acceptance near the optimum where
+ * the objective differences fall under rounding noise. Curvature pairs with s'y <= 0 are skipped, so
+ * the inverse-Hessian model stays positive definite. Deterministic.
+ */
+
+/** Objective value and gradient at a point. */
+export interface Evaluation {
+  value: number;
+  gradient: Float64Array;
+}
+
+/** Options of the L-BFGS minimiser. */
+export interface LbfgsOptions {
+  /** Stop when max_k |gradient_k| <= tolerance (default 1e-9). */
+  tolerance?: number;
+  /** Maximum number of iterations (accepted steps; default 1000). */
+  maxIterations?: number;
+  /** Number of curvature pairs kept (default 10). */
+  memory?: number;
+  /**
+   * Optional diagonal Hessian approximation at the last accepted point (all entries > 0); the
+   * initial inverse-Hessian model is then gamma * diag(1 / d).
+   */
+  preconditioner?: () => Float64Array | undefined;
+  /** Optional in-place projection of a search direction (e.g. onto a gauge subspace). */
+  projectDirection?: (direction: Float64Array) => void;
+  /** Optional cap on the largest entry of a trial step (default Infinity). */
+  maxStep?: number;
+}
+
+/** Outcome of an L-BFGS run. */
+export interface LbfgsResult {
+  x: Float64Array;
+  value: number;
+  gradient: Float64Array;
+  /** max-abs gradient at `x`. */
+  gradientNorm: number;
+  iterations: number;
+  /** Number of objective evaluations. */
+  evaluations: number;
+  converged: boolean;
+}
+
+/** Max-abs norm. */
+export function maxAbs(v: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) {
+    const a = Math.abs(v[i]!);
+    if (a > m || Number.isNaN(a)) m = a;
+  }
+  return m;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/**
+ * The L-BFGS iteration as a generator: yields a point (a fresh Float64Array the caller may keep)
+ * and expects its {@link Evaluation} back via `next()`. Returns the {@link LbfgsResult}.
+ */
+export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<Float64Array, LbfgsResult, Evaluation> {
+  const tol = options.tolerance ?? 1e-9;
+  const maxIterations = options.maxIterations ?? 1000;
+  const m = options.memory ?? 10;
+  const maxStep = options.maxStep ?? Number.POSITIVE_INFINITY;
+  const n = x0.length;
+  let x = Float64Array.from(x0);
+  let cur: Evaluation = yield Float64Array.from(x);
+  let evaluations = 1;
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  const rho: number[] = [];
+  const alpha = new Float64Array(m);
+  let iterations = 0;
+  let converged = maxAbs(cur.gradient) <= tol;
+  let stalled = 0;
+  while (!converged && iterations < maxIterations) {
+    // Two-loop recursion: d = -H g.
+    const q = Float64Array.from(cur.gradient);
+    for (let j = S.length - 1; j >= 0; j--) {
+      const a = rho[j]! * dot(S[j]!, q);
+      alpha[j] = a;
+      const y = Y[j]!;
+      for (let i = 0; i < n; i++) q[i]! -= a * y[i]!;
+    }
+    const diag = options.preconditioner?.();
+    if (S.length > 0) {
+      const s = S[S.length - 1]!;
+      const y = Y[Y.length - 1]!;
+      let yHy = 0;
+      for (let i = 0; i < n; i++) yHy += (y[i]! * y[i]!) / (diag ? diag[i]! : 1);
+      const gamma = dot(s, y) / yHy;
+      for (let i = 0; i < n; i++) q[i] = (gamma * q[i]!) / (diag ? diag[i]! : 1);
+    } else if (diag) {
+      for (let i = 0; i < n; i++) q[i] = q[i]! / diag[i]!;
+    } else {
+      const g = maxAbs(q);
+      const scale = g > 0 ? Math.min(1, 1 / g) : 1;
+      for (let i = 0; i < n; i++) q[i] = q[i]! * scale;
+    }
+    for (let j = 0; j < S.length; j++) {
+      const b = rho[j]! * dot(Y[j]!, q);
+      const s = S[j]!;
+      for (let i = 0; i < n; i++) q[i]! += (alpha[j]! - b) * s[i]!;
+    }
+    const d = q;
+    for (let i = 0; i < n; i++) d[i] = -d[i]!;
+    options.projectDirection?.(d);
+    let slope = dot(cur.gradient, d);
+    if (!(slope < 0)) {
+      // Not a descent direction (should not happen for convex problems): reset to steepest descent.
+      S.length = 0;
+      Y.length = 0;
+      rho.length = 0;
+      for (let i = 0; i < n; i++) d[i] = -cur.gradient[i]!;
+      options.projectDirection?.(d);
+      slope = dot(cur.gradient, d);
+      if (!(slope < 0)) break;
+    }
+    let t = 1;
+    const dmax = maxAbs(d);
+    if (dmax * t > maxStep) t = maxStep / dmax;
+    let accepted: { x: Float64Array; ev: Evaluation } | undefined;
+    for (let ls = 0; ls < 60; ls++) {
+      const xt = new Float64Array(n);
+      for (let i = 0; i < n; i++) xt[i] = x[i]! + t * d[i]!;
+      const ev: Evaluation = yield xt;
+      evaluations++;
+      const armijo = ev.value <= cur.value + 1e-4 * t * slope;
+      const noiseLevel = 4e-16 * Math.abs(cur.value) + 1e-300;
+      const approxWolfe = ev.value <= cur.value + noiseLevel && dot(ev.gradient, d) <= -0.9998 * slope && dot(ev.gradient, d) >= 0.9 * slope;
+      if (Number.isFinite(ev.value) && (armijo || approxWolfe)) {
+        accepted = { x: xt, ev };
+        break;
+      }
+      const quad = Number.isFinite(ev.value) ? (-slope * t * t) / (2 * (ev.value - cur.value - slope * t)) : 0.1 * t;
+      t = Math.min(0.5 * t, Math.max(0.1 * t, quad));
+    }
+    if (!accepted) {
+      stalled++;
+      if (S.length === 0 || stalled > 1) break;
+      S.length = 0;
+      Y.length = 0;
+      rho.length = 0;
+      continue;
+    }
+    stalled = 0;
+    const s = new Float64Array(n);
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      s[i] = accepted.x[i]! - x[i]!;
+      y[i] = accepted.ev.gradient[i]! - cur.gradient[i]!;
+    }
+    const sy = dot(s, y);
+    if (sy > 1e-300 && sy > 1e-14 * Math.sqrt(dot(s, s) * dot(y, y))) {
+      if (S.length === m) {
+        S.shift();
+        Y.shift();
+        rho.shift();
+      }
+      S.push(s);
+      Y.push(y);
+      rho.push(1 / sy);
+    }
+    x = accepted.x;
+    cur = accepted.ev;
+    iterations++;
+    converged = maxAbs(cur.gradient) <= tol;
+  }
+  return { x, value: cur.value, gradient: cur.gradient, gradientNorm: maxAbs(cur.gradient), iterations, evaluations, converged };
+}
+
+/**
+ * Minimises a smooth function with {@link lbfgs}.
+ * @param evaluate returns f(x) and writes the gradient into `gradient` (length n)
+ * @param x0 starting point (not modified)
+ */
+export function minimizeLbfgs(evaluate: (x: Float64Array, gradient: Float64Array) => number, x0: Float64Array, options: LbfgsOptions = {}): LbfgsResult {
+  const it = lbfgs(x0, options);
+  let step = it.next();
+  while (!step.done) {
+    const gradient = new Float64Array(x0.length);
+    const value = evaluate(step.value, gradient);
+    step = it.next({ value, gradient });
+  }
+  return step.value;
+}

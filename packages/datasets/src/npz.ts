@@ -1,0 +1,311 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { writeFileAtomic } from './atomic-write';
+import { crc32 } from './crc32';
+import type { NdArray } from './dtypes';
+import { DatasetError, fsError } from './errors';
+import { decodeNpy, encodeNpy, type NdArrayInput } from './npy';
+
+/** Largest possible deflate expansion ratio (1032:1); bounds what a member may claim. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/** One member of a zip archive, from its central directory. */
+export interface ZipEntry {
+  name: string;
+  /** 0 = stored, 8 = deflated. */
+  method: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localHeaderOffset: number;
+}
+
+function u16(b: Uint8Array, o: number): number {
+  return b[o]! | (b[o + 1]! << 8);
+}
+function u32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+function u64(b: Uint8Array, o: number, file: string): number {
+  const lo = u32(b, o);
+  const hi = u32(b, o + 4);
+  if (hi > 0x1fffff) throw new DatasetError('header-mismatch', 'zip64 size or offset beyond 2^53', { file });
+  return hi * 4294967296 + lo;
+}
+
+async function readAt(handle: FileHandle, length: number, position: number, file: string): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(out, done, length - done, position + done);
+    if (bytesRead === 0) throw new DatasetError('truncated', `zip: expected ${length} bytes at offset ${position}`, { file });
+    done += bytesRead;
+  }
+  return out;
+}
+
+/**
+ * Parses a zip archive's central directory from `tail` (the last bytes of the file, which
+ * must include the end-of-central-directory record) plus a reader for other ranges.
+ */
+async function readCentralDirectory(
+  size: number,
+  read: (length: number, position: number) => Promise<Uint8Array>,
+  file: string,
+): Promise<ZipEntry[]> {
+  if (size < 22) throw new DatasetError('bad-magic', 'not a zip/.npz file (too short for an end-of-central-directory record)', { file });
+  const tailLength = Math.min(size, 22 + 65535 + 20);
+  const tailStart = size - tailLength;
+  const tail = await read(tailLength, tailStart);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (u32(tail, i) === 0x06054b50 && i + 22 + u16(tail, i + 20) === tail.length) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) {
+    for (let i = tail.length - 22; i >= 0; i--) {
+      if (u32(tail, i) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
+    }
+  }
+  if (eocd < 0) {
+    const head = await read(Math.min(4, size), 0);
+    if (u32(head, 0) === 0x04034b50) throw new DatasetError('truncated', 'zip: end-of-central-directory record missing (file cut short?)', { file });
+    throw new DatasetError('bad-magic', 'not a zip/.npz file', { file });
+  }
+  let count = u16(tail, eocd + 10);
+  let cdSize = u32(tail, eocd + 12);
+  let cdOffset = u32(tail, eocd + 16);
+  if ((count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) && eocd >= 20 && u32(tail, eocd - 20) === 0x07064b50) {
+    const z64Offset = u64(tail, eocd - 20 + 8, file);
+    if (z64Offset + 56 > size) throw new DatasetError('truncated', 'zip64 end-of-central-directory record beyond end of file', { file });
+    const z = await read(56, z64Offset);
+    if (u32(z, 0) !== 0x06064b50) throw new DatasetError('bad-magic', 'zip64 end-of-central-directory signature missing', { file });
+    count = u64(z, 32, file);
+    cdSize = u64(z, 40, file);
+    cdOffset = u64(z, 48, file);
+  }
+  if (cdOffset + cdSize > size) throw new DatasetError('truncated', `zip: central directory [${cdOffset}, +${cdSize}) beyond file size ${size}`, { file });
+  if (count * 46 > cdSize) throw new DatasetError('header-mismatch', `zip: ${count} entries cannot fit in a ${cdSize}-byte central directory`, { file });
+  const cd = await read(cdSize, cdOffset);
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let k = 0; k < count; k++) {
+    if (p + 46 > cd.length || u32(cd, p) !== 0x02014b50) throw new DatasetError('header-mismatch', `zip: central directory entry ${k} is malformed`, { file });
+    const flags = u16(cd, p + 8);
+    const method = u16(cd, p + 10);
+    const crc = u32(cd, p + 16);
+    let compressedSize = u32(cd, p + 20);
+    let uncompressedSize = u32(cd, p + 24);
+    const nameLength = u16(cd, p + 28);
+    const extraLength = u16(cd, p + 30);
+    const commentLength = u16(cd, p + 32);
+    let localHeaderOffset = u32(cd, p + 42);
+    if (p + 46 + nameLength + extraLength + commentLength > cd.length) throw new DatasetError('header-mismatch', `zip: central directory entry ${k} overruns`, { file });
+    const name = new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(cd.subarray(p + 46, p + 46 + nameLength));
+    // zip64 extended information
+    let e = p + 46 + nameLength;
+    const extraEnd = e + extraLength;
+    while (e + 4 <= extraEnd) {
+      const id = u16(cd, e);
+      const len = u16(cd, e + 2);
+      if (id === 0x0001) {
+        let q = e + 4;
+        const end = Math.min(q + len, extraEnd);
+        if (uncompressedSize === 0xffffffff && q + 8 <= end) (uncompressedSize = u64(cd, q, file)), (q += 8);
+        if (compressedSize === 0xffffffff && q + 8 <= end) (compressedSize = u64(cd, q, file)), (q += 8);
+        if (localHeaderOffset === 0xffffffff && q + 8 <= end) (localHeaderOffset = u64(cd, q, file)), (q += 8);
+      }
+      e += 4 + len;
+    }
+    if (flags & 0x1) throw new DatasetError('unsupported-format', `zip member '${name}' is encrypted`, { file });
+    entries.push({ name, method, crc32: crc, compressedSize, uncompressedSize, localHeaderOffset });
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+async function readMember(
+  entry: ZipEntry,
+  size: number,
+  read: (length: number, position: number) => Promise<Uint8Array>,
+  file: string,
+): Promise<Uint8Array> {
+  const where = `${file} [${entry.name}]`;
+  if (entry.localHeaderOffset + 30 > size) throw new DatasetError('truncated', 'local header beyond end of file', { file: where });
+  const local = await read(30, entry.localHeaderOffset);
+  if (u32(local, 0) !== 0x04034b50) throw new DatasetError('bad-magic', 'zip local header signature missing', { file: where });
+  const dataStart = entry.localHeaderOffset + 30 + u16(local, 26) + u16(local, 28);
+  if (dataStart + entry.compressedSize > size) {
+    throw new DatasetError('truncated', `member data [${dataStart}, +${entry.compressedSize}) beyond file size ${size}`, { file: where });
+  }
+  let data: Uint8Array;
+  if (entry.method === 0) {
+    if (entry.compressedSize !== entry.uncompressedSize) throw new DatasetError('header-mismatch', 'stored member with different sizes', { file: where });
+    data = await read(entry.compressedSize, dataStart);
+  } else if (entry.method === 8) {
+    if (entry.uncompressedSize > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+      throw new DatasetError('header-mismatch', `declared size ${entry.uncompressedSize} impossible for ${entry.compressedSize} deflated bytes`, { file: where });
+    }
+    const compressed = await read(entry.compressedSize, dataStart);
+    try {
+      data = inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    } catch (error) {
+      throw new DatasetError('truncated', `deflate stream is corrupt or longer than declared: ${(error as Error).message}`, { file: where, cause: error });
+    }
+    if (data.length !== entry.uncompressedSize) {
+      throw new DatasetError('truncated', `inflated ${data.length} bytes, central directory declares ${entry.uncompressedSize}`, { file: where });
+    }
+  } else {
+    throw new DatasetError('unsupported-format', `zip compression method ${entry.method} (only stored and deflated)`, { file: where });
+  }
+  if (crc32(data) !== entry.crc32) throw new DatasetError('checksum-mismatch', 'CRC-32 does not match', { file: where });
+  return data;
+}
+
+/** An open .npz archive whose arrays are read one at a time. */
+export interface NpzReader {
+  readonly path: string;
+  /** Array names, without the `.npy` suffix (as numpy's `NpzFile.files`). */
+  readonly names: string[];
+  readonly entries: ZipEntry[];
+  read(name: string): Promise<NdArray>;
+  close(): Promise<void>;
+}
+
+/** Opens a .npz (zip of .npy files; stored or deflated, zip64 aware) and reads its directory. */
+export async function openNpz(path: string): Promise<NpzReader> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw fsError(error, path);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const read = (length: number, position: number) => readAt(handle, length, position, path);
+    const entries = await readCentralDirectory(size, read, path);
+    const byName = new Map(entries.map((e) => [e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name, e]));
+    return {
+      path,
+      names: [...byName.keys()],
+      entries,
+      async read(name) {
+        const entry = byName.get(name);
+        if (!entry) throw new DatasetError('not-found', `no array '${name}' (has: ${[...byName.keys()].join(', ')})`, { file: path });
+        const bytes = await readMember(entry, size, read, path);
+        return decodeNpy(bytes, `${path} [${entry.name}]`);
+      },
+      close: () => handle.close(),
+    };
+  } catch (error) {
+    await handle.close();
+    throw fsError(error, path);
+  }
+}
+
+/** Reads every array of a .npz file. */
+export async function readNpz(path: string): Promise<Record<string, NdArray>> {
+  const reader = await openNpz(path);
+  try {
+    const out: Record<string, NdArray> = {};
+    for (const name of reader.names) out[name] = await reader.read(name);
+    return out;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Decodes a .npz held in memory. */
+export async function decodeNpz(bytes: Uint8Array, file = '<memory>'): Promise<Record<string, NdArray>> {
+  const read = async (length: number, position: number) => {
+    if (position + length > bytes.length) throw new DatasetError('truncated', `zip: range [${position}, +${length}) beyond ${bytes.length} bytes`, { file });
+    return bytes.subarray(position, position + length);
+  };
+  const entries = await readCentralDirectory(bytes.length, read, file);
+  const out: Record<string, NdArray> = {};
+  for (const entry of entries) {
+    const name = entry.name.endsWith('.npy') ? entry.name.slice(0, -4) : entry.name;
+    out[name] = decodeNpy(await readMember(entry, bytes.length, read, file), `${file} [${entry.name}]`);
+  }
+  return out;
+}
+
+/**
+ * Encodes arrays as a .npz archive (like `np.savez`, or `np.savez_compressed` with
+ * `compress: true`). Member timestamps are fixed (1980-01-01) so equal input gives equal bytes.
+ */
+export function encodeNpz(arrays: Record<string, NdArrayInput>, options: { compress?: boolean } = {}): Uint8Array {
+  const compress = options.compress ?? false;
+  const locals: Uint8Array[] = [];
+  const centrals: Uint8Array[] = [];
+  let offset = 0;
+  const encoder = new TextEncoder();
+  for (const [key, array] of Object.entries(arrays)) {
+    const name = encoder.encode(`${key}.npy`);
+    const raw = encodeNpy(array);
+    const body = compress ? deflateRawSync(raw) : raw;
+    if (raw.length >= 0xffffffff || offset + body.length >= 0xffffffff) {
+      throw new DatasetError('unsupported-format', `encodeNpz: member '${key}' would need zip64 (> 4 GiB); write .npy files instead`);
+    }
+    const crc = crc32(raw);
+    const method = compress ? 8 : 0;
+    const local = new Uint8Array(30 + name.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(4, 20, true);
+    lv.setUint16(6, 0x800, true);
+    lv.setUint16(8, method, true);
+    lv.setUint16(10, 0, true);
+    lv.setUint16(12, 0x21, true); // 1980-01-01
+    lv.setUint32(14, crc, true);
+    lv.setUint32(18, body.length, true);
+    lv.setUint32(22, raw.length, true);
+    lv.setUint16(26, name.length, true);
+    lv.setUint16(28, 0, true);
+    local.set(name, 30);
+    const central = new Uint8Array(46 + name.length);
+    const cv = new DataView(central.buffer);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(4, 20, true);
+    cv.setUint16(6, 20, true);
+    cv.setUint16(8, 0x800, true);
+    cv.setUint16(10, method, true);
+    cv.setUint16(12, 0, true);
+    cv.setUint16(14, 0x21, true);
+    cv.setUint32(16, crc, true);
+    cv.setUint32(20, body.length, true);
+    cv.setUint32(24, raw.length, true);
+    cv.setUint16(28, name.length, true);
+    cv.setUint32(38, 0o100644 * 65536, true);
+    cv.setUint32(42, offset, true);
+    central.set(name, 46);
+    locals.push(local, body);
+    centrals.push(central);
+    offset += local.length + body.length;
+  }
+  const cdSize = centrals.reduce((s, c) => s + c.length, 0);
+  const eocd = new Uint8Array(22);
+  const ev = new DataView(eocd.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, centrals.length, true);
+  ev.setUint16(10, centrals.length, true);
+  ev.setUint32(12, cdSize, true);
+  ev.setUint32(16, offset, true);
+  const out = new Uint8Array(offset + cdSize + 22);
+  let p = 0;
+  for (const part of [...locals, ...centrals, eocd]) {
+    out.set(part, p);
+    p += part.length;
+  }
+  return out;
+}
+
+/** Writes a .npz archive atomically. */
+export async function writeNpz(path: string, arrays: Record<string, NdArrayInput>, options: { compress?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(path, encodeNpz(arrays, options));
+}
