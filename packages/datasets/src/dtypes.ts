@@ -124,30 +124,92 @@ function scalarSize(dtype: Dtype): number {
   return DTYPE_SIZE[dtype] / valuesPerElement(dtype);
 }
 
+let halfTable: Float32Array | undefined;
+
+/** All 65536 binary16 values as float32, built on first use (256 KiB). */
+function halfToFloatTable(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  return halfTable;
+}
+
+/** 16-bit words of `bytes` in native order (a view when aligned and already native, else a copy). */
+function words16(bytes: Uint8Array, count: number, littleEndian: boolean): Uint16Array {
+  if (littleEndian === NATIVE_LITTLE && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+  const out = new Uint16Array(count);
+  const target = new Uint8Array(out.buffer);
+  target.set(bytes.subarray(0, 2 * count));
+  if (littleEndian !== NATIVE_LITTLE) swapBytes(target, 2);
+  return out;
+}
+
 /**
- * Decodes `count` elements of `dtype` from `bytes` (exactly count · DTYPE_SIZE bytes) in the
- * given byte order into a new, aligned typed array (see {@link NdArray} for the types).
+ * Decodes `count` elements of `dtype` from `bytes` (at least count · DTYPE_SIZE bytes) in
+ * the given byte order into a typed array (see {@link NdArray} for the types). With
+ * `owned: true` the caller hands over `bytes`: when it is suitably aligned the result is a
+ * view of the same memory (byte-swapped in place if needed) instead of a copy.
  */
-export function decodeElements(bytes: Uint8Array, dtype: Dtype, count: number, littleEndian: boolean): TypedArray {
-  const out = allocate(dtype, count);
+export function decodeElements(bytes: Uint8Array, dtype: Dtype, count: number, littleEndian: boolean, owned = false): TypedArray {
   const byteLength = count * DTYPE_SIZE[dtype];
   if (bytes.byteLength < byteLength) throw new DatasetError('truncated', `need ${byteLength} bytes, have ${bytes.byteLength}`);
   if (dtype === 'float16' || dtype === 'bfloat16') {
-    const f = out as Float32Array;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, byteLength);
-    if (dtype === 'float16') {
-      for (let i = 0; i < count; i++) f[i] = halfToFloat(view.getUint16(2 * i, littleEndian));
-    } else {
-      const u = new Uint32Array(f.buffer);
-      for (let i = 0; i < count; i++) u[i] = view.getUint16(2 * i, littleEndian) << 16;
-    }
+    const words = words16(bytes, count, littleEndian);
+    const out = new Float32Array(count);
+    if (dtype === 'float16') halfWordsToFloat(words, out, halfToFloatTable());
+    else bfloatWordsToFloat(words, new Uint32Array(out.buffer));
     return out;
   }
+  const size = scalarSize(dtype);
+  if (owned && bytes.byteOffset % size === 0) {
+    const target = bytes.subarray(0, byteLength);
+    if (size > 1 && littleEndian !== NATIVE_LITTLE) swapBytes(target, size);
+    return viewAs(dtype, target.buffer, target.byteOffset, count);
+  }
+  const out = allocate(dtype, count);
   const target = new Uint8Array(out.buffer, out.byteOffset, byteLength);
   target.set(bytes.subarray(0, byteLength));
-  const size = scalarSize(dtype);
   if (size > 1 && littleEndian !== NATIVE_LITTLE) swapBytes(target, size);
   return out;
+}
+
+function halfWordsToFloat(words: Uint16Array, out: Float32Array, table: Float32Array): void {
+  const n = words.length;
+  for (let i = 0; i < n; i++) out[i] = table[words[i]!]!;
+}
+
+function bfloatWordsToFloat(words: Uint16Array, out: Uint32Array): void {
+  const n = words.length;
+  for (let i = 0; i < n; i++) out[i] = words[i]! << 16;
+}
+
+function viewAs(dtype: Dtype, buffer: ArrayBufferLike, offset: number, count: number): TypedArray {
+  const values = count * valuesPerElement(dtype);
+  switch (dtype) {
+    case 'bool':
+    case 'uint8':
+      return new Uint8Array(buffer, offset, values);
+    case 'int8':
+      return new Int8Array(buffer, offset, values);
+    case 'int16':
+      return new Int16Array(buffer, offset, values);
+    case 'uint16':
+      return new Uint16Array(buffer, offset, values);
+    case 'int32':
+      return new Int32Array(buffer, offset, values);
+    case 'uint32':
+      return new Uint32Array(buffer, offset, values);
+    case 'int64':
+      return new BigInt64Array(buffer, offset, values);
+    case 'uint64':
+      return new BigUint64Array(buffer, offset, values);
+    case 'float32':
+    case 'complex64':
+      return new Float32Array(buffer, offset, values);
+    default:
+      return new Float64Array(buffer, offset, values);
+  }
 }
 
 /** Encodes elements (the in-memory array of `dtype`) to bytes in the given byte order. */
@@ -195,12 +257,48 @@ export function toTypedArray(data: TypedArray | ArrayLike<number>, dtype: Dtype)
   return out;
 }
 
-function swapBytes(bytes: Uint8Array, size: number): void {
-  for (let i = 0; i + size <= bytes.length; i += size) {
-    for (let a = i, b = i + size - 1; a < b; a++, b--) {
-      const t = bytes[a]!;
-      bytes[a] = bytes[b]!;
-      bytes[b] = t;
+function swapBytes(b: Uint8Array, size: number): void {
+  const n = b.length - (b.length % size);
+  if (size > 1 && b.byteOffset % 4 === 0 && n % 4 === 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset, n / 4);
+    if (size === 2) swap16in32(w);
+    else if (size === 4) swap32(w);
+    else if (size === 8) swap64(w);
+    else swapGeneric(b, n, size);
+    return;
+  }
+  swapGeneric(b, n, size);
+}
+
+function swap16in32(w: Uint32Array): void {
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i]!;
+    w[i] = ((x & 0x00ff00ff) << 8) | ((x >>> 8) & 0x00ff00ff);
+  }
+}
+
+function swap32(w: Uint32Array): void {
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i]!;
+    w[i] = (x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+  }
+}
+
+function swap64(w: Uint32Array): void {
+  for (let i = 0; i + 1 < w.length; i += 2) {
+    const a = w[i]!;
+    const b = w[i + 1]!;
+    w[i] = (b << 24) | ((b & 0xff00) << 8) | ((b >>> 8) & 0xff00) | (b >>> 24);
+    w[i + 1] = (a << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24);
+  }
+}
+
+function swapGeneric(b: Uint8Array, n: number, size: number): void {
+  for (let i = 0; i < n; i += size) {
+    for (let a = i, c = i + size - 1; a < c; a++, c--) {
+      const t = b[a]!;
+      b[a] = b[c]!;
+      b[c] = t;
     }
   }
 }

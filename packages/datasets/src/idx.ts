@@ -1,15 +1,20 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { fileChunks, ChunkReader, isGzip } from './byte-stream';
 import { DTYPE_SIZE, type Dtype, decodeElements, type NdArray, shapeSize } from './dtypes';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 
+const gunzipAsync = promisify(gunzip);
+
+/** IDX type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64. */
 const IDX_TYPES: Record<number, Dtype> = {
-  0x08: 'uint8',
-  0x09: 'int8',
-  0x0b: 'int16',
-  0x0c: 'int32',
-  0x0d: 'float32',
-  0x0e: 'float64',
+  8: 'uint8',
+  9: 'int8',
+  11: 'int16',
+  12: 'int32',
+  13: 'float32',
+  14: 'float64',
 };
 
 /** What an IDX header says. */
@@ -162,7 +167,7 @@ export async function* streamIdx(path: string, options: { batchSize?: number; si
       throwIfAborted(options.signal);
       const count = Math.min(batchSize, n - start);
       const bytes = await source.read(count);
-      yield { start, array: { dtype, shape: [count, ...rest], data: decodeElements(bytes, dtype, count * itemElements, false) } };
+      yield { start, array: { dtype, shape: [count, ...rest], data: decodeElements(bytes, dtype, count * itemElements, false, true) } };
     }
     await source.finish();
   } finally {
@@ -170,39 +175,41 @@ export async function* streamIdx(path: string, options: { batchSize?: number; si
   }
 }
 
-/** Reads a whole IDX file (gzipped or not). */
+/**
+ * Reads a whole IDX file (gzipped or not). For gzip, the output is capped at the size the
+ * header declares, so a lying header cannot make the reader allocate more than it states.
+ */
 export async function readIdx(path: string): Promise<NdArray> {
   const source = await openIdxSource(path);
-  try {
-    const { dtype, shape } = source.header;
-    const count = shapeSize(shape);
-    let bytes: Uint8Array;
-    if (source.header.gzip) {
-      // Read in bounded pieces so a lying header cannot make us allocate more than arrives.
-      const pieces: Uint8Array[] = [];
-      const n = shape[0]!;
-      const step = Math.max(1, Math.floor((8 << 20) / Math.max(1, (count / Math.max(1, n)) * DTYPE_SIZE[dtype])));
-      for (let start = 0; start < n; start += step) pieces.push(await source.read(Math.min(step, n - start)));
-      await source.finish();
-      bytes = concat(pieces);
-    } else {
-      bytes = await source.read(shape[0]!);
+  const { dtype, shape, headerLength } = source.header;
+  const count = shapeSize(shape);
+  if (!source.header.gzip) {
+    try {
+      const bytes = await source.read(shape[0]!);
+      return { dtype, shape, data: decodeElements(bytes, dtype, count, false, true) };
+    } finally {
+      await source.close();
     }
-    return { dtype, shape, data: decodeElements(bytes, dtype, count, false) };
-  } finally {
-    await source.close();
   }
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  const out = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
-  let p = 0;
-  for (const piece of pieces) {
-    out.set(piece, p);
-    p += piece.length;
+  await source.close();
+  const declared = headerLength + count * DTYPE_SIZE[dtype];
+  let compressed: Buffer;
+  try {
+    compressed = await readFile(path);
+  } catch (error) {
+    throw fsError(error, path);
   }
-  return out;
+  let raw: Buffer;
+  try {
+    raw = await gunzipAsync(compressed, { maxOutputLength: declared + 1, chunkSize: 1 << 20 });
+  } catch (error) {
+    const tooLong = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new DatasetError(tooLong ? 'header-mismatch' : 'truncated', tooLong ? 'IDX: data continues after the declared items' : `gzip stream is corrupt or cut short: ${(error as Error).message}`, { file: path, cause: error });
+  }
+  if (raw.length < declared) throw new DatasetError('truncated', `IDX shape [${shape.join(', ')}] needs ${declared - headerLength} data bytes, stream has ${raw.length - headerLength}`, { file: path });
+  if (raw.length > declared) throw new DatasetError('header-mismatch', 'IDX: data continues after the declared items', { file: path });
+  // Copy the data out of the gunzip buffer (which may be a pooled slab) into an owned, aligned array.
+  return { dtype, shape, data: decodeElements(raw.subarray(headerLength), dtype, count, false) };
 }
 
 /** Encodes an array as IDX bytes (big-endian; dtype uint8, int8, int16, int32, float32 or float64). */
@@ -216,7 +223,9 @@ export function encodeIdx(array: { dtype: Dtype; shape: readonly number[]; data:
   const view = new DataView(out.buffer);
   out[2] = code;
   out[3] = array.shape.length;
-  array.shape.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
+  array.shape.forEach((d, k) => {
+    view.setUint32(4 + 4 * k, d, false);
+  });
   const base = 4 + 4 * array.shape.length;
   for (let i = 0; i < n; i++) {
     const v = Number(array.data[i]);

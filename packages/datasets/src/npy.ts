@@ -1,4 +1,4 @@
-import { type FileHandle, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { rename } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -237,9 +237,9 @@ export function decodeNpy(bytes: Uint8Array, file?: string): NdArray {
   return decodeNpyData(header, bytes.subarray(header.dataOffset), file);
 }
 
-function decodeNpyData(header: NpyHeader, data: Uint8Array, file?: string): NdArray {
+function decodeNpyData(header: NpyHeader, data: Uint8Array, file?: string, owned = false): NdArray {
   const count = header.dataLength / DTYPE_SIZE[header.dtype];
-  let values = decodeElements(data, header.dtype, count, header.littleEndian);
+  let values = decodeElements(data, header.dtype, count, header.littleEndian, owned);
   if (header.fortranOrder) values = fortranToC(values, header.shape, valuesPerElement(header.dtype));
   void file;
   return { dtype: header.dtype, shape: [...header.shape], data: values };
@@ -419,7 +419,7 @@ function makeReader(handle: FileHandle, path: string, header: NpyHeader): NpyRea
     const outShape = shape.length === 0 ? [] : [count, ...rest];
     if (!header.fortranOrder || shape.length < 2) {
       const bytes = await readExactly(handle, count * rowElements * itemSize, header.dataOffset + start * rowElements * itemSize, path);
-      return { dtype, shape: outShape, data: decodeElements(bytes, dtype, count * rowElements, header.littleEndian) };
+      return { dtype, shape: outShape, data: decodeElements(bytes, dtype, count * rowElements, header.littleEndian, true) };
     }
     // Fortran order: rows [start, start+count) of every "column" (all trailing indices) are contiguous.
     const bytes = new Uint8Array(count * rowElements * itemSize);
@@ -427,7 +427,7 @@ function makeReader(handle: FileHandle, path: string, header: NpyHeader): NpyRea
       const piece = await readExactly(handle, count * itemSize, header.dataOffset + (j * rows + start) * itemSize, path);
       bytes.set(piece, j * count * itemSize);
     }
-    const fortran = decodeElements(bytes, dtype, count * rowElements, header.littleEndian);
+    const fortran = decodeElements(bytes, dtype, count * rowElements, header.littleEndian, true);
     return { dtype, shape: outShape, data: fortranToC(fortran, outShape, perElement) };
   };
 
@@ -438,7 +438,7 @@ function makeReader(handle: FileHandle, path: string, header: NpyHeader): NpyRea
     readRows,
     readAll: async () => {
       const bytes = await readExactly(handle, header.dataLength, header.dataOffset, path);
-      return decodeNpyData(header, bytes, path);
+      return decodeNpyData(header, bytes, path, true);
     },
     async *batches(batchRows: number, options: { signal?: AbortSignal } = {}) {
       if (!Number.isSafeInteger(batchRows) || batchRows < 1) {
@@ -547,13 +547,4 @@ export async function createNpyWriter(
       await rm(tmp, { force: true });
     },
   };
-}
-
-/** Size in bytes of a file, or throws 'not-found'. */
-export async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (error) {
-    throw fsError(error, path);
-  }
 }

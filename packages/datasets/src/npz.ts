@@ -116,9 +116,15 @@ async function readCentralDirectory(
       if (id === 0x0001) {
         let q = e + 4;
         const end = Math.min(q + len, extraEnd);
-        if (uncompressedSize === 0xffffffff && q + 8 <= end) (uncompressedSize = u64(cd, q, file)), (q += 8);
-        if (compressedSize === 0xffffffff && q + 8 <= end) (compressedSize = u64(cd, q, file)), (q += 8);
-        if (localHeaderOffset === 0xffffffff && q + 8 <= end) (localHeaderOffset = u64(cd, q, file)), (q += 8);
+        if (uncompressedSize === 0xffffffff && q + 8 <= end) {
+          uncompressedSize = u64(cd, q, file);
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff && q + 8 <= end) {
+          compressedSize = u64(cd, q, file);
+          q += 8;
+        }
+        if (localHeaderOffset === 0xffffffff && q + 8 <= end) localHeaderOffset = u64(cd, q, file);
       }
       e += 4 + len;
     }

@@ -1,3 +1,18 @@
 export { type BatchOptions, type BatchProgress, encodeInBatches } from './batching';
+export { EncoderError, type EncoderErrorCode } from './errors';
+export { checkImageComplete, detectImageFormat, type ImageFormat, type RawImage, toRgb } from './image';
+export { decodeImageInBrowser } from './decode-browser';
+export { checkLabels, checkTemplates, DEFAULT_TEMPLATE, expandPrompts, fillTemplate, IMAGENET_TEMPLATES, TASK_TEMPLATES } from './templates';
+export {
+  buildZeroShotHead,
+  classifyFeatures,
+  type LabelScore,
+  type TextEmbedder,
+  type ZeroShotClassifyOptions,
+  type ZeroShotHead,
+  ZeroShotHeadCache,
+  type ZeroShotHeadOptions,
+  type ZeroShotResult,
+} from './zero-shot';
 export * from './clip/index';
 export * from './use/index';

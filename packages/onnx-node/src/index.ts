@@ -1,1 +1,2 @@
-export {};
+export { createNodeRuntime, type GraphOptimizationLevel, type NodeLoadOptions, type NodeRuntimeOptions } from './node-runtime';
+export { RuntimeError, type RuntimeErrorCode } from '@gla/runtime';

@@ -1,1 +1,8 @@
-export {};
+export {
+  createWebRuntime,
+  defaultExecutionProviders,
+  resolveThreads,
+  type WebExecutionProvider,
+  type WebRuntimeOptions,
+} from './web-runtime';
+export { RuntimeError, type RuntimeErrorCode } from '@gla/runtime';

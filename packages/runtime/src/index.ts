@@ -9,3 +9,15 @@ export type {
   TensorInfo,
 } from './types';
 export { RuntimeError, type RuntimeErrorCode } from './errors';
+export {
+  allocateTensorData,
+  cloneTensor,
+  createTensor,
+  dataMatchesDType,
+  formatShape,
+  isTensorDType,
+  maxAbsDifference,
+  TENSOR_DTYPES,
+  tensorSize,
+} from './tensor';
+export { resolveOutputNames, validateFeeds } from './validate';

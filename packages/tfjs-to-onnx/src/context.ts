@@ -188,7 +188,7 @@ export class LoweringContext {
 /** All element values of an integer value, when known at conversion time. */
 export function knownInts(value: Value): number[] | undefined {
   if (value.constant && value.constant.dtype !== 'float32') return Array.from(value.constant.data);
-  if (value.partial && value.partial.every((d) => d !== null)) return value.partial as number[];
+  if (value.partial?.every((d) => d !== null)) return value.partial as number[];
   return undefined;
 }
 

@@ -189,9 +189,10 @@ export const attrs = {
     const value = node.attr?.[name];
     return value?.b !== undefined ? Boolean(value.b) : fallback;
   },
+  /** String attribute, upper-cased (TF.js compares these case-insensitively). */
   string(node: TfNodeDef, name: string, fallback: string): string {
     const value = node.attr?.[name];
-    return value?.s !== undefined ? decodeAttrString(value.s) : fallback;
+    return (value?.s !== undefined ? decodeAttrString(value.s) : fallback).toUpperCase();
   },
   ints(node: TfNodeDef, name: string): number[] | undefined {
     const list = node.attr?.[name]?.list;
@@ -201,23 +202,19 @@ export const attrs = {
   strings(node: TfNodeDef, name: string): string[] | undefined {
     const list = node.attr?.[name]?.list;
     if (!list) return undefined;
-    return (list.s ?? []).map(decodeAttrString);
+    return (list.s ?? []).map((v) => decodeAttrString(v).toUpperCase());
   },
   type(node: TfNodeDef, name: string): string | number | undefined {
     return node.attr?.[name]?.type;
   },
 };
 
-/** Attribute strings are either byte arrays or base64 text (protobuf JSON of `bytes`). */
+/** Attribute strings are byte arrays or base64 text (protobuf JSON of `bytes`), decoded as TF.js does. */
 function decodeAttrString(value: string | number[]): string {
   if (Array.isArray(value)) return String.fromCharCode(...value);
-  if (/^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0) {
-    try {
-      const decoded = atob(value);
-      if (/^[\x20-\x7e]*$/.test(decoded)) return decoded;
-    } catch {
-      // not base64: fall through
-    }
+  try {
+    return atob(value);
+  } catch {
+    return value;
   }
-  return value;
 }

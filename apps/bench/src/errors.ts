@@ -1,0 +1,16 @@
+/** Stable codes for command-line failures; the exit status is 2 for usage errors, 1 otherwise. */
+export type CliErrorCode = 'usage' | 'unknown-command' | 'unknown-option' | 'missing-option' | 'bad-value' | 'io' | 'data' | 'interrupted';
+
+/** An error the CLI reports as one line (`gla: message`) without a stack trace. */
+export class CliError extends Error {
+  readonly code: CliErrorCode;
+  constructor(code: CliErrorCode, message: string) {
+    super(message);
+    this.name = 'CliError';
+    this.code = code;
+  }
+  get exitCode(): number {
+    if (this.code === 'interrupted') return 130;
+    return this.code === 'usage' || this.code === 'unknown-command' || this.code === 'unknown-option' || this.code === 'missing-option' || this.code === 'bad-value' ? 2 : 1;
+  }
+}

@@ -1,0 +1,105 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli';
+import { loadFeatureDir, saveFeatureDir } from '../src/dataset';
+import { DEFAULT_SETTINGS, FEW_SHOT_METHODS, fewShotSplit, LONG_TAIL_METHODS } from '../src/protocol';
+import { syntheticDataset } from '../src/synthetic';
+import { checkWellFormed } from './xml';
+
+let dir: string;
+const ds = syntheticDataset({ classes: 6, dim: 16, seed: 42 });
+const args = (out: string) => ['run', '--features', join(dir, 'features'), '--out', out, '--seeds', '2', '--shots', '1,2,4', '--val-per-class', '4'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gla-protocol-'));
+  await saveFeatureDir(join(dir, 'features'), ds);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function stripVolatile(doc: Record<string, unknown>): Record<string, unknown> {
+  const { createdAt: _c, timing: _t, command: _cmd, ...rest } = doc;
+  const dataset = { ...(rest.dataset as Record<string, unknown>) };
+  const fewShot = { ...(dataset.fewShot as Record<string, unknown>) };
+  fewShot.details = (fewShot.details as { seconds: number }[]).map(({ seconds: _s, ...d }) => d);
+  dataset.fewShot = fewShot;
+  if (dataset.longTail) {
+    const lt = { ...(dataset.longTail as Record<string, unknown>) };
+    lt.details = (lt.details as { seconds: number }[]).map(({ seconds: _s, ...d }) => d);
+    dataset.longTail = lt;
+  }
+  return { ...rest, dataset };
+}
+
+describe('feature directories', () => {
+  it('round-trips the synthetic data set', async () => {
+    const back = await loadFeatureDir(join(dir, 'features'));
+    expect(back.classNames).toEqual(ds.classNames);
+    expect(back.promptNames).toEqual(ds.promptNames);
+    expect(back.logitScale).toBe(ds.logitScale);
+    expect(Array.from(back.labels)).toEqual(Array.from(ds.labels));
+    expect(back.features.rows).toBe(ds.features.rows);
+    expect(back.textFeatures.templates).toBe(2);
+    expect(back.features.data[17]).toBeCloseTo(ds.features.data[17]!, 6);
+  });
+
+  it('splits are disjoint, balanced and nested in k', () => {
+    const split = fewShotSplit(ds.labels, 6, 3, { testPerClass: 25, valPerClass: 4, shots: [1, 2, 4] });
+    const t1 = split.train(1);
+    const t4 = split.train(4);
+    expect(split.test.length).toBe(150);
+    expect(split.val.length).toBe(24);
+    expect(t4.length).toBe(24);
+    const all = new Set([...split.test, ...split.val, ...t4]);
+    expect(all.size).toBe(150 + 24 + 24);
+    for (const i of t1) expect(Array.from(t4)).toContain(i);
+  });
+});
+
+describe('gla run --features (protocol on a synthetic feature directory)', () => {
+  it('is deterministic: the same seeds give identical numbers, and writes a full report', async () => {
+    const print = () => {};
+    expect(await main(args(join(dir, 'out1')), print)).toBe(0);
+    expect(await main(args(join(dir, 'out2')), print)).toBe(0);
+    const a = JSON.parse(await readFile(join(dir, 'out1', 'results.json'), 'utf8'));
+    const b = JSON.parse(await readFile(join(dir, 'out2', 'results.json'), 'utf8'));
+    expect(stripVolatile(b)).toEqual(stripVolatile(a));
+
+    expect(a.schema).toBe('gla-bench/results@1');
+    expect(a.settings.shots).toEqual([1, 2, 4]);
+    expect(a.settings.seeds).toEqual([1, 2]);
+    for (const m of FEW_SHOT_METHODS) {
+      for (const k of ['1', '2', '4']) {
+        const s = a.dataset.fewShot.methods[m][k];
+        expect(s.values).toHaveLength(2);
+        expect(s.mean).toBeGreaterThanOrEqual(0);
+        expect(s.mean).toBeLessThanOrEqual(1);
+        expect(s.mean).toBeCloseTo((s.values[0] + s.values[1]) / 2, 12);
+      }
+    }
+    for (const m of LONG_TAIL_METHODS) expect(a.dataset.longTail.methods[m].overall.values).toHaveLength(2);
+    // On this biased synthetic task the GLA prior must help the zero-shot model.
+    expect(a.dataset.fewShot.methods['zero-shot-debiased']['4'].mean).toBeGreaterThan(a.dataset.fewShot.methods['zero-shot']['4'].mean);
+
+    const md = await readFile(join(dir, 'out1', 'results.md'), 'utf8');
+    expect(md).toMatch(/\| method \| k=1 \| k=2 \| k=4 \|/);
+    expect(md).toMatch(/\| gla \|/);
+    expect(md).toMatch(/head \| medium \| tail/);
+    expect(a.plots).toEqual(['accuracy-vs-shots.svg', 'prior-vs-frequency.svg', 'reliability.svg', 'predicted-counts.svg']);
+    for (const p of a.plots) {
+      const svg = await readFile(join(dir, 'out1', p), 'utf8');
+      const { elements } = checkWellFormed(svg);
+      expect(elements.get('svg')).toBe(1);
+      expect(elements.get('text') ?? 0).toBeGreaterThan(5);
+    }
+  });
+
+  it('uses the documented defaults', () => {
+    expect(DEFAULT_SETTINGS.shots).toEqual([1, 2, 4, 8, 16]);
+    expect(DEFAULT_SETTINGS.seeds.length).toBeGreaterThanOrEqual(5);
+    expect(DEFAULT_SETTINGS.testPerClass).toBe(25);
+  });
+});

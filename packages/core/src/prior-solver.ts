@@ -1,0 +1,436 @@
+import { fail } from './errors';
+import { lbfgs, maxAbs } from './lbfgs';
+import { checkLabels, checkLogits, checkTemperature, type Labels, type Matrix } from './matrix';
+
+/**
+ * How much a data pass accumulates: `'gradient'` (objective + per-class softmax mass, O(C)),
+ * `'diagonal'` (+ per-class squared mass, the Hessian diagonal, O(C)) or `'hessian'`
+ * (+ the C x C second moment sum_i p_i p_i^T, O(C^2) per row).
+ */
+export type PriorStatisticsLevel = 'gradient' | 'diagonal' | 'hessian';
+
+/**
+ * Sufficient statistics of the GLA prior objective for a set of rows at a bias b (C values), with
+ * p_i = softmax(z_i / T - b). Sums (not means), so chunks add up with {@link mergePriorStatistics}.
+ */
+export interface PriorStatistics {
+  classes: number;
+  /** Number of rows. */
+  rows: number;
+  /** sum_i logsumexp(z_i / T - b). */
+  logSumExp: number;
+  /** sum_i p_i (length C). */
+  mass: Float64Array;
+  /** sum_i p_i^2 elementwise (length C); levels 'diagonal' and 'hessian'. */
+  squaredMass?: Float64Array;
+  /** sum_i p_i p_i^T (C x C, row-major); level 'hessian'. */
+  secondMoment?: Float64Array;
+  /** Label histogram (counts, length C) of the labelled rows; independent of b. */
+  labelCounts: Float64Array;
+  /** sum over labelled rows of z_{i, y_i} / T; independent of b. */
+  labelLogitSum: number;
+  /** Number of rows that carried a label. */
+  labelledRows: number;
+}
+
+/** A block of rows: logits (n x C) and optionally their labels (n). */
+export interface PriorChunk {
+  logits: Matrix;
+  labels?: Labels;
+}
+
+/** An all-zero statistics object for C classes at the given level. */
+export function emptyPriorStatistics(classes: number, level: PriorStatisticsLevel = 'gradient'): PriorStatistics {
+  return {
+    classes,
+    rows: 0,
+    logSumExp: 0,
+    mass: new Float64Array(classes),
+    ...(level !== 'gradient' ? { squaredMass: new Float64Array(classes) } : {}),
+    ...(level === 'hessian' ? { secondMoment: new Float64Array(classes * classes) } : {}),
+    labelCounts: new Float64Array(classes),
+    labelLogitSum: 0,
+    labelledRows: 0,
+  };
+}
+
+function addInto(into: Float64Array | undefined, from: Float64Array | undefined): void {
+  if (!into || !from) return;
+  for (let k = 0; k < into.length; k++) into[k]! += from[k]!;
+}
+
+/**
+ * Adds statistics `b` into `a` in place (a is returned). Both must have the same number of
+ * classes; fields missing from either side are dropped from the result's level.
+ */
+export function mergePriorStatistics(a: PriorStatistics, b: PriorStatistics): PriorStatistics {
+  if (a.classes !== b.classes) fail('shape-mismatch', `mergePriorStatistics: ${a.classes} vs ${b.classes} classes`);
+  a.rows += b.rows;
+  a.logSumExp += b.logSumExp;
+  addInto(a.mass, b.mass);
+  if (a.squaredMass && b.squaredMass) addInto(a.squaredMass, b.squaredMass);
+  else delete a.squaredMass;
+  if (a.secondMoment && b.secondMoment) addInto(a.secondMoment, b.secondMoment);
+  else delete a.secondMoment;
+  addInto(a.labelCounts, b.labelCounts);
+  a.labelLogitSum += b.labelLogitSum;
+  a.labelledRows += b.labelledRows;
+  return a;
+}
+
+/**
+ * Accumulates {@link PriorStatistics} of one chunk at bias `bias` in exact Float64 arithmetic
+ * (exp is evaluated on the fly; nothing is cached). This is the building block for out-of-core or
+ * worker-parallel estimation: compute it per chunk (anywhere), merge, hand the sum to the solver.
+ * @param chunk logits n x C (-Infinity = masked class) and optional labels (n)
+ * @param bias b, length C (log-prior up to a constant)
+ * @param temperature T > 0 dividing the logits
+ */
+export function priorStatistics(chunk: PriorChunk, bias: ArrayLike<number>, temperature: number, level: PriorStatisticsLevel = 'gradient'): PriorStatistics {
+  const logits = checkLogits(chunk.logits, 'chunk.logits');
+  const T = checkTemperature(temperature);
+  const C = logits.cols;
+  if (bias?.length !== C) fail('length-mismatch', `priorStatistics: bias has length ${bias?.length}, expected ${C}`);
+  for (let k = 0; k < C; k++) if (!Number.isFinite(bias[k]!)) fail('non-finite', `priorStatistics: bias[${k}] is not finite`);
+  const stats = emptyPriorStatistics(C, level);
+  if (chunk.labels !== undefined) {
+    const y = checkLabels(chunk.labels, logits.rows, C, 'chunk.labels');
+    addLabelStatistics(stats, logits, y, T);
+  }
+  accumulateExact(stats, logits, 0, logits.rows, bias, 1 / T, level);
+  return stats;
+}
+
+/** Adds the label histogram and labelled-logit sum of validated rows (internal). */
+export function addLabelStatistics(stats: PriorStatistics, logits: Matrix, y: Int32Array, T: number): void {
+  const { data, cols } = logits;
+  for (let i = 0; i < y.length; i++) {
+    const v = data[i * cols + y[i]!]!;
+    if (v === Number.NEGATIVE_INFINITY) fail('non-finite', `labels: row ${i} is labelled ${y[i]} but that class is masked (-Infinity)`);
+    stats.labelCounts[y[i]!]!++;
+    stats.labelLogitSum += v / T;
+  }
+  stats.labelledRows += y.length;
+}
+
+/** Exact Float64 accumulation of rows [start, end) (internal; inputs validated). */
+export function accumulateExact(stats: PriorStatistics, logits: Matrix, start: number, end: number, bias: ArrayLike<number>, beta: number, level: PriorStatisticsLevel): void {
+  const { data, cols: C } = logits;
+  const p = new Float64Array(C);
+  const { mass, squaredMass, secondMoment } = stats;
+  for (let i = start; i < end; i++) {
+    const o = i * C;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < C; k++) {
+      const v = data[o + k]! * beta - bias[k]!;
+      p[k] = v;
+      if (v > m) m = v;
+    }
+    let s = 0;
+    for (let k = 0; k < C; k++) {
+      const e = Math.exp(p[k]! - m);
+      p[k] = e;
+      s += e;
+    }
+    stats.logSumExp += m + Math.log(s);
+    const inv = 1 / s;
+    for (let k = 0; k < C; k++) {
+      const pk = p[k]! * inv;
+      p[k] = pk;
+      mass[k]! += pk;
+    }
+    if (level !== 'gradient' && squaredMass) {
+      for (let k = 0; k < C; k++) squaredMass[k]! += p[k]! * p[k]!;
+    }
+    if (level === 'hessian' && secondMoment) addOuterUpper(secondMoment, p, C);
+  }
+  stats.rows += end - start;
+}
+
+/** Adds the upper triangle of p p^T into `target` (C x C); call {@link symmetrizeUpper} at the end. */
+export function addOuterUpper(target: Float64Array, p: Float64Array, C: number): void {
+  for (let a = 0; a < C; a++) {
+    const pa = p[a]!;
+    if (pa === 0) continue;
+    const row = a * C;
+    for (let b = a; b < C; b++) target[row + b]! += pa * p[b]!;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The solver: a generator that asks for passes and never touches data itself.
+
+/** Which algorithm minimises the prior objective. */
+export type PriorSolverName = 'auto' | 'newton' | 'lbfgs';
+
+/** Largest C for which 'auto' picks Newton (the C x C Hessian pass costs ~C/2 gradient passes). */
+export const NEWTON_MAX_CLASSES = 64;
+
+/** Settings of the prior solver (internal; validated by the public entry points). */
+export interface PriorSolverSettings {
+  classes: number;
+  regularization: number;
+  targetMarginal?: Float64Array;
+  tolerance: number;
+  maxIterations: number;
+  solver: PriorSolverName;
+  initialBias?: Float64Array;
+}
+
+/** A pass the solver needs: statistics of all rows at `bias`, at `level`. */
+export interface PassRequest {
+  bias: Float64Array;
+  level: PriorStatisticsLevel;
+}
+
+/** What the solver returns (internal). */
+export interface PriorSolverOutcome {
+  /** b* with mean(b*) = 0. */
+  bias: Float64Array;
+  objective: number;
+  gradient: Float64Array;
+  gradientNorm: number;
+  iterations: number;
+  passes: number;
+  converged: boolean;
+  solver: 'newton' | 'lbfgs';
+}
+
+interface Model {
+  value: number;
+  gradient: Float64Array;
+  stats: PriorStatistics;
+}
+
+/** Turns pass statistics into objective and gradient for the settings (internal). */
+function evaluateModel(settings: PriorSolverSettings, stats: PriorStatistics, bias: Float64Array, target: Float64Array): Model {
+  const C = settings.classes;
+  const N = stats.rows;
+  const lambda = settings.regularization;
+  let mean = 0;
+  for (let k = 0; k < C; k++) mean += bias[k]!;
+  mean /= C;
+  let value = stats.logSumExp / N - (settings.targetMarginal ? 0 : stats.labelLogitSum / N);
+  let reg = 0;
+  const gradient = new Float64Array(C);
+  for (let k = 0; k < C; k++) {
+    const centred = bias[k]! - mean;
+    value += target[k]! * bias[k]!;
+    reg += centred * centred;
+    gradient[k] = stats.mass[k]! / N - target[k]! + lambda * centred;
+  }
+  value += 0.5 * lambda * reg;
+  return { value, gradient, stats };
+}
+
+function centre(v: Float64Array): void {
+  let mean = 0;
+  for (let k = 0; k < v.length; k++) mean += v[k]!;
+  mean /= v.length;
+  for (let k = 0; k < v.length; k++) v[k]! -= mean;
+}
+
+/**
+ * Cholesky solve of A x = r for symmetric A (n x n, row-major, overwritten by its factor).
+ * Returns false if A is not numerically positive definite.
+ */
+function choleskySolve(A: Float64Array, r: Float64Array, n: number): boolean {
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    let d = A[rj + j]!;
+    for (let k = 0; k < j; k++) d -= A[rj + k]! * A[rj + k]!;
+    if (!(d > 0)) return false;
+    const ljj = Math.sqrt(d);
+    A[rj + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let s = A[ri + j]!;
+      for (let k = 0; k < j; k++) s -= A[ri + k]! * A[rj + k]!;
+      A[ri + j] = s / ljj;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    let s = r[i]!;
+    for (let k = 0; k < i; k++) s -= A[i * n + k]! * r[k]!;
+    r[i] = s / A[i * n + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = r[i]!;
+    for (let k = i + 1; k < n; k++) s -= A[k * n + i]! * r[k]!;
+    r[i] = s / A[i * n + i]!;
+  }
+  return true;
+}
+
+const MAX_STEP = 30;
+
+/**
+ * The GLA prior solver as a generator: yields {@link PassRequest}s, receives the summed
+ * {@link PriorStatistics} of all rows, returns the optimum. Newton with Armijo line search
+ * (Cholesky on the Hessian made definite along the gauge direction) for C <= 64, L-BFGS
+ * preconditioned by the exact Hessian diagonal otherwise. The gauge is mean(b) = 0.
+ */
+export function* priorSolver(settings: PriorSolverSettings): Generator<PassRequest, PriorSolverOutcome, PriorStatistics> {
+  const C = settings.classes;
+  const solver: 'newton' | 'lbfgs' = settings.solver === 'auto' ? (C <= NEWTON_MAX_CLASSES ? 'newton' : 'lbfgs') : settings.solver;
+  const level: PriorStatisticsLevel = solver === 'newton' ? 'hessian' : 'diagonal';
+  const b0 = settings.initialBias ? Float64Array.from(settings.initialBias) : new Float64Array(C);
+  centre(b0);
+  let passes = 0;
+  const first = yield { bias: Float64Array.from(b0), level };
+  passes++;
+  const target = resolveTarget(settings, first);
+  let model = evaluateModel(settings, first, b0, target);
+  if (solver === 'newton') {
+    let b = b0;
+    let iterations = 0;
+    let gn = maxAbs(model.gradient);
+    while (gn > settings.tolerance && iterations < settings.maxIterations) {
+      const d = newtonDirection(settings, model, target);
+      let slope = 0;
+      for (let k = 0; k < C; k++) slope += d[k]! * model.gradient[k]!;
+      if (!(slope < 0)) break;
+      let t = 1;
+      let accepted: { b: Float64Array; model: Model } | undefined;
+      for (let ls = 0; ls < 50; ls++) {
+        const bt = new Float64Array(C);
+        for (let k = 0; k < C; k++) bt[k] = b[k]! + t * d[k]!;
+        const stats: PriorStatistics = yield { bias: bt, level };
+        passes++;
+        const trial = evaluateModel(settings, stats, bt, target);
+        let newSlope = 0;
+        for (let k = 0; k < C; k++) newSlope += d[k]! * trial.gradient[k]!;
+        const armijo = trial.value <= model.value + 1e-4 * t * slope;
+        const noise = 4e-16 * Math.abs(model.value) + 1e-300;
+        const approxWolfe = trial.value <= model.value + noise && Math.abs(newSlope) <= Math.abs(slope);
+        if (Number.isFinite(trial.value) && (armijo || approxWolfe)) {
+          accepted = { b: bt, model: trial };
+          break;
+        }
+        t *= 0.5;
+      }
+      if (!accepted) break;
+      b = accepted.b;
+      model = accepted.model;
+      gn = maxAbs(model.gradient);
+      iterations++;
+    }
+    return { bias: b, objective: model.value, gradient: model.gradient, gradientNorm: gn, iterations, passes, converged: gn <= settings.tolerance, solver };
+  }
+  // L-BFGS with the exact Hessian diagonal as preconditioner.
+  let latest = model.stats;
+  const lambdaDiag = settings.regularization * (1 - 1 / C);
+  const run = lbfgs(b0, {
+    tolerance: settings.tolerance,
+    maxIterations: settings.maxIterations,
+    memory: 12,
+    maxStep: MAX_STEP,
+    projectDirection: centre,
+    preconditioner: () => {
+      const N = latest.rows;
+      const sq = latest.squaredMass;
+      const diag = new Float64Array(C);
+      let max = 0;
+      for (let k = 0; k < C; k++) {
+        const h = (latest.mass[k]! - (sq ? sq[k]! : 0)) / N + lambdaDiag;
+        diag[k] = h;
+        if (h > max) max = h;
+      }
+      const floor = Math.max(1e-300, 1e-12 * max);
+      for (let k = 0; k < C; k++) if (!(diag[k]! > floor)) diag[k] = floor;
+      return diag;
+    },
+  });
+  let step = run.next();
+  // The first point requested is b0, whose statistics we already have.
+  step = run.next({ value: model.value, gradient: model.gradient });
+  while (!step.done) {
+    const stats: PriorStatistics = yield { bias: step.value, level };
+    passes++;
+    latest = stats;
+    const ev = evaluateModel(settings, stats, step.value, target);
+    step = run.next({ value: ev.value, gradient: ev.gradient });
+  }
+  const r = step.value;
+  centre(r.x);
+  return { bias: r.x, objective: r.value, gradient: r.gradient, gradientNorm: r.gradientNorm, iterations: r.iterations, passes, converged: r.converged, solver };
+}
+
+function resolveTarget(settings: PriorSolverSettings, stats: PriorStatistics): Float64Array {
+  const C = settings.classes;
+  if (stats.classes !== C || stats.mass.length !== C) fail('shape-mismatch', `prior statistics have ${stats.classes} classes, expected ${C}`);
+  if (stats.rows === 0) fail('empty-input', 'prior estimation: the data source produced no rows');
+  const lambda = settings.regularization;
+  if (settings.targetMarginal) {
+    const t = settings.targetMarginal;
+    if (lambda === 0) {
+      for (let k = 0; k < C; k++) if (t[k] === 0) fail('empty-class', `targetMarginal[${k}] is 0: no finite optimum without regularization`);
+    }
+    return t;
+  }
+  if (stats.labelledRows === 0) fail('invalid-option', 'prior estimation needs labels or a targetMarginal');
+  if (stats.labelledRows !== stats.rows) fail('length-mismatch', `prior estimation: ${stats.labelledRows} of ${stats.rows} rows are labelled; label every row or use targetMarginal`);
+  const target = new Float64Array(C);
+  for (let k = 0; k < C; k++) {
+    const n = stats.labelCounts[k]!;
+    if (n === 0 && lambda === 0) fail('empty-class', `class ${k} has no labelled example: no finite optimum; set regularization > 0`);
+    target[k] = n / stats.labelledRows;
+  }
+  return target;
+}
+
+function newtonDirection(settings: PriorSolverSettings, model: Model, _target: Float64Array): Float64Array {
+  const C = settings.classes;
+  const { stats } = model;
+  const N = stats.rows;
+  const S = stats.secondMoment;
+  if (!S) fail('invalid-option', 'Newton solver needs second-moment statistics (level "hessian")');
+  const lambda = settings.regularization;
+  const H = new Float64Array(C * C);
+  let trace = 0;
+  for (let a = 0; a < C; a++) {
+    for (let b = a; b < C; b++) {
+      // Only the upper triangle of S is filled by addOuterUpper.
+      const v = -S[a * C + b]! / N - lambda / C;
+      H[a * C + b] = v;
+      H[b * C + a] = v;
+    }
+    H[a * C + a]! += stats.mass[a]! / N + lambda;
+    trace += H[a * C + a]!;
+  }
+  const shift = trace / C / C; // adds (trace / C) * (1 1^T / C): curvature along the gauge direction
+  let damping = 0;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const A = new Float64Array(C * C);
+    for (let i = 0; i < C * C; i++) A[i] = H[i]! + shift;
+    if (damping > 0) for (let a = 0; a < C; a++) A[a * C + a]! += damping;
+    const r = new Float64Array(C);
+    for (let k = 0; k < C; k++) r[k] = -model.gradient[k]!;
+    if (choleskySolve(A, r, C)) {
+      centre(r);
+      const m = maxAbs(r);
+      if (m > MAX_STEP) for (let k = 0; k < C; k++) r[k]! *= MAX_STEP / m;
+      return r;
+    }
+    damping = damping === 0 ? Math.max(1e-300, 1e-12 * (trace / C)) : damping * 10;
+  }
+  const r = new Float64Array(C);
+  for (let k = 0; k < C; k++) r[k] = -model.gradient[k]!;
+  return r;
+}
+
+/** Runs the solver against a synchronous pass function (internal). */
+export function runPriorSolver(settings: PriorSolverSettings, pass: (request: PassRequest) => PriorStatistics): PriorSolverOutcome {
+  const it = priorSolver(settings);
+  let step = it.next();
+  while (!step.done) step = it.next(pass(step.value));
+  return step.value;
+}
+
+/** Runs the solver against an asynchronous pass function (internal). */
+export async function runPriorSolverAsync(settings: PriorSolverSettings, pass: (request: PassRequest) => Promise<PriorStatistics> | PriorStatistics): Promise<PriorSolverOutcome> {
+  const it = priorSolver(settings);
+  let step = it.next();
+  while (!step.done) step = it.next(await pass(step.value));
+  return step.value;
+}

@@ -1,0 +1,451 @@
+import { fail } from './errors';
+import {
+  checkDistribution,
+  checkLabels,
+  checkLogits,
+  checkNonNegative,
+  checkPositive,
+  checkPositiveInteger,
+  checkTemperature,
+  type Labels,
+  type Matrix,
+} from './matrix';
+import {
+  accumulateExact,
+  addLabelStatistics,
+  addOuterUpper,
+  emptyPriorStatistics,
+  mergePriorStatistics,
+  type PassRequest,
+  type PriorChunk,
+  type PriorSolverName,
+  type PriorSolverOutcome,
+  type PriorSolverSettings,
+  type PriorStatistics,
+  type PriorStatisticsLevel,
+  priorStatistics,
+  runPriorSolver,
+  runPriorSolverAsync,
+} from './prior-solver';
+import { stratifiedFolds } from './random';
+import { rowMax } from './softmax';
+import { calibrateTemperature, type TemperatureMethod } from './temperature';
+
+/** Result shared by every prior estimator of this package. */
+export interface PriorEstimate {
+  /** log q, length C (natural log; sum of exp = 1). */
+  logPrior: Float64Array;
+  /** q = exp(logPrior), length C, positive, sums to 1. */
+  prior: Float64Array;
+  /** The temperature T the logits were divided by (store it with q). */
+  temperature: number;
+  /** Final value of the objective the estimator minimises (nats; see each estimator). */
+  objective: number;
+  /** Max-abs gradient (or fixed-point residual) at the returned point: the tolerance reached. */
+  gradientNorm: number;
+  iterations: number;
+  converged: boolean;
+  /** Which algorithm produced the result (e.g. 'newton', 'lbfgs', 'em', 'power-iteration', 'sgd'). */
+  solver: string;
+  /** Number of full passes over the data. */
+  passes: number;
+}
+
+/** Options of {@link estimatePrior}. */
+export interface EstimatePriorOptions {
+  /**
+   * Temperature T > 0 dividing the logits, or a calibration method run first on the same labelled
+   * logits ('nll' | 'match-confidence', see calibrateTemperature). Default 1.
+   */
+  temperature?: number | TemperatureMethod;
+  /**
+   * lambda >= 0: adds lambda/2 * ||b - mean(b)||^2, shrinking log q toward uniform. Dimensionless;
+   * the Hessian diagonal is about pi_k ~ 1/C, so lambda ~ 1/C halves the deviations of log q.
+   * Choose it by held-out cross-entropy with {@link selectRegularization}. Default 0.
+   */
+  regularization?: number;
+  /**
+   * Label-free prior matching: solve mean_i softmax(z_i / T - b) = targetMarginal (length C,
+   * sums to 1) on unlabelled logits; `labels` may then be omitted (and are ignored if given).
+   */
+  targetMarginal?: ArrayLike<number>;
+  /** Stop when max-abs gradient <= tolerance (default 1e-9). */
+  tolerance?: number;
+  /** Iteration cap (default 500). */
+  maxIterations?: number;
+  /** 'auto' (default): Newton for C <= 64, diagonally preconditioned L-BFGS above. */
+  solver?: PriorSolverName;
+}
+
+/** Largest N x C for which the exp cache is kept in Float64 (128 MiB); above it Float32 is used. */
+const FLOAT64_CACHE_LIMIT = 1 << 24;
+
+/**
+ * exp(z / T - rowmax) computed once; every solver pass is then two multiply-add sweeps, since
+ * softmax(z_i / T - b)_k is proportional to E_ik * exp(-b_k). Internal.
+ */
+class ExpCache {
+  readonly E: Float32Array | Float64Array;
+  readonly rowMaxima: Float64Array;
+  constructor(
+    readonly logits: Matrix,
+    readonly beta: number,
+    float32: boolean,
+  ) {
+    const { data, rows, cols } = logits;
+    this.E = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+    this.rowMaxima = new Float64Array(rows);
+    const E = this.E;
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      const m = rowMax(data, o, cols) * beta;
+      this.rowMaxima[i] = m;
+      for (let k = 0; k < cols; k++) E[o + k] = Math.exp(data[o + k]! * beta - m);
+    }
+  }
+
+  pass(bias: Float64Array, level: PriorStatisticsLevel): PriorStatistics {
+    const { rows, cols: C } = this.logits;
+    const E = this.E;
+    const stats = emptyPriorStatistics(C, level);
+    let minBias = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < C; k++) if (bias[k]! < minBias) minBias = bias[k]!;
+    const w = new Float64Array(C);
+    for (let k = 0; k < C; k++) w[k] = Math.exp(minBias - bias[k]!);
+    const acc = new Float64Array(C);
+    const acc2 = new Float64Array(C);
+    const p = new Float64Array(C);
+    const diagonal = level !== 'gradient';
+    const hessian = level === 'hessian';
+    let lse = 0;
+    for (let i = 0; i < rows; i++) {
+      const o = i * C;
+      let s = 0;
+      for (let k = 0; k < C; k++) s += E[o + k]! * w[k]!;
+      if (!(s > 1e-280 && s < 1e280)) {
+        // Extreme bias: fall back to the exact row computation.
+        accumulateExact(stats, this.logits, i, i + 1, bias, this.beta, level);
+        continue;
+      }
+      lse += this.rowMaxima[i]! - minBias + Math.log(s);
+      const r = 1 / s;
+      if (hessian) {
+        for (let k = 0; k < C; k++) {
+          const u = E[o + k]! * r;
+          acc[k]! += u;
+          acc2[k]! += u * u;
+          p[k] = u * w[k]!;
+        }
+        addOuterUpper(stats.secondMoment!, p, C);
+      } else if (diagonal) {
+        for (let k = 0; k < C; k++) {
+          const u = E[o + k]! * r;
+          acc[k]! += u;
+          acc2[k]! += u * u;
+        }
+      } else {
+        for (let k = 0; k < C; k++) acc[k]! += E[o + k]! * r;
+      }
+    }
+    stats.logSumExp += lse;
+    stats.rows = rows;
+    for (let k = 0; k < C; k++) {
+      stats.mass[k]! += w[k]! * acc[k]!;
+      if (diagonal) stats.squaredMass![k]! += w[k]! * w[k]! * acc2[k]!;
+    }
+    return stats;
+  }
+}
+
+interface ResolvedOptions {
+  settings: Omit<PriorSolverSettings, 'classes'>;
+  temperature: number;
+}
+
+function resolveOptions(logits: Matrix, labels: Labels | undefined, options: EstimatePriorOptions, name: string): ResolvedOptions & { y?: Int32Array } {
+  if (options === null || typeof options !== 'object') fail('invalid-option', `${name}: options must be an object`);
+  const C = logits.cols;
+  const targetMarginal = options.targetMarginal === undefined ? undefined : checkDistribution(options.targetMarginal, C, 'targetMarginal');
+  const y = labels === undefined || targetMarginal ? undefined : checkLabels(labels, logits.rows, C);
+  if (!targetMarginal && !y) fail('invalid-option', `${name}: labels are required unless targetMarginal is given`);
+  let temperature: number;
+  const t = options.temperature ?? 1;
+  if (t === 'nll' || t === 'match-confidence') {
+    if (labels === undefined) fail('invalid-option', `${name}: temperature '${t}' needs labels to calibrate on`);
+    temperature = calibrateTemperature(logits, labels, { method: t });
+  } else if (typeof t === 'number') {
+    temperature = checkTemperature(t);
+  } else {
+    fail('invalid-option', `${name}: temperature must be a number > 0, 'nll' or 'match-confidence', got ${String(t)}`);
+  }
+  const solver = options.solver ?? 'auto';
+  if (solver !== 'auto' && solver !== 'newton' && solver !== 'lbfgs') fail('invalid-option', `${name}: unknown solver '${String(solver)}'`);
+  return {
+    y,
+    temperature,
+    settings: {
+      regularization: checkNonNegative(options.regularization ?? 0, 'regularization'),
+      ...(targetMarginal ? { targetMarginal } : {}),
+      tolerance: checkPositive(options.tolerance ?? 1e-9, 'tolerance'),
+      maxIterations: checkPositiveInteger(options.maxIterations ?? 500, 'maxIterations'),
+      solver,
+    },
+  };
+}
+
+function finish(outcome: PriorSolverOutcome, temperature: number): PriorEstimate {
+  const b = outcome.bias;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of b) if (v > max) max = v;
+  let s = 0;
+  for (const v of b) s += Math.exp(v - max);
+  const lse = max + Math.log(s);
+  const logPrior = new Float64Array(b.length);
+  const prior = new Float64Array(b.length);
+  for (let k = 0; k < b.length; k++) {
+    logPrior[k] = b[k]! - lse;
+    prior[k] = Math.exp(logPrior[k]!);
+  }
+  return {
+    logPrior,
+    prior,
+    temperature,
+    objective: outcome.objective,
+    gradientNorm: outcome.gradientNorm,
+    iterations: outcome.iterations,
+    converged: outcome.converged,
+    solver: outcome.solver,
+    passes: outcome.passes,
+  };
+}
+
+/**
+ * The GLA prior estimator (METHOD.md): b* = argmin_b (1/N) sum_i [logsumexp(z_i/T - b) -
+ * (z_{i,y_i}/T - b_{y_i})] (+ lambda/2 ||b - mean b||^2), q = softmax(b*). At the optimum the mean
+ * debiased probability equals the label histogram: mean_i softmax(z_i/T - log q) = pi_hat.
+ *
+ * Solver: exp(z/T - rowmax) is cached once (Float64, or Float32 above 2^24 entries), after which a
+ * pass costs two multiply-add sweeps. C <= 64: Newton (C x C Hessian from the same pass, Cholesky,
+ * Armijo line search), quadratic convergence in ~5-10 passes. C > 64: L-BFGS preconditioned by the
+ * exact Hessian diagonal (the multiplicative fixed point b_k += log(mean p_k / pi_k) is this
+ * diagonal-Newton step; L-BFGS adds the off-diagonal curvature), ~10-30 passes. With a Float32
+ * cache the final gradient is re-verified by an exact Float64 pass (and the solve continued on exact
+ * passes if needed), so `gradientNorm` is always the exact max-abs gradient.
+ *
+ * When the classes are perfectly separated the objective is flat around the start (b = 0) to
+ * machine precision: the gradient vanishes there and q = uniform is returned (the data identify no
+ * prior). Use regularization or another estimator in that case.
+ *
+ * @param logits N x C zero-shot logits (Float32 or Float64; -Infinity = masked class)
+ * @param labels N labels; optional when `targetMarginal` is given
+ * @throws GlaError `empty-class` when a class has no label and regularization is 0
+ */
+export function estimatePrior(logits: Matrix, labels?: Labels, options: EstimatePriorOptions = {}): PriorEstimate {
+  checkLogits(logits);
+  const resolved = resolveOptions(logits, labels, options, 'estimatePrior');
+  const { temperature, y } = resolved;
+  const C = logits.cols;
+  const settings: PriorSolverSettings = { classes: C, ...resolved.settings };
+  const labelStats = emptyPriorStatistics(C);
+  if (y) addLabelStatistics(labelStats, logits, y, temperature);
+  const float32 = logits.rows * C > FLOAT64_CACHE_LIMIT;
+  const cache = new ExpCache(logits, 1 / temperature, float32);
+  const withLabels = (stats: PriorStatistics): PriorStatistics => {
+    stats.labelCounts = labelStats.labelCounts;
+    stats.labelLogitSum = labelStats.labelLogitSum;
+    stats.labelledRows = labelStats.labelledRows;
+    return stats;
+  };
+  const exactPass = (request: PassRequest): PriorStatistics => {
+    const stats = emptyPriorStatistics(C, request.level);
+    accumulateExact(stats, logits, 0, logits.rows, request.bias, 1 / temperature, request.level);
+    return withLabels(stats);
+  };
+  let outcome = runPriorSolver(settings, (request) => withLabels(cache.pass(request.bias, request.level)));
+  if (float32) {
+    // Re-verify on exact Float64 statistics; continue on exact passes if the cache's rounding matters.
+    const verified = runPriorSolver({ ...settings, initialBias: outcome.bias, maxIterations: Math.max(1, settings.maxIterations - outcome.iterations) }, exactPass);
+    outcome = { ...verified, iterations: outcome.iterations + verified.iterations, passes: outcome.passes + verified.passes };
+  }
+  return finish(outcome, temperature);
+}
+
+/** A data source for {@link estimatePriorChunked}. */
+export type PriorSource =
+  /** Chunks re-iterated on every pass (an array, or any re-iterable collection). */
+  | Iterable<PriorChunk>
+  /** A factory returning a fresh iterable of chunks for each pass (e.g. reading files again). */
+  | (() => Iterable<PriorChunk>)
+  /** Full control: return the summed statistics of all rows at `bias` (e.g. from workers). */
+  | { pass(bias: Float64Array, level: PriorStatisticsLevel): PriorStatistics };
+
+/** Options of the chunked estimators: like {@link EstimatePriorOptions} but T must be a number. */
+export interface EstimatePriorChunkedOptions extends Omit<EstimatePriorOptions, 'temperature'> {
+  /** Number of classes C (required). */
+  classes: number;
+  /** T > 0 (default 1). */
+  temperature?: number;
+}
+
+function chunkedSettings(options: EstimatePriorChunkedOptions): { settings: PriorSolverSettings; temperature: number } {
+  if (options === null || typeof options !== 'object') fail('invalid-option', 'estimatePriorChunked: options with `classes` are required');
+  const C = checkPositiveInteger(options.classes, 'classes');
+  const temperature = checkTemperature(options.temperature ?? 1);
+  const fake: Matrix = { data: new Float64Array(C), rows: 1, cols: C };
+  const resolved = resolveOptions(fake, options.targetMarginal ? undefined : [0], { ...options, temperature }, 'estimatePriorChunked');
+  return { settings: { classes: C, ...resolved.settings }, temperature };
+}
+
+function statsOfChunks(chunks: Iterable<PriorChunk>, C: number, bias: Float64Array, T: number, level: PriorStatisticsLevel): PriorStatistics {
+  const total = emptyPriorStatistics(C, level);
+  let index = 0;
+  for (const chunk of chunks) {
+    if (chunk?.logits?.cols !== C) fail('shape-mismatch', `chunk ${index}: logits must have ${C} columns, got ${chunk?.logits?.cols}`);
+    mergePriorStatistics(total, priorStatistics(chunk, bias, T, level));
+    index++;
+  }
+  return total;
+}
+
+function passFunction(source: PriorSource, C: number, T: number): (request: PassRequest) => PriorStatistics {
+  if (typeof source === 'function') return (r) => statsOfChunks(source(), C, r.bias, T, r.level);
+  if (source && typeof (source as { pass?: unknown }).pass === 'function') {
+    const s = source as { pass(bias: Float64Array, level: PriorStatisticsLevel): PriorStatistics };
+    return (r) => s.pass(r.bias, r.level);
+  }
+  if (source && typeof (source as Iterable<PriorChunk>)[Symbol.iterator] === 'function') {
+    return (r) => statsOfChunks(source as Iterable<PriorChunk>, C, r.bias, T, r.level);
+  }
+  return fail('invalid-option', 'estimatePriorChunked: source must be an iterable of chunks, a factory, or { pass }');
+}
+
+/**
+ * The GLA prior estimator over data that is not one in-memory matrix: the solver only sees summed
+ * {@link PriorStatistics}, one pass over the source per objective evaluation, in exact Float64.
+ * Gives the same result as {@link estimatePrior} on the concatenated chunks.
+ * @param source chunks (re-iterable), a chunk factory, or `{ pass(bias, level) }` returning summed statistics
+ */
+export function estimatePriorChunked(source: PriorSource, options: EstimatePriorChunkedOptions): PriorEstimate {
+  const { settings, temperature } = chunkedSettings(options);
+  return finish(runPriorSolver(settings, passFunction(source, settings.classes, temperature)), temperature);
+}
+
+/**
+ * Asynchronous variant of {@link estimatePriorChunked} for sources whose passes are asynchronous
+ * (web workers, worker_threads, streamed files): `pass(bias, level)` may return a Promise of the
+ * summed statistics (e.g. each worker runs {@link priorStatistics} on its rows, the caller merges
+ * them with mergePriorStatistics).
+ */
+export async function estimatePriorChunkedAsync(
+  source: { pass(bias: Float64Array, level: PriorStatisticsLevel): Promise<PriorStatistics> | PriorStatistics },
+  options: EstimatePriorChunkedOptions,
+): Promise<PriorEstimate> {
+  const { settings, temperature } = chunkedSettings(options);
+  if (typeof source?.pass !== 'function') fail('invalid-option', 'estimatePriorChunkedAsync: source must provide pass(bias, level)');
+  return finish(await runPriorSolverAsync(settings, (r) => source.pass(r.bias, r.level)), temperature);
+}
+
+/** Copies the given rows of a matrix (same dtype). Internal helper. */
+export function takeRows(m: Matrix, indices: ArrayLike<number>): Matrix {
+  const { cols } = m;
+  const out = m.data instanceof Float32Array ? new Float32Array(indices.length * cols) : new Float64Array(indices.length * cols);
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r]!;
+    out.set(m.data.subarray(i * cols, (i + 1) * cols), r * cols);
+  }
+  return { data: out, rows: indices.length, cols };
+}
+
+/** Mean cross-entropy of labels under softmax(z / T - log q) (debiased logits), in nats. */
+export function debiasedCrossEntropy(logits: Matrix, labels: Int32Array, logPrior: Float64Array, temperature: number): number {
+  const { data, rows, cols } = logits;
+  const beta = 1 / temperature;
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < cols; k++) {
+      const v = data[o + k]! * beta - logPrior[k]!;
+      if (v > m) m = v;
+    }
+    let s = 0;
+    for (let k = 0; k < cols; k++) s += Math.exp(data[o + k]! * beta - logPrior[k]! - m);
+    const y = labels[i]!;
+    total += m + Math.log(s) - (data[o + y]! * beta - logPrior[y]!);
+  }
+  return total / rows;
+}
+
+/** Options of {@link selectRegularization}. */
+export interface SelectRegularizationOptions {
+  /** Candidate lambdas (default [0, 1e-4, 1e-3, 1e-2, 1e-1, 1]). */
+  candidates?: number[];
+  /** Number of stratified folds (default 5; capped at N). */
+  folds?: number;
+  /** Seed of the fold assignment (default 0). */
+  seed?: number;
+  /** T (number or calibration method, calibrated once on all the data; default 1). */
+  temperature?: number | TemperatureMethod;
+  tolerance?: number;
+}
+
+/** Outcome of {@link selectRegularization}. */
+export interface RegularizationSelection {
+  /** The lambda with the lowest mean held-out cross-entropy (ties: the larger lambda). */
+  regularization: number;
+  /** Mean held-out cross-entropy (nats) per candidate; Infinity when a fold had no finite optimum. */
+  scores: { regularization: number; crossEntropy: number }[];
+  temperature: number;
+}
+
+/**
+ * Picks `regularization` for {@link estimatePrior} by stratified k-fold cross-validation: for each
+ * candidate lambda, q is estimated on k-1 folds and scored by the held-out cross-entropy of the
+ * debiased logits z/T - log q on the remaining fold. lambda = 0 scores Infinity when a training fold
+ * lacks a class (common at 1-2 shots), so shrinkage is then chosen automatically.
+ * @param logits N x C @param labels N
+ */
+export function selectRegularization(logits: Matrix, labels: Labels, options: SelectRegularizationOptions = {}): RegularizationSelection {
+  checkLogits(logits);
+  const C = logits.cols;
+  const y = checkLabels(labels, logits.rows, C);
+  const candidates = options.candidates ?? [0, 1e-4, 1e-3, 1e-2, 1e-1, 1];
+  if (!Array.isArray(candidates) || candidates.length === 0) fail('invalid-option', 'selectRegularization: candidates must be a non-empty array');
+  for (const c of candidates) checkNonNegative(c, 'candidates[]');
+  const folds = Math.min(checkPositiveInteger(options.folds ?? 5, 'folds'), logits.rows);
+  if (folds < 2) fail('invalid-option', 'selectRegularization: needs at least 2 folds (and 2 examples)');
+  const seed = options.seed ?? 0;
+  const t = options.temperature ?? 1;
+  const temperature = typeof t === 'number' ? checkTemperature(t) : calibrateTemperature(logits, y, { method: t });
+  const assignment = stratifiedFolds(y, C, folds, seed);
+  const splits = Array.from({ length: folds }, (_, f) => {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < y.length; i++) (assignment[i] === f ? test : train).push(i);
+    return { train, test };
+  });
+  const scores = candidates.map((lambda) => {
+    let total = 0;
+    let count = 0;
+    for (const { train, test } of splits) {
+      if (test.length === 0 || train.length === 0) continue;
+      const trainY = Int32Array.from(train, (i) => y[i]!);
+      const testY = Int32Array.from(test, (i) => y[i]!);
+      let estimate: PriorEstimate;
+      try {
+        estimate = estimatePrior(takeRows(logits, train), trainY, { temperature, regularization: lambda, ...(options.tolerance ? { tolerance: options.tolerance } : {}) });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'empty-class') return { regularization: lambda, crossEntropy: Number.POSITIVE_INFINITY };
+        throw error;
+      }
+      total += debiasedCrossEntropy(takeRows(logits, test), testY, estimate.logPrior, temperature) * test.length;
+      count += test.length;
+    }
+    return { regularization: lambda, crossEntropy: total / count };
+  });
+  let best = scores[0]!;
+  for (const s of scores) {
+    if (s.crossEntropy < best.crossEntropy || (s.crossEntropy === best.crossEntropy && s.regularization > best.regularization)) best = s;
+  }
+  return { regularization: best.regularization, scores, temperature };
+}

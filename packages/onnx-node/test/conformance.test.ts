@@ -1,0 +1,20 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
+import { registerConformanceSuite } from '../../../tooling/fixtures/conformance-vitest';
+import { createNodeRuntime } from '../src/index';
+
+const dir = mkdtempSync(join(tmpdir(), 'gla-onnx-node-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function fixturesWithFiles() {
+  const fixtures = buildConformanceFixtures();
+  const path = join(dir, 'affine.onnx');
+  writeFileSync(path, fixtures.affine.bytes);
+  return { ...fixtures, affineLocation: path, missingLocation: join(dir, 'missing', 'no-such-model.onnx') };
+}
+
+registerConformanceSuite('onnxruntime-node (default options)', () => createNodeRuntime(), fixturesWithFiles);
+registerConformanceSuite('onnxruntime-node (1 thread, basic optimisation)', () => createNodeRuntime({ threads: 1, interOpThreads: 1, graphOptimizationLevel: 'basic' }), fixturesWithFiles);

