@@ -32,11 +32,11 @@ export function pendingTemporaryCount(): number {
  * interrupted run) sees the old file or the new one, never a half-written one.
  */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   pending.add(tmp);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
+    await mkdir(dirname(path), { recursive: true });
     handle = await open(tmp, 'wx', 0o644);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let offset = 0;

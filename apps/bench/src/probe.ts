@@ -1,4 +1,4 @@
-import { type Matrix, trainLinearProbe } from '@gla/core';
+import { type Matrix, trainLinearProbe } from './core';
 
 /** A linear head: logits = x W^T + b (W: C x D). */
 export interface Head {

@@ -13,7 +13,7 @@ import {
   reliabilityBins,
   selectRegularization,
   stratifiedFolds,
-} from '@gla/core';
+} from './core';
 import { classCounts, type FeatureDataset, normalizeRows, zeroShotWeights } from './dataset';
 import { CliError } from './errors';
 import { combine, interpolate, linearLogits, mean, pick, rows, std } from './linalg';

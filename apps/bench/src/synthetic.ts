@@ -1,4 +1,4 @@
-import { createRng } from '@gla/core';
+import { createRng } from './core';
 import type { FeatureDataset } from './dataset';
 
 /**
@@ -28,13 +28,13 @@ export function syntheticDataset(options: { classes?: number; dim?: number; minP
   counts.forEach((n, c) => {
     for (let r = 0; r < n; r++, i++) {
       labels[i] = c;
-      for (let j = 0; j < D; j++) features[i * D + j] = means[c]![j]! + 0.5 * common[j]! + 0.55 * rng.normal();
+      for (let j = 0; j < D; j++) features[i * D + j] = means[c]![j]! + 0.5 * common[j]! + 0.3 * rng.normal();
     }
   });
   const text = new Float32Array(T * C * D);
   for (let t = 0; t < T; t++) {
     for (let c = 0; c < C; c++) {
-      const share = 0.9 * (1 - c / Math.max(1, C - 1)) * ((c * 7) % 3 === 0 ? 1 : 0.4);
+      const share = 1.5 * (1 - c / Math.max(1, C - 1)) * ((c * 7) % 3 === 0 ? 1 : 0.4);
       for (let j = 0; j < D; j++) text[(t * C + c) * D + j] = means[c]![j]! + share * common[j]! + 0.25 * rng.normal();
     }
   }

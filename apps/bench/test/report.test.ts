@@ -44,7 +44,8 @@ describe('svg writer', () => {
   it('bar chart: one rect per finite value, rotated category labels', () => {
     const svg = barChart({ title: 'prior', yLabel: 'q', categories: ['a', 'b', 'c&d'], series: [{ name: 'q', values: [0.5, 0.3, 0.2] }, { name: 'freq', values: [0.2, Number.NaN, 0.5] }] });
     const { elements } = checkWellFormed(svg);
-    expect(elements.get('rect')).toBe(1 + 5);
+    // background + 5 finite bars + 2 legend swatches
+    expect(elements.get('rect')).toBe(1 + 5 + 2);
     expect(svg).toContain('c&amp;d');
     expect(svg).toMatch(/rotate\(-45/);
   });

@@ -29,6 +29,11 @@ export interface LbfgsOptions {
    * initial inverse-Hessian model is then gamma * diag(1 / d).
    */
   preconditioner?: () => Float64Array | undefined;
+  /**
+   * Optional initial inverse-Hessian model: returns H0 q for a vector q (e.g. a sparse Newton solve).
+   * Takes precedence over `preconditioner`; no gamma scaling is applied.
+   */
+  inverseHessianGuess?: (q: Float64Array) => Float64Array | undefined;
   /** Optional in-place projection of a search direction (e.g. onto a gauge subspace). */
   projectDirection?: (direction: Float64Array) => void;
   /** Optional cap on the largest entry of a trial step (default Infinity). */
@@ -74,7 +79,7 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
   const m = options.memory ?? 10;
   const maxStep = options.maxStep ?? Number.POSITIVE_INFINITY;
   const n = x0.length;
-  let x = Float64Array.from(x0);
+  let x: Float64Array = Float64Array.from(x0);
   let cur: Evaluation = yield Float64Array.from(x);
   let evaluations = 1;
   const S: Float64Array[] = [];
@@ -93,8 +98,11 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       const y = Y[j]!;
       for (let i = 0; i < n; i++) q[i]! -= a * y[i]!;
     }
-    const diag = options.preconditioner?.();
-    if (S.length > 0) {
+    const guess = options.inverseHessianGuess?.(q);
+    const diag = guess ? undefined : options.preconditioner?.();
+    if (guess) {
+      q.set(guess);
+    } else if (S.length > 0) {
       const s = S[S.length - 1]!;
       const y = Y[Y.length - 1]!;
       let yHy = 0;
@@ -137,7 +145,7 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       const ev: Evaluation = yield xt;
       evaluations++;
       const armijo = ev.value <= cur.value + 1e-4 * t * slope;
-      const noiseLevel = 4e-16 * Math.abs(cur.value) + 1e-300;
+      const noiseLevel = 1e-10 * Math.abs(cur.value) + 1e-300;
       const approxWolfe = ev.value <= cur.value + noiseLevel && dot(ev.gradient, d) <= -0.9998 * slope && dot(ev.gradient, d) >= 0.9 * slope;
       if (Number.isFinite(ev.value) && (armijo || approxWolfe)) {
         accepted = { x: xt, ev };

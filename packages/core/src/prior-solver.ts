@@ -7,7 +7,35 @@ import { checkLabels, checkLogits, checkTemperature, type Labels, type Matrix } 
  * `'diagonal'` (+ per-class squared mass, the Hessian diagonal, O(C)) or `'hessian'`
  * (+ the C x C second moment sum_i p_i p_i^T, O(C^2) per row).
  */
-export type PriorStatisticsLevel = 'gradient' | 'diagonal' | 'hessian';
+export type PriorStatisticsLevel = 'gradient' | 'diagonal' | 'sparse-hessian' | 'hessian';
+
+/**
+ * Level 'sparse-hessian' accumulates p_ia p_ib only for pairs with both probabilities >=
+ * SPARSE_HESSIAN_THRESHOLD (the diagonal stays exact via squaredMass): a cheap approximation of the
+ * Hessian used as the L-BFGS initial inverse-Hessian model for large C.
+ */
+export const SPARSE_HESSIAN_THRESHOLD = 2e-3;
+
+/** At most this many probabilities per row enter the sparse Hessian (the largest ones). */
+export const SPARSE_HESSIAN_MAX_PER_ROW = 24;
+
+/**
+ * Keeps at most SPARSE_HESSIAN_MAX_PER_ROW of the listed indices by raising the threshold
+ * (doubling) until few enough remain; returns the new count (internal).
+ */
+export function capSparseIndices(p: Float64Array, index: Int32Array, count: number): number {
+  let threshold = SPARSE_HESSIAN_THRESHOLD;
+  while (count > SPARSE_HESSIAN_MAX_PER_ROW) {
+    threshold *= 2;
+    let kept = 0;
+    for (let x = 0; x < count; x++) {
+      const k = index[x]!;
+      if (p[k]! >= threshold) index[kept++] = k;
+    }
+    count = kept;
+  }
+  return count;
+}
 
 /**
  * Sufficient statistics of the GLA prior objective for a set of rows at a bias b (C values), with
@@ -23,7 +51,10 @@ export interface PriorStatistics {
   mass: Float64Array;
   /** sum_i p_i^2 elementwise (length C); levels 'diagonal' and 'hessian'. */
   squaredMass?: Float64Array;
-  /** sum_i p_i p_i^T (C x C, row-major); level 'hessian'. */
+  /**
+   * sum_i p_i p_i^T (C x C, row-major, upper triangle filled); level 'hessian'. At level
+   * 'sparse-hessian' only pairs of probabilities >= SPARSE_HESSIAN_THRESHOLD are summed.
+   */
   secondMoment?: Float64Array;
   /** Label histogram (counts, length C) of the labelled rows; independent of b. */
   labelCounts: Float64Array;
@@ -47,7 +78,7 @@ export function emptyPriorStatistics(classes: number, level: PriorStatisticsLeve
     logSumExp: 0,
     mass: new Float64Array(classes),
     ...(level !== 'gradient' ? { squaredMass: new Float64Array(classes) } : {}),
-    ...(level === 'hessian' ? { secondMoment: new Float64Array(classes * classes) } : {}),
+    ...(level === 'hessian' || level === 'sparse-hessian' ? { secondMoment: new Float64Array(classes * classes) } : {}),
     labelCounts: new Float64Array(classes),
     labelLogitSum: 0,
     labelledRows: 0,
@@ -117,6 +148,7 @@ export function addLabelStatistics(stats: PriorStatistics, logits: Matrix, y: In
 export function accumulateExact(stats: PriorStatistics, logits: Matrix, start: number, end: number, bias: ArrayLike<number>, beta: number, level: PriorStatisticsLevel): void {
   const { data, cols: C } = logits;
   const p = new Float64Array(C);
+  const sparseIndex = new Int32Array(C);
   const { mass, squaredMass, secondMoment } = stats;
   for (let i = start; i < end; i++) {
     const o = i * C;
@@ -143,6 +175,12 @@ export function accumulateExact(stats: PriorStatistics, logits: Matrix, start: n
       for (let k = 0; k < C; k++) squaredMass[k]! += p[k]! * p[k]!;
     }
     if (level === 'hessian' && secondMoment) addOuterUpper(secondMoment, p, C);
+    else if (level === 'sparse-hessian' && secondMoment) {
+      let count = 0;
+      for (let k = 0; k < C; k++) if (p[k]! >= SPARSE_HESSIAN_THRESHOLD) sparseIndex[count++] = k;
+      count = capSparseIndices(p, sparseIndex, count);
+      addSparseOuterUpper(secondMoment, p, sparseIndex, count, C);
+    }
   }
   stats.rows += end - start;
 }
@@ -157,11 +195,24 @@ export function addOuterUpper(target: Float64Array, p: Float64Array, C: number):
   }
 }
 
+/** Adds p_a p_b for a <= b among the listed (ascending) indices into `target` (internal). */
+export function addSparseOuterUpper(target: Float64Array, p: Float64Array, index: Int32Array, count: number, C: number): void {
+  for (let x = 0; x < count; x++) {
+    const a = index[x]!;
+    const pa = p[a]!;
+    const row = a * C;
+    for (let y = x; y < count; y++) {
+      const b = index[y]!;
+      target[row + b]! += pa * p[b]!;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The solver: a generator that asks for passes and never touches data itself.
 
 /** Which algorithm minimises the prior objective. */
-export type PriorSolverName = 'auto' | 'newton' | 'lbfgs';
+export type PriorSolverName = 'auto' | 'newton' | 'sparse-newton' | 'lbfgs';
 
 /** Largest C for which 'auto' picks Newton (the C x C Hessian pass costs ~C/2 gradient passes). */
 export const NEWTON_MAX_CLASSES = 64;
@@ -175,6 +226,8 @@ export interface PriorSolverSettings {
   maxIterations: number;
   solver: PriorSolverName;
   initialBias?: Float64Array;
+  /** Start with one multiplicative fixed-point step (default true). */
+  fixedPointStart?: boolean;
 }
 
 /** A pass the solver needs: statistics of all rows at `bias`, at `level`. */
@@ -193,7 +246,7 @@ export interface PriorSolverOutcome {
   iterations: number;
   passes: number;
   converged: boolean;
-  solver: 'newton' | 'lbfgs';
+  solver: 'newton' | 'sparse-newton' | 'lbfgs';
 }
 
 interface Model {
@@ -217,7 +270,7 @@ function evaluateModel(settings: PriorSolverSettings, stats: PriorStatistics, bi
     const centred = bias[k]! - mean;
     value += target[k]! * bias[k]!;
     reg += centred * centred;
-    gradient[k] = stats.mass[k]! / N - target[k]! + lambda * centred;
+    gradient[k] = target[k]! - stats.mass[k]! / N + lambda * centred;
   }
   value += 0.5 * lambda * reg;
   return { value, gradient, stats };
@@ -262,7 +315,7 @@ function choleskySolve(A: Float64Array, r: Float64Array, n: number): boolean {
   return true;
 }
 
-const MAX_STEP = 30;
+const MAX_STEP = 10;
 
 /**
  * The GLA prior solver as a generator: yields {@link PassRequest}s, receives the summed
@@ -272,21 +325,41 @@ const MAX_STEP = 30;
  */
 export function* priorSolver(settings: PriorSolverSettings): Generator<PassRequest, PriorSolverOutcome, PriorStatistics> {
   const C = settings.classes;
-  const solver: 'newton' | 'lbfgs' = settings.solver === 'auto' ? (C <= NEWTON_MAX_CLASSES ? 'newton' : 'lbfgs') : settings.solver;
-  const level: PriorStatisticsLevel = solver === 'newton' ? 'hessian' : 'diagonal';
+  const solver = settings.solver === 'auto' ? (C <= NEWTON_MAX_CLASSES ? 'newton' : 'sparse-newton') : settings.solver;
+  const level: PriorStatisticsLevel = solver === 'newton' ? 'hessian' : solver === 'lbfgs' ? 'diagonal' : 'sparse-hessian';
   const b0 = settings.initialBias ? Float64Array.from(settings.initialBias) : new Float64Array(C);
   centre(b0);
   let passes = 0;
-  const first = yield { bias: Float64Array.from(b0), level };
+  const first = yield { bias: Float64Array.from(b0), level: 'gradient' };
   passes++;
   const target = resolveTarget(settings, first);
   let model = evaluateModel(settings, first, b0, target);
-  if (solver === 'newton') {
-    let b = b0;
+  if (maxAbs(model.gradient) <= settings.tolerance) {
+    // Already optimal at the start (e.g. perfectly separated classes: the objective is flat).
+    return { bias: b0, objective: model.value, gradient: model.gradient, gradientNorm: maxAbs(model.gradient), iterations: 0, passes, converged: true, solver };
+  }
+  if (settings.fixedPointStart !== false) {
+    // Start from one multiplicative fixed-point step b_k += log(mean p_k / pi_k) (the EM/Sinkhorn
+    // update; a diagonal-Newton step), clamped to +-MAX_STEP.
+    for (let k = 0; k < C; k++) {
+      const ratio = Math.log(Math.max(first.mass[k]! / first.rows, 1e-300) / Math.max(target[k]!, 1e-300));
+      b0[k]! += Math.max(-MAX_STEP, Math.min(MAX_STEP, ratio));
+    }
+    centre(b0);
+  }
+  {
+    const stats = yield { bias: Float64Array.from(b0), level };
+    passes++;
+    model = evaluateModel(settings, stats, b0, target);
+  }
+  if (solver !== 'lbfgs') {
+    let hessianModel: SparseHessian | undefined;
+    let b: Float64Array = b0;
     let iterations = 0;
     let gn = maxAbs(model.gradient);
     while (gn > settings.tolerance && iterations < settings.maxIterations) {
-      const d = newtonDirection(settings, model, target);
+      if (solver === 'sparse-newton' && model.stats.secondMoment) hessianModel = sparseHessian(model.stats, settings.regularization);
+      const d = solver === 'newton' ? newtonDirection(settings, model, target) : sparseNewtonDirection(hessianModel!, model.gradient);
       let slope = 0;
       for (let k = 0; k < C; k++) slope += d[k]! * model.gradient[k]!;
       if (!(slope < 0)) break;
@@ -295,19 +368,24 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
       for (let ls = 0; ls < 50; ls++) {
         const bt = new Float64Array(C);
         for (let k = 0; k < C; k++) bt[k] = b[k]! + t * d[k]!;
-        const stats: PriorStatistics = yield { bias: bt, level };
+        // Sparse Newton refreshes its Hessian model only while far from the optimum (chord steps after).
+        const trialLevel: PriorStatisticsLevel = solver === 'sparse-newton' && gn < SPARSE_REFRESH_BELOW ? 'gradient' : level;
+        const stats: PriorStatistics = yield { bias: bt, level: trialLevel };
         passes++;
         const trial = evaluateModel(settings, stats, bt, target);
         let newSlope = 0;
         for (let k = 0; k < C; k++) newSlope += d[k]! * trial.gradient[k]!;
         const armijo = trial.value <= model.value + 1e-4 * t * slope;
-        const noise = 4e-16 * Math.abs(model.value) + 1e-300;
-        const approxWolfe = trial.value <= model.value + noise && Math.abs(newSlope) <= Math.abs(slope);
+        // Hager-Zhang approximate Wolfe: near the optimum the decrease is below rounding noise.
+        const noise = 1e-10 * Math.abs(model.value) + 1e-300;
+        const approxWolfe = trial.value <= model.value + noise && newSlope >= 0.9 * slope && newSlope <= -0.9998 * slope;
         if (Number.isFinite(trial.value) && (armijo || approxWolfe)) {
           accepted = { b: bt, model: trial };
           break;
         }
-        t *= 0.5;
+        // Convex along the line: secant on the directional derivative, kept inside [0.05 t, 0.7 t].
+        const secant = Number.isFinite(trial.value) && newSlope > slope ? (t * slope) / (slope - newSlope) : 0.1 * t;
+        t = Math.min(0.7 * t, Math.max(0.05 * t, secant));
       }
       if (!accepted) break;
       b = accepted.b;
@@ -317,7 +395,7 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
     }
     return { bias: b, objective: model.value, gradient: model.gradient, gradientNorm: gn, iterations, passes, converged: gn <= settings.tolerance, solver };
   }
-  // L-BFGS with the exact Hessian diagonal as preconditioner.
+  // L-BFGS preconditioned by the exact Hessian diagonal.
   let latest = model.stats;
   const lambdaDiag = settings.regularization * (1 - 1 / C);
   const run = lbfgs(b0, {
@@ -354,6 +432,117 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
   const r = step.value;
   centre(r.x);
   return { bias: r.x, objective: r.value, gradient: r.gradient, gradientNorm: r.gradientNorm, iterations: r.iterations, passes, converged: r.converged, solver };
+}
+
+/** Below this max-abs gradient sparse Newton keeps its last Hessian model (chord steps). */
+const SPARSE_REFRESH_BELOW = 1e-5;
+
+interface SparseHessian {
+  solve(q: Float64Array): Float64Array;
+}
+
+/** Newton direction with the sparsified Hessian (PCG solve), centred and capped. */
+function sparseNewtonDirection(hessian: SparseHessian, gradient: Float64Array): Float64Array {
+  const minus = new Float64Array(gradient.length);
+  for (let k = 0; k < gradient.length; k++) minus[k] = -gradient[k]!;
+  const d = hessian.solve(minus);
+  centre(d);
+  const m = maxAbs(d);
+  if (m > MAX_STEP) for (let k = 0; k < d.length; k++) d[k]! *= MAX_STEP / m;
+  return d;
+}
+
+/**
+ * The Hessian approximation A = diag(exact H_kk) - (sparse off-diagonal second moments)/N +
+ * lambda (I - 11^T/C) + sigma 11^T/C (sigma fixes the gauge direction). H is a weighted graph
+ * Laplacian (zero row sums for lambda = 0) and dropping off-diagonal entries keeps A diagonally
+ * dominant, hence positive definite. Solves use Jacobi-preconditioned conjugate gradients.
+ */
+function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
+  const C = stats.classes;
+  const N = stats.rows;
+  const S = stats.secondMoment!;
+  const sq = stats.squaredMass!;
+  const diag = new Float64Array(C);
+  let sigma = 0;
+  for (let k = 0; k < C; k++) {
+    diag[k] = (stats.mass[k]! - sq[k]!) / N;
+    sigma += diag[k]!;
+  }
+  sigma /= C;
+  const rowsA: number[] = [];
+  const colsA: number[] = [];
+  const vals: number[] = [];
+  for (let a = 0; a < C; a++) {
+    const row = a * C;
+    for (let b = a + 1; b < C; b++) {
+      const v = S[row + b]!;
+      if (v !== 0) {
+        rowsA.push(a);
+        colsA.push(b);
+        vals.push(v / N);
+      }
+    }
+  }
+  const ra = Int32Array.from(rowsA);
+  const ca = Int32Array.from(colsA);
+  const va = Float64Array.from(vals);
+  const jacobi = new Float64Array(C);
+  for (let k = 0; k < C; k++) jacobi[k] = 1 / Math.max(diag[k]! + lambda * (1 - 1 / C) + sigma / C, 1e-300);
+  const apply = (v: Float64Array, out: Float64Array) => {
+    let mean = 0;
+    for (let k = 0; k < C; k++) mean += v[k]!;
+    mean /= C;
+    for (let k = 0; k < C; k++) out[k] = diag[k]! * v[k]! + lambda * (v[k]! - mean) + sigma * mean;
+    for (let e = 0; e < va.length; e++) {
+      const a = ra[e]!;
+      const b = ca[e]!;
+      const w = va[e]!;
+      out[a]! -= w * v[b]!;
+      out[b]! -= w * v[a]!;
+    }
+  };
+  return {
+    solve(q) {
+      const x = new Float64Array(C);
+      const r = Float64Array.from(q);
+      const z = new Float64Array(C);
+      const p = new Float64Array(C);
+      const Ap = new Float64Array(C);
+      for (let k = 0; k < C; k++) z[k] = r[k]! * jacobi[k]!;
+      p.set(z);
+      let rz = 0;
+      let r0 = 0;
+      for (let k = 0; k < C; k++) {
+        rz += r[k]! * z[k]!;
+        r0 += r[k]! * r[k]!;
+      }
+      if (r0 === 0) return x;
+      for (let iter = 0; iter < 4 * C + 50; iter++) {
+        apply(p, Ap);
+        let pAp = 0;
+        for (let k = 0; k < C; k++) pAp += p[k]! * Ap[k]!;
+        if (!(pAp > 0)) break;
+        const alpha = rz / pAp;
+        let rr = 0;
+        for (let k = 0; k < C; k++) {
+          x[k]! += alpha * p[k]!;
+          r[k]! -= alpha * Ap[k]!;
+          rr += r[k]! * r[k]!;
+        }
+        if (rr <= 1e-20 * r0) break;
+        let rzNew = 0;
+        for (let k = 0; k < C; k++) {
+          z[k] = r[k]! * jacobi[k]!;
+          rzNew += r[k]! * z[k]!;
+        }
+        const beta = rzNew / rz;
+        rz = rzNew;
+        for (let k = 0; k < C; k++) p[k] = z[k]! + beta * p[k]!;
+      }
+      return x;
+    },
+  };
 }
 
 function resolveTarget(settings: PriorSolverSettings, stats: PriorStatistics): Float64Array {

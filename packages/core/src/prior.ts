@@ -14,6 +14,8 @@ import {
   accumulateExact,
   addLabelStatistics,
   addOuterUpper,
+  addSparseOuterUpper,
+  capSparseIndices,
   emptyPriorStatistics,
   mergePriorStatistics,
   type PassRequest,
@@ -26,6 +28,7 @@ import {
   priorStatistics,
   runPriorSolver,
   runPriorSolverAsync,
+  SPARSE_HESSIAN_THRESHOLD,
 } from './prior-solver';
 import { stratifiedFolds } from './random';
 import { rowMax } from './softmax';
@@ -73,12 +76,26 @@ export interface EstimatePriorOptions {
   tolerance?: number;
   /** Iteration cap (default 500). */
   maxIterations?: number;
-  /** 'auto' (default): Newton for C <= 64, diagonally preconditioned L-BFGS above. */
+  /**
+   * 'auto' (default): 'newton' for C <= 64, 'sparse-newton' above. 'lbfgs' (preconditioned by the
+   * exact Hessian diagonal) is available for comparison and is sometimes faster for mid-sized C.
+   */
   solver?: PriorSolverName;
+  /**
+   * Precision of the cached exp(z/T - rowmax) buffer: 'auto' (default) uses Float64 up to 2^24
+   * entries and Float32 above when its certified rounding bound is below tolerance / 4.
+   * 'float32' forces the smaller buffer (the solve is then finished on exact passes if needed).
+   */
+  cachePrecision?: 'auto' | 'float32' | 'float64';
 }
+
+const DEBUG = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['GLA_DEBUG'] === '1';
 
 /** Largest N x C for which the exp cache is kept in Float64 (128 MiB); above it Float32 is used. */
 const FLOAT64_CACHE_LIMIT = 1 << 24;
+
+/** 2 * 2^-24 / (1 - 2^-24) plus slack for the Float64 arithmetic: see estimatePrior. */
+const FLOAT32_GRADIENT_BOUND = 2.000001 * 2 ** -24;
 
 /**
  * exp(z / T - rowmax) computed once; every solver pass is then two multiply-add sweeps, since
@@ -96,15 +113,35 @@ class ExpCache {
     this.E = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
     this.rowMaxima = new Float64Array(rows);
     const E = this.E;
+    // The statistics at b = 0 come for free while the cache is filled (the solver's first pass).
+    const atZero = emptyPriorStatistics(cols);
+    const acc = atZero.mass;
     for (let i = 0; i < rows; i++) {
       const o = i * cols;
       const m = rowMax(data, o, cols) * beta;
       this.rowMaxima[i] = m;
-      for (let k = 0; k < cols; k++) E[o + k] = Math.exp(data[o + k]! * beta - m);
+      let s = 0;
+      for (let k = 0; k < cols; k++) {
+        const e = Math.exp(data[o + k]! * beta - m);
+        E[o + k] = e;
+        s += E[o + k]!;
+      }
+      atZero.logSumExp += m + Math.log(s);
+      const r = 1 / s;
+      for (let k = 0; k < cols; k++) acc[k]! += E[o + k]! * r;
     }
+    atZero.rows = rows;
+    this.atZero = atZero;
   }
 
+  private atZero: PriorStatistics | undefined;
+
   pass(bias: Float64Array, level: PriorStatisticsLevel): PriorStatistics {
+    if (level === 'gradient' && this.atZero && bias.every((v) => v === 0)) {
+      const stats = this.atZero;
+      this.atZero = undefined;
+      return stats;
+    }
     const { rows, cols: C } = this.logits;
     const E = this.E;
     const stats = emptyPriorStatistics(C, level);
@@ -117,6 +154,10 @@ class ExpCache {
     const p = new Float64Array(C);
     const diagonal = level !== 'gradient';
     const hessian = level === 'hessian';
+    const sparse = level === 'sparse-hessian';
+    const threshold = new Float64Array(C);
+    for (let k = 0; k < C; k++) threshold[k] = SPARSE_HESSIAN_THRESHOLD / w[k]!;
+    const index = new Int32Array(C);
     let lse = 0;
     for (let i = 0; i < rows; i++) {
       const o = i * C;
@@ -137,6 +178,20 @@ class ExpCache {
           p[k] = u * w[k]!;
         }
         addOuterUpper(stats.secondMoment!, p, C);
+      } else if (sparse) {
+        let count = 0;
+        for (let k = 0; k < C; k++) {
+          const u = E[o + k]! * r;
+          acc[k]! += u;
+          acc2[k]! += u * u;
+          if (u >= threshold[k]!) index[count++] = k;
+        }
+        for (let x = 0; x < count; x++) {
+          const k = index[x]!;
+          p[k] = E[o + k]! * r * w[k]!;
+        }
+        count = capSparseIndices(p, index, count);
+        addSparseOuterUpper(stats.secondMoment!, p, index, count, C);
       } else if (diagonal) {
         for (let k = 0; k < C; k++) {
           const u = E[o + k]! * r;
@@ -179,7 +234,7 @@ function resolveOptions(logits: Matrix, labels: Labels | undefined, options: Est
     fail('invalid-option', `${name}: temperature must be a number > 0, 'nll' or 'match-confidence', got ${String(t)}`);
   }
   const solver = options.solver ?? 'auto';
-  if (solver !== 'auto' && solver !== 'newton' && solver !== 'lbfgs') fail('invalid-option', `${name}: unknown solver '${String(solver)}'`);
+  if (!['auto', 'newton', 'sparse-newton', 'lbfgs'].includes(solver)) fail('invalid-option', `${name}: unknown solver '${String(solver)}'`);
   return {
     y,
     temperature,
@@ -248,8 +303,35 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
   const settings: PriorSolverSettings = { classes: C, ...resolved.settings };
   const labelStats = emptyPriorStatistics(C);
   if (y) addLabelStatistics(labelStats, logits, y, temperature);
-  const float32 = logits.rows * C > FLOAT64_CACHE_LIMIT;
+  // Float32 cache: each cached exp has relative rounding error <= 2^-24, which moves every
+  // softmax probability by at most ~2 * 2^-24 relatively, hence the gradient by at most
+  // FLOAT32_GRADIENT_BOUND * max_k mean p_k. Used only when that bound is small against the tolerance.
+  const maxTarget = settings.targetMarginal ? Math.max(...settings.targetMarginal) : Math.max(...labelStats.labelCounts) / Math.max(1, labelStats.labelledRows);
+  const precision = options.cachePrecision ?? 'auto';
+  if (!['auto', 'float32', 'float64'].includes(precision)) fail('invalid-option', `estimatePrior: unknown cachePrecision '${String(precision)}'`);
+  const float32 =
+    precision === 'float32' || (precision === 'auto' && logits.rows * C > FLOAT64_CACHE_LIMIT && FLOAT32_GRADIENT_BOUND * maxTarget <= 0.25 * settings.tolerance);
+  const float32RoundingBound = (outcome: PriorSolverOutcome, rows: number): number => {
+    // mean_i p_ik = target_k - gradient_k + lambda (b_k - mean b) at the returned point.
+    let maxMass = 0;
+    let mean = 0;
+    for (const v of outcome.bias) mean += v / C;
+    for (let k = 0; k < C; k++) {
+      const target = settings.targetMarginal ? settings.targetMarginal[k]! : labelStats.labelCounts[k]! / rows;
+      maxMass = Math.max(maxMass, target - outcome.gradient[k]! + settings.regularization * (outcome.bias[k]! - mean));
+    }
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const v of outcome.bias) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    // Relative rounding of normal floats plus absolute rounding (2^-150) of subnormal ones.
+    return FLOAT32_GRADIENT_BOUND * maxMass * 1.0001 + C * 2 ** -150 * Math.exp(hi - lo) * 2;
+  };
+  const tc = performance.now();
   const cache = new ExpCache(logits, 1 / temperature, float32);
+  if (DEBUG) console.log('cache', (performance.now() - tc).toFixed(0), 'ms');
   const withLabels = (stats: PriorStatistics): PriorStatistics => {
     stats.labelCounts = labelStats.labelCounts;
     stats.labelLogitSum = labelStats.labelLogitSum;
@@ -257,15 +339,27 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     return stats;
   };
   const exactPass = (request: PassRequest): PriorStatistics => {
+    if (DEBUG) console.log('exact pass', request.level);
     const stats = emptyPriorStatistics(C, request.level);
     accumulateExact(stats, logits, 0, logits.rows, request.bias, 1 / temperature, request.level);
     return withLabels(stats);
   };
-  let outcome = runPriorSolver(settings, (request) => withLabels(cache.pass(request.bias, request.level)));
+  const float32Tolerance = Math.max(settings.tolerance - FLOAT32_GRADIENT_BOUND * maxTarget * 2, 0.25 * settings.tolerance);
+  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => {
+    const t0 = performance.now();
+    const r = withLabels(cache.pass(request.bias, request.level));
+    if (DEBUG) console.log('pass', request.level, (performance.now() - t0).toFixed(0), 'ms');
+    return r;
+  });
   if (float32) {
-    // Re-verify on exact Float64 statistics; continue on exact passes if the cache's rounding matters.
-    const verified = runPriorSolver({ ...settings, initialBias: outcome.bias, maxIterations: Math.max(1, settings.maxIterations - outcome.iterations) }, exactPass);
-    outcome = { ...verified, iterations: outcome.iterations + verified.iterations, passes: outcome.passes + verified.passes };
+    const bound = float32RoundingBound(outcome, logits.rows);
+    if (outcome.gradientNorm + bound <= settings.tolerance) {
+      outcome = { ...outcome, gradientNorm: outcome.gradientNorm + bound };
+    } else {
+      // The cache's rounding could matter: continue on exact Float64 passes.
+      const verified = runPriorSolver({ ...settings, initialBias: outcome.bias, fixedPointStart: false, maxIterations: Math.max(1, settings.maxIterations - outcome.iterations) }, exactPass);
+      outcome = { ...verified, iterations: outcome.iterations + verified.iterations, passes: outcome.passes + verified.passes };
+    }
   }
   return finish(outcome, temperature);
 }

@@ -107,8 +107,13 @@ export interface CachedEncodeProgress {
 
 export interface CachedEncodeOptions<T extends { id: string }> {
   cache: FeatureCache;
-  /** Model identity, e.g. `clip-vit-b32:` + sha256 of the model bytes ({@link sha256File}). */
-  modelId: string;
+  /**
+   * Model identity, e.g. `clip-vit-b32:` + sha256 of the model bytes ({@link sha256File}).
+   * May be omitted when `modelFile` is given.
+   */
+  modelId?: string;
+  /** Model file(s) whose sha256 becomes part of the identity (hashed on every call). */
+  modelFile?: string | readonly string[];
   /** Preprocessing settings (JSON-serialisable); part of the cache key. */
   settings?: unknown;
   /** Items with stable, unique ids (e.g. relative paths); order is the output row order. */
@@ -192,10 +197,17 @@ async function removeStaleTemporaryFiles(dir: string): Promise<void> {
  * 'invalid-argument' for duplicate ids within a batch.
  */
 export async function cachedEncode<T extends { id: string }>(options: CachedEncodeOptions<T>): Promise<Matrix> {
-  const { cache, modelId, encode, signal } = options;
+  const { cache, encode, signal } = options;
+  let modelId = options.modelId ?? '';
+  if (options.modelFile !== undefined) {
+    const files = typeof options.modelFile === 'string' ? [options.modelFile] : options.modelFile;
+    const hashes: string[] = [];
+    for (const file of files) hashes.push(`sha256:${await sha256File(file)}`);
+    modelId = [modelId, ...hashes].filter((part) => part.length > 0).join('|');
+  }
   const batchSize = options.batchSize ?? 64;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 0xffffffff) throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
-  if (typeof modelId !== 'string' || modelId.length === 0) throw new DatasetError('invalid-argument', 'modelId must be a non-empty string');
+  if (modelId.length === 0) throw new DatasetError('invalid-argument', 'give modelId (a non-empty string) or modelFile');
   const settings = options.settings ?? null;
   const dir = cache.entryDir(modelId, settings);
   try {

@@ -1,3 +1,5 @@
+import { throwIfAborted } from './errors';
+
 /** One labelled text example. */
 export interface TextItem {
   /** Stable identity, e.g. `category#17` or `class/file.txt` or `file.jsonl:42`. */
@@ -52,7 +54,7 @@ export async function collectTexts(dataset: TextDataset, options: { signal?: Abo
 export async function* inBatches<T>(items: AsyncIterable<T> | Iterable<T>, size: number, signal?: AbortSignal): AsyncGenerator<T[]> {
   let batch: T[] = [];
   for await (const item of items) {
-    if (signal?.aborted) break;
+    throwIfAborted(signal);
     batch.push(item);
     if (batch.length >= size) {
       yield batch;

@@ -19,7 +19,9 @@ describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('C
     }
   }
   const all = new Uint8Array(images.length * 3072);
-  images.forEach((img, i) => all.set(img, i * 3072));
+  images.forEach((img, i) => {
+    all.set(img, i * 3072);
+  });
 
   it('writes records of 1 label byte + 1024 R + 1024 G + 1024 B', () => {
     const bytes = encodeCifarBinary(all, labels);

@@ -153,5 +153,18 @@ describe('feature cache', () => {
     await writeFileAtomic(model, 'abc');
     expect(await sha256File(model)).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     await expect(sha256File(join(tmp.dir, 'none'))).rejects.toMatchObject({ code: 'not-found' });
+    // modelFile: the identity follows the model bytes
+    const c = counting();
+    const encodeWith = () => cachedEncode({ cache, modelFile: model, items: fakeItems(4), encode: c.encode });
+    await encodeWith();
+    await encodeWith();
+    expect(c.calls).toEqual([4]);
+    await writeFileAtomic(model, 'abd');
+    await encodeWith();
+    expect(c.calls).toEqual([4, 4]);
+    expect((await cache.entries()).map((e) => e.modelId).sort()).toEqual([
+      'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      `sha256:${await sha256File(model)}`,
+    ].sort());
   });
 });

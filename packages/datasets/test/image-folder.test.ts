@@ -52,6 +52,18 @@ describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('i
     }
   });
 
+  it('decodes the reference PNGs in ../shared at their stated sizes', async () => {
+    const { readFileSync } = await import('node:fs');
+    const golden = JSON.parse(readFileSync(join(SHARED, 'data/preprocess-golden/golden.json'), 'utf8')) as { cases: { input: string; size?: [number, number] }[] };
+    const pngs = golden.cases.filter((c) => c.input.endsWith('.png'));
+    expect(pngs.length).toBe(4);
+    for (const c of pngs) {
+      const img = decodeImage(readFileSync(join(SHARED, 'data/preprocess-golden', c.input)));
+      expect([img.width, img.height]).toEqual(c.size);
+      expect(img.data.length).toBe(img.width * img.height * 3);
+    }
+  });
+
   it('skips and reports corrupt images on request, throws corrupt-image by default', async () => {
     const root = join(tmp.dir, 'mixed');
     for (const cls of ['cat', 'dog']) mkdirSync(join(root, cls), { recursive: true });

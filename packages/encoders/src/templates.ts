@@ -145,13 +145,13 @@ export function fillTemplate(template: string, label: string): string {
 }
 
 /**
- * All prompts of a zero-shot head, class-major: prompt `c * templates.length + t` is template t
- * filled with label c.
+ * All prompts of a zero-shot head, TEMPLATE-major (the order `@gla/core`'s `zeroShotHead`
+ * expects): prompt `t * labels.length + c` is template t filled with label c.
  */
 export function expandPrompts(labels: readonly string[], templates: readonly string[]): string[] {
   checkLabels(labels);
   checkTemplates(templates);
   const out: string[] = [];
-  for (const label of labels) for (const t of templates) out.push(fillTemplate(t, label));
+  for (const t of templates) for (const label of labels) out.push(fillTemplate(t, label));
   return out;
 }

@@ -103,7 +103,8 @@ export async function buildZeroShotHead(embedder: TextEmbedder, labels: readonly
       ...(options.signal ? { signal: options.signal } : {}),
     };
     const embeddings = await embedder.encodeTexts(prompts, batch);
-    const weights = zeroShotHead(embeddings, { classes: labelsCopy.length, templates: templatesCopy.length });
+    // Unit rows (scale 1): the logit scale is applied by classifyFeatures.
+    const { weights } = zeroShotHead(embeddings, { classes: labelsCopy.length, scale: 1 });
     return Object.freeze({ labels: labelsCopy, templates: templatesCopy, weights });
   };
   if (!options.cache) return build();

@@ -32,9 +32,9 @@ describe('templates', () => {
     expect(IMAGENET_TEMPLATES).toEqual(file.templates);
     expect(IMAGENET_TEMPLATES).toHaveLength(80);
   });
-  it('fills and expands class-major', () => {
+  it('fills and expands template-major (the order core zeroShotHead expects)', () => {
     expect(fillTemplate(DEFAULT_TEMPLATE, 'cat')).toBe('a photo of a cat.');
-    expect(expandPrompts(['a', 'b'], ['x {}', '{} y'])).toEqual(['x a', 'a y', 'x b', 'b y']);
+    expect(expandPrompts(['a', 'b'], ['x {}', '{} y'])).toEqual(['x a', 'x b', 'a y', 'b y']);
   });
   it('typed errors: template without {}, empty labels', () => {
     expect(() => expandPrompts(['cat'], ['a photo of a cat'])).toThrowError(/template 0 \("a photo of a cat"\) has no "\{\}"/);
@@ -55,9 +55,9 @@ describe('zero-shot classification', () => {
     // Same computation by hand with core.
     const prompts = expandPrompts(CIFAR10, templates);
     const embeds = await model.encodeTexts(prompts);
-    const head = zeroShotHead(embeds, { classes: CIFAR10.length, templates: templates.length });
+    const head = zeroShotHead(embeds, { classes: CIFAR10.length });
     const features = await model.encodeImages(images);
-    const logits = cosineLogits(features, head, 100);
+    const logits = cosineLogits(features, head.weights, 100);
     expect([result.logits.rows, result.logits.cols]).toEqual([3, 10]);
     expect(maxAbsDiff(result.logits.data, logits.data)).toBeLessThan(1e-5);
     const probabilities = softmax(logits);

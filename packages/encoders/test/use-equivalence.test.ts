@@ -121,6 +121,6 @@ describe.skipIf(!fortunesAvailable())('Universal Sentence Encoder lite: ONNX (on
     const correct = items.filter((item, i) => result.predictions[i]![0]!.label === item.label).length;
     const accuracy = correct / items.length;
     console.log(`USE zero-shot on ${items.length} fortunes, ${labels.length} categories: top-1 ${(100 * accuracy).toFixed(1)}% (chance ${(100 / labels.length).toFixed(1)}%)`);
-    expect(accuracy).toBeGreaterThan(1.5 / labels.length);
+    expect(accuracy).toBeGreaterThan(0.5); // 70% measured; chance is 1/6
   });
 });

@@ -86,6 +86,9 @@ export class LoweringContext {
   private scope = '';
   private counter = 0;
 
+  /** Target ONNX opset: from 18 on, ReduceMean/Max/Min/Prod take axes as an input. */
+  constructor(readonly opsetVersion = 17) {}
+
   /** Reserve a name that must not be auto-generated (graph inputs, TF tensor names). */
   reserve(name: string): void {
     this.used.add(name);

@@ -139,7 +139,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     );
   }
 
-  const ctx = new LoweringContext();
+  const ctx = new LoweringContext(opsetVersion);
   const inputs: TensorSignature[] = [];
   for (const node of order) ctx.reserve(node.name);
 

@@ -125,6 +125,16 @@ function floorDivision(floorFloats: boolean): Lowering {
   };
 }
 
+/** TF DivNoNan: x / y, and 0 where y == 0. */
+const divNoNan: Lowering = (a) => {
+  const x = input(a, 0);
+  const y = input(a, 1);
+  const zero = a.ctx.scalar(x.dtype, 0);
+  const isZero = a.ctx.op('Equal', [a.ctx.name(y), zero]);
+  const q = a.ctx.op('Div', [a.ctx.name(x), a.ctx.name(y)]);
+  a.define({ name: a.ctx.op('Where', [isZero, zero, q], {}, a.out()), dtype: x.dtype, shape: broadcastShapes(x.shape, y.shape) });
+};
+
 /** TF FloorMod: result has the sign of the divisor. */
 const floorMod: Lowering = (a) => {
   const x = input(a, 0);
@@ -485,9 +495,10 @@ function reduction(onnxOp: string, boolViaInt = false): Lowering {
       dtype = 'float32';
     }
     const keep = keepDims ? 1 : 0;
-    const inputs = onnxOp === 'ReduceSum' ? [source, a.ctx.small('int64', axes)] : [source];
+    const axesAsInput = onnxOp === 'ReduceSum' || a.ctx.opsetVersion >= 18;
+    const inputs = axesAsInput ? [source, a.ctx.small('int64', axes)] : [source];
     const attributes: Record<string, unknown> = { keepdims: keep };
-    if (onnxOp !== 'ReduceSum') attributes.axes = axes;
+    if (!axesAsInput) attributes.axes = axes;
     let name = a.ctx.op(onnxOp, inputs, attributes as never, boolViaInt ? undefined : a.out());
     if (boolViaInt) name = a.ctx.op('Cast', [name], { to: ONNX_TYPE_CODE.bool }, a.out());
     const partial =
@@ -745,7 +756,8 @@ const split: Lowering = (a) => {
   if (dim !== null && dim !== undefined) {
     a.ctx.emit('Split', [a.ctx.name(x), a.ctx.small('int64', Array(count).fill(dim / count))], attributes as never, names);
   } else {
-    a.ctx.emit('Split', [a.ctx.name(x)], attributes as never, names); // opset 17: equal parts
+    if (a.ctx.opsetVersion >= 18) attributes.num_outputs = count;
+    a.ctx.emit('Split', [a.ctx.name(x)], attributes as never, names); // equal parts
   }
   const shape = x.shape!.map((d, i) => (i === normalizeAxis(axis!, rank) ? (d === null ? null : d / count) : d));
   names.forEach((name, i) => {
@@ -1159,7 +1171,7 @@ export const LOWERINGS: Readonly<Record<string, Lowering>> = {
   Mul: binary('Mul'),
   RealDiv: binary('Div'),
   Div: floorDivision(false),
-  DivNoNan: binary('Div'),
+  DivNoNan: divNoNan,
   FloorDiv: floorDivision(true),
   FloorMod: floorMod,
   Pow: binary('Pow'),

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeModel } from '@gla/onnx-builder';
+import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONVERTER_VERSION, convertGraphModel, convertGraphModelFromDir, ensureConvertedModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
 
@@ -63,6 +64,16 @@ describe('ensureConvertedModel cache', () => {
     const other = await ensureConvertedModel({ modelDir: useDir, cacheDir, convertOptions: { opsetVersion: 18 } });
     expect(other.key).not.toBe(x.key);
     expect(decodeModel(new Uint8Array(readFileSync(other.path))).opsetImports[0]!.version).toBe(18);
+    // opset 18 (axes as inputs) computes the same embeddings
+    const feeds = {
+      indices: new ort.Tensor('int32', Int32Array.from([0, 0, 0, 1, 1, 0]), [3, 2]),
+      values: new ort.Tensor('int32', Int32Array.from([2002, 102, 311]), [3]),
+    };
+    const name = x.report.outputs[0]!.name;
+    const [r17, r18] = await Promise.all(
+      [x.path, other.path].map(async (path) => (await (await ort.InferenceSession.create(path)).run(feeds))[name]!.data as Float32Array),
+    );
+    expect(Array.from(r18!)).toEqual(Array.from(r17!));
   });
 
   it('honours GLA_CACHE_DIR', async () => {

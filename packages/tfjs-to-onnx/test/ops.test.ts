@@ -1,8 +1,8 @@
 /**
  * Per-op equivalence: tiny hand-written TF.js graphs, converted to ONNX and run on
  * onnxruntime-node, against the TF.js CPU backend executing the same model.json.
- * Every graph runs twice: with static placeholder shapes and with all dims unknown (-1),
- * so both the folded and the run-time shape paths are exercised.
+ * Every graph runs twice: with static placeholder shapes (opset 17) and with all dims unknown
+ * (-1, opset 18), so both the folded and the run-time shape paths, and both opsets, are exercised.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -85,6 +85,8 @@ const cases: Case[] = [
   binaryCase('Sub', randn([3, 1]), randn([1, 5])),
   binaryCase('Mul', randn([2, 3]), randn([])),
   binaryCase('RealDiv', randn([2, 3]), positive([2, 3])),
+  binaryCase('DivNoNan', randn([2, 3]), f32([3], [2, 0, -0.5])),
+  ...['Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Selu', 'Erf'].map((op) => unaryCase(op, randn([2, 3], 0.9))),
   binaryCase('Maximum', randn([4, 3]), randn([3])),
   binaryCase('Minimum', randint([4, 3], -9, 9), randint([3], -9, 9), 'Minimum int32'),
   binaryCase('Maximum', randint([4, 3], -9, 9), randint([1], -9, 9), 'Maximum int32'),
@@ -524,9 +526,9 @@ describe('per-op equivalence with TF.js (CPU backend)', () => {
   for (const dynamic of [false, true]) {
     for (const c of cases) {
       if (dynamic && c.staticOnly) continue;
-      it(`${c.name}${dynamic ? ' [dynamic shapes]' : ''}`, async () => {
+      it(`${c.name}${dynamic ? ' [dynamic shapes, opset 18]' : ' [opset 17]'}`, async () => {
         const { modelJson, weightData, weights } = buildModel(c.spec, dynamic);
-        const { onnx, report } = convertGraphModel({ modelJson, weightData, options: { outputs: c.outputs } });
+        const { onnx, report } = convertGraphModel({ modelJson, weightData, options: { outputs: c.outputs, opsetVersion: dynamic ? 18 : 17 } });
         expect(report.outputs.map((o) => o.name)).toEqual(c.outputs);
         const model = await loadGraphModel(
           tf.io.fromMemory({

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accuracy, createRng, debiasedCrossEntropy, estimatePrior, estimatePriorReference, type Matrix } from '@gla/core';
+import { accuracy, createRng, debiasedCrossEntropy, estimatePrior, estimatePriorReference, type Matrix } from '../core';
 import { flag, type OptionSpecs, type OptionValue, optionalString } from '../args';
 import { writeAtomic } from '../atomic';
 import { normalizeRows } from '../dataset';
