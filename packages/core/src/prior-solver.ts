@@ -317,6 +317,10 @@ function choleskySolve(A: Float64Array, r: Float64Array, n: number): boolean {
 
 const MAX_STEP = 10;
 
+/** Relative residual at which the conjugate-gradient Newton solve stops (inexact Newton). */
+const PCG_RELATIVE_RESIDUAL = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['GLA_PCG'] ?? 1e-10);
+const DEBUG = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['GLA_DEBUG'] === '1';
+
 /**
  * The GLA prior solver as a generator: yields {@link PassRequest}s, receives the summed
  * {@link PriorStatistics} of all rows, returns the optimum. Newton with Armijo line search
@@ -518,6 +522,8 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
         r0 += r[k]! * r[k]!;
       }
       if (r0 === 0) return x;
+      let cgIterations = -1;
+      const t0 = performance.now();
       for (let iter = 0; iter < 4 * C + 50; iter++) {
         apply(p, Ap);
         let pAp = 0;
@@ -530,7 +536,10 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
           r[k]! -= alpha * Ap[k]!;
           rr += r[k]! * r[k]!;
         }
-        if (rr <= 1e-20 * r0) break;
+        if (rr <= PCG_RELATIVE_RESIDUAL ** 2 * r0) {
+          cgIterations = iter + 1;
+          break;
+        }
         let rzNew = 0;
         for (let k = 0; k < C; k++) {
           z[k] = r[k]! * jacobi[k]!;
@@ -540,6 +549,7 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
         rz = rzNew;
         for (let k = 0; k < C; k++) p[k] = z[k]! + beta * p[k]!;
       }
+      if (DEBUG) console.log('pcg', cgIterations, 'iterations', va.length, 'nnz', (performance.now() - t0).toFixed(0), 'ms');
       return x;
     },
   };

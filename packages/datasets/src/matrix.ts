@@ -1,9 +1,5 @@
 /**
- * A row-major matrix of numbers: element (i, j) is `data[i * cols + j]`.
- * Structurally the same type as `Matrix` in `@gla/core`.
+ * A row-major matrix of numbers: element (i, j) is `data[i * cols + j]`; `data` is Float32Array
+ * or Float64Array. Re-exported from `@gla/core` so matrices cross package borders unchanged.
  */
-export interface Matrix {
-  data: Float32Array | Float64Array;
-  rows: number;
-  cols: number;
-}
+export type { Matrix } from '@gla/core';

@@ -25,7 +25,7 @@ describe('writeFileAtomic', () => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     let sawTemporary = false;
-    for (let i = 0; i < 2000 && child.exitCode === null; i++) {
+    for (let i = 0; i < 6000 && child.exitCode === null; i++) {
       if (readdirSync(tmp.dir).some((f) => f.startsWith('.big.bin.') && f.endsWith('.tmp'))) {
         child.kill('SIGKILL');
         sawTemporary = true;
@@ -37,7 +37,7 @@ describe('writeFileAtomic', () => {
     expect(sawTemporary).toBe(true);
     expect(readFileSync(file, 'utf8')).toBe('old content');
     for (const f of readdirSync(tmp.dir)) if (f.endsWith('.tmp')) rmSync(join(tmp.dir, f));
-  }, 30_000);
+  }, 60_000);
 
   it('reports the path in typed errors', async () => {
     writeFileSync(join(tmp.dir, 'file'), 'x');

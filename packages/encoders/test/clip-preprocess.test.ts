@@ -81,3 +81,23 @@ describe('image errors', () => {
     await expect(readImageFile('/nonexistent/x.jpg')).rejects.toThrowError(/\/nonexistent\/x.jpg/);
   });
 });
+
+describe('windowed resize', () => {
+  it('equals resize-then-crop bit for bit (shrink, enlarge, one axis)', async () => {
+    const { resizeBicubicWindow } = await import('../src/index');
+    const w = 57;
+    const h = 41;
+    const rgb = new Uint8Array(w * h * 3).map((_, i) => (i * 7919) % 251);
+    for (const [ow, oh, l, t, cw, ch] of [
+      [30, 20, 3, 2, 20, 15],
+      [120, 90, 10, 0, 100, 90],
+      [57, 80, 5, 7, 40, 60],
+      [90, 41, 0, 3, 90, 30],
+    ] as const) {
+      const full = resizeBicubic(rgb, w, h, ow, oh);
+      const crop = new Uint8Array(cw * ch * 3);
+      for (let y = 0; y < ch; y++) crop.set(full.subarray(((y + t) * ow + l) * 3, ((y + t) * ow + l + cw) * 3), y * cw * 3);
+      expect(resizeBicubicWindow(rgb, w, h, ow, oh, l, t, cw, ch)).toEqual(crop);
+    }
+  });
+});

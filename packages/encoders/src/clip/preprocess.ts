@@ -82,30 +82,53 @@ function clip8(v: number): number {
  * @returns interleaved RGB, `outWidth × outHeight × 3`
  */
 export function resizeBicubic(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
-  if (rgb.length !== width * height * 3) {
-    throw new EncoderError('invalid-input', `resizeBicubic: ${rgb.length} bytes for ${width} x ${height} RGB`);
-  }
   if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 1 || outHeight < 1) {
     throw new EncoderError('invalid-input', `resizeBicubic: output size ${outWidth} x ${outHeight} must be positive integers`);
   }
+  return resizeBicubicWindow(rgb, width, height, outWidth, outHeight, 0, 0, outWidth, outHeight);
+}
+
+/**
+ * {@link resizeBicubic} followed by a crop `[left, left + cropWidth) × [top, top + cropHeight)`,
+ * computing only the output pixels inside the crop (each output pixel is independent, so the
+ * result is bit-identical to resizing everything and cropping).
+ */
+export function resizeBicubicWindow(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+  left: number,
+  top: number,
+  cropWidth: number,
+  cropHeight: number,
+): Uint8Array {
+  if (rgb.length !== width * height * 3) {
+    throw new EncoderError('invalid-input', `resizeBicubic: ${rgb.length} bytes for ${width} x ${height} RGB`);
+  }
+  if (left < 0 || top < 0 || left + cropWidth > outWidth || top + cropHeight > outHeight) {
+    throw new EncoderError('invalid-input', `resizeBicubic: crop ${cropWidth} x ${cropHeight} at (${left}, ${top}) exceeds ${outWidth} x ${outHeight}`);
+  }
   const needHorizontal = outWidth !== width;
   const needVertical = outHeight !== height;
-  const vertical = coefficients(height, outHeight);
+  const vertical = needVertical ? coefficients(height, outHeight) : undefined;
+  // Source rows the vertical pass reads (or the cropped rows when there is no vertical pass).
+  const firstRow = vertical ? vertical.bounds[top * 2]! : top;
+  const lastRow = vertical ? vertical.bounds[(top + cropHeight - 1) * 2]! + vertical.bounds[(top + cropHeight - 1) * 2 + 1]! : top + cropHeight;
   let src = rgb;
-  let srcWidth = width;
-  let rowOffset = 0;
+  let srcStride = width * 3;
+  let srcCol = left; // column of src that is output column 0
+  let rowOffset = 0; // source row of src's row 0
   if (needHorizontal) {
-    // Rows the vertical pass will read.
-    const first = vertical.bounds[0]!;
-    const last = vertical.bounds[outHeight * 2 - 2]! + vertical.bounds[outHeight * 2 - 1]!;
-    const rows = needVertical ? last - first : height;
-    const start = needVertical ? first : 0;
+    const rows = lastRow - firstRow;
     const { bounds, weights, ksize } = coefficients(width, outWidth);
-    const tmp = new Uint8Array(outWidth * rows * 3);
+    const tmp = new Uint8Array(cropWidth * rows * 3);
     for (let y = 0; y < rows; y++) {
-      const inRow = (y + start) * width * 3;
-      const outRow = y * outWidth * 3;
-      for (let xx = 0; xx < outWidth; xx++) {
+      const inRow = (y + firstRow) * width * 3;
+      const outRow = y * cropWidth * 3;
+      for (let c = 0; c < cropWidth; c++) {
+        const xx = c + left;
         const xmin = bounds[xx * 2]!;
         const xmax = bounds[xx * 2 + 1]!;
         const ko = xx * ksize;
@@ -119,34 +142,42 @@ export function resizeBicubic(rgb: Uint8Array, width: number, height: number, ou
           s1 = (s1 + rgb[p + 1]! * w) | 0;
           s2 = (s2 + rgb[p + 2]! * w) | 0;
         }
-        const o = outRow + xx * 3;
+        const o = outRow + c * 3;
         tmp[o] = clip8(s0);
         tmp[o + 1] = clip8(s1);
         tmp[o + 2] = clip8(s2);
       }
     }
     src = tmp;
-    srcWidth = outWidth;
-    rowOffset = start;
+    srcStride = cropWidth * 3;
+    srcCol = 0;
+    rowOffset = firstRow;
   }
-  if (!needVertical) return src === rgb ? rgb.slice() : src;
+  const rowBytes = cropWidth * 3;
+  const out = new Uint8Array(rowBytes * cropHeight);
+  if (!vertical) {
+    for (let y = 0; y < cropHeight; y++) {
+      const from = (top + y - rowOffset) * srcStride + srcCol * 3;
+      out.set(src.subarray(from, from + rowBytes), y * rowBytes);
+    }
+    return out;
+  }
   const { bounds, weights, ksize } = vertical;
-  const stride = srcWidth * 3;
-  const out = new Uint8Array(stride * outHeight);
-  // Row-wise accumulation (cache-friendly); same sums as Pillow's per-pixel loop.
-  const acc = new Int32Array(stride);
-  for (let yy = 0; yy < outHeight; yy++) {
+  // Row-wise accumulation (cache-friendly); the same integer sums as Pillow's per-pixel loop.
+  const acc = new Int32Array(rowBytes);
+  for (let r = 0; r < cropHeight; r++) {
+    const yy = r + top;
     const ymin = bounds[yy * 2]! - rowOffset;
     const ymax = bounds[yy * 2 + 1]!;
     const ko = yy * ksize;
     acc.fill(HALF);
     for (let y = 0; y < ymax; y++) {
       const w = weights[ko + y]!;
-      const row = (ymin + y) * stride;
-      for (let i = 0; i < stride; i++) acc[i] = (acc[i]! + src[row + i]! * w) | 0;
+      const row = (ymin + y) * srcStride + srcCol * 3;
+      for (let i = 0; i < rowBytes; i++) acc[i] = (acc[i]! + src[row + i]! * w) | 0;
     }
-    const outRow = yy * stride;
-    for (let i = 0; i < stride; i++) out[outRow + i] = clip8(acc[i]!);
+    const outRow = r * rowBytes;
+    for (let i = 0; i < rowBytes; i++) out[outRow + i] = clip8(acc[i]!);
   }
   return out;
 }
@@ -188,9 +219,12 @@ export function preprocessClipImageInto(image: RawImage, out: Float32Array, offs
   const std = options.std ?? CLIP_STD;
   const rgb = toRgb(image);
   const target = shortSideResize(image.width, image.height, size);
-  const resized = resizeBicubic(rgb, image.width, image.height, target.width, target.height);
+  if (target.width < size || target.height < size) {
+    throw new EncoderError('invalid-input', `image ${image.width} x ${image.height} resizes to ${target.width} x ${target.height}, smaller than the ${size} crop`);
+  }
   const top = roundHalfEven((target.height - size) / 2);
   const left = roundHalfEven((target.width - size) / 2);
+  const cropped = resizeBicubicWindow(rgb, image.width, image.height, target.width, target.height, left, top, size, size);
   const plane = size * size;
   // float32 arithmetic like torch: (x / 255 - mean) / std.
   const f = Math.fround;
@@ -202,12 +236,12 @@ export function preprocessClipImageInto(image: RawImage, out: Float32Array, offs
   }
   const [l0, l1, l2] = lut as [Float32Array, Float32Array, Float32Array];
   for (let y = 0; y < size; y++) {
-    let p = ((y + top) * target.width + left) * 3;
+    let p = y * size * 3;
     const o = offset + y * size;
     for (let x = 0; x < size; x++, p += 3) {
-      out[o + x] = l0[resized[p]!]!;
-      out[o + plane + x] = l1[resized[p + 1]!]!;
-      out[o + 2 * plane + x] = l2[resized[p + 2]!]!;
+      out[o + x] = l0[cropped[p]!]!;
+      out[o + plane + x] = l1[cropped[p + 1]!]!;
+      out[o + 2 * plane + x] = l2[cropped[p + 2]!]!;
     }
   }
 }

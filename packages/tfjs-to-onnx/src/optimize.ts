@@ -1,0 +1,150 @@
+import type { IrInitializer, IrNode, LoweringContext } from './context';
+import type { TfNodeDef } from './model-json';
+
+/**
+ * Graph rewrites on the lowered ONNX graph that make it cheaper to run without changing what the
+ * outputs compute.
+ *
+ * `packAttentionProjections` (Universal Sentence Encoder lite's "Kona" transformer): TF runs the
+ * multi-head-attention projections — `qkv_transform_single` and `output_transform_single`, 1x1
+ * Conv2D used as dense layers — on the whole padded `[batch, longest text]` grid. Only two sets of
+ * positions can reach the output: the tokens (`Encode/Greater`: id > 0, the attention keys and
+ * values; every other key gets a -1e9 bias, i.e. a softmax weight of exactly 0) and the pooled
+ * positions (`p < MaskLength/Sum`, the final mean). So the projections are computed on the packed
+ * rows of their union only (GatherND → MatMul + bias → ScatterND into zeros); every other row is
+ * 0 instead of `x·W + b`, which no output reads (0 × weight 0). The qkv projection's Split is
+ * folded into three per-part projections with pre-sliced weights. Each kept row is the same dot
+ * products as before, so the outputs are unchanged (up to GEMM summation order).
+ */
+export function packAttentionProjections(ctx: LoweringContext, order: readonly TfNodeDef[]): number {
+  const names = new Set(order.map((n) => n.name));
+  const suffix = (s: string) => [...names].find((n) => n.endsWith(s));
+  const maskName = suffix('KonaTransformer/Encode/Greater');
+  const countName = suffix('KonaTransformer/Encode/TransformerStack/MaskLength/Sum');
+  if (!maskName || !countName) return 0;
+
+  const nodes = ctx.nodes;
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    for (const o of n.outputs) producer.set(o, i);
+    for (const input of n.inputs) {
+      const list = consumers.get(input) ?? [];
+      list.push(i);
+      consumers.set(input, list);
+    }
+  });
+  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
+  const maskNode = producer.get(maskName);
+  const countNode = producer.get(countName);
+  if (maskNode === undefined || countNode === undefined) return 0;
+  if (nodes[maskNode]!.opType !== 'Greater' || nodes[countNode]!.opType !== 'ReduceSum') return 0;
+  const axesOf = (n: IrNode): number[] | undefined => {
+    const a = n.inputs[1] ? inits.get(n.inputs[1]) : undefined;
+    return a && a.dtype === 'int64' ? Array.from(a.data as BigInt64Array, Number) : undefined;
+  };
+  const only = (name: string): IrNode | undefined => {
+    const c = consumers.get(name);
+    return c?.length === 1 ? nodes[c[0]!] : undefined;
+  };
+
+  // find the Conv2D-as-dense projections of the MHA blocks: Unsqueeze(x,[2]) → MatMul(W) → Add(b) → Squeeze([2])
+  interface Match {
+    unsqueeze: IrNode;
+    matmul: IrNode;
+    add: IrNode;
+    squeeze: IrNode;
+    split?: IrNode;
+    sizes: number[];
+    weight: IrInitializer;
+    bias: IrInitializer;
+  }
+  const matches: Match[] = [];
+  for (const matmul of nodes) {
+    if (matmul.opType !== 'MatMul' || !/\/MultiheadAttention\/(qkv|output)_transform_single\/Conv2D$/.test(matmul.outputs[0]!)) continue;
+    const weight = inits.get(matmul.inputs[1]!);
+    const up = producer.get(matmul.inputs[0]!);
+    if (!weight || weight.dtype !== 'float32' || weight.dims.length !== 2 || up === undefined) continue;
+    const unsqueeze = nodes[up]!;
+    if (unsqueeze.opType !== 'Unsqueeze' || axesOf(unsqueeze)?.join() !== '2' || consumers.get(unsqueeze.outputs[0]!)?.length !== 1) continue;
+    const add = only(matmul.outputs[0]!);
+    const bias = add?.opType === 'Add' && add.inputs[0] === matmul.outputs[0] ? inits.get(add.inputs[1]!) : undefined;
+    if (!add || !bias || bias.dtype !== 'float32' || bias.dims.length !== 1 || bias.dims[0] !== weight.dims[1]) continue;
+    const squeeze = only(add.outputs[0]!);
+    if (squeeze?.opType !== 'Squeeze' || axesOf(squeeze)?.join() !== '2') continue;
+    const [cin, cout] = weight.dims as [number, number];
+    let split: IrNode | undefined = only(squeeze.outputs[0]!);
+    let sizes = [cout];
+    const axis = split?.attributes.axis;
+    const sizeInit = split?.inputs[1] ? inits.get(split.inputs[1]) : undefined;
+    if (split?.opType === 'Split' && (axis === 2 || axis === -1) && sizeInit?.dtype === 'int64') {
+      sizes = Array.from(sizeInit.data as BigInt64Array, Number);
+      if (sizes.reduce((p, q) => p + q, 0) !== cout || sizes.length !== split.outputs.length) split = undefined;
+    } else split = undefined;
+    if (!split) sizes = [cout];
+    if (cin <= 0) continue;
+    matches.push({ unsqueeze, matmul, add, squeeze, split, sizes, weight, bias });
+  }
+  if (matches.length === 0) return 0;
+
+  // positions that can reach an output: tokens ∪ pooled positions, as [N, 2] int64 (row, position)
+  const start = nodes.length;
+  ctx.beginNode({ name: `${maskName}/_packed_rows`, op: 'NoOp' } as TfNodeDef);
+  const gridShape = ctx.op('Shape', [maskName]); // [B, L] int64
+  const length = ctx.op('Gather', [gridShape, ctx.small('int64', [1], [])], { axis: 0 });
+  const positions = ctx.op('Range', [ctx.small('int64', [0], []), length, ctx.small('int64', [1], [])]);
+  const count = ctx.op('Unsqueeze', [ctx.op('Cast', [countName], { to: 7 }), ctx.small('int64', [1])]);
+  const pooled = ctx.op('Less', [positions, count]);
+  const keep = ctx.op('Or', [maskName, pooled]);
+  const rows = ctx.op('Transpose', [ctx.op('NonZero', [keep])], { perm: [1, 0] });
+  const prelude = nodes.splice(start);
+  const insertAt = Math.max(maskNode, countNode) + 1;
+
+  const replaced = new Set<IrNode>();
+  const inserted = new Map<IrNode, IrNode[]>(); // node to replace → new nodes emitted in its place
+  for (const m of matches) {
+    const at = nodes.length;
+    ctx.beginNode({ name: m.matmul.outputs[0]!, op: 'NoOp' } as TfNodeDef);
+    const x = m.unsqueeze.inputs[0]!;
+    const packed = ctx.op('GatherND', [x, rows]);
+    const [cin, cout] = m.weight.dims as [number, number];
+    const w = m.weight.data as Float32Array;
+    const b = m.bias.data as Float32Array;
+    let offset = 0;
+    m.sizes.forEach((size, part) => {
+      let wPart: string;
+      let bPart: string;
+      if (m.sizes.length === 1) {
+        wPart = m.weight.name;
+        bPart = m.bias.name;
+      } else {
+        const slice = new Float32Array(cin * size);
+        for (let r = 0; r < cin; r++) slice.set(w.subarray(r * cout + offset, r * cout + offset + size), r * size);
+        wPart = ctx.addInitializer(ctx.fresh(`kernel_part${part}`), 'float32', [cin, size], slice);
+        bPart = ctx.addInitializer(ctx.fresh(`bias_part${part}`), 'float32', [size], b.slice(offset, offset + size));
+      }
+      const y = ctx.op('Add', [ctx.op('MatMul', [packed, wPart]), bPart]);
+      const zerosShape = ctx.op('Concat', [gridShape, ctx.small('int64', [size])], { axis: 0 });
+      const zeros = ctx.op('Expand', [ctx.scalar('float32', 0), zerosShape]);
+      const target = m.split ? m.split.outputs[part]! : m.squeeze.outputs[0]!;
+      ctx.op('ScatterND', [zeros, rows, y], {}, target);
+      offset += size;
+    });
+    const anchor = m.split ?? m.squeeze;
+    inserted.set(anchor, nodes.splice(at));
+    for (const n of [m.unsqueeze, m.matmul, m.add, m.squeeze, ...(m.split ? [m.split] : [])]) if (n !== anchor) replaced.add(n);
+    replaced.add(anchor);
+  }
+
+  const rebuilt: IrNode[] = [];
+  nodes.forEach((n, i) => {
+    if (i === insertAt) rebuilt.push(...prelude);
+    const replacement = inserted.get(n);
+    if (replacement) rebuilt.push(...replacement);
+    else if (!replaced.has(n)) rebuilt.push(n);
+  });
+  if (insertAt >= nodes.length) rebuilt.push(...prelude);
+  nodes.length = 0;
+  nodes.push(...rebuilt);
+  return matches.length;
+}
