@@ -9,6 +9,7 @@
  *    Float64 code as ours.
  * 4. trainLinearProbe on N = 10,000 x D = 512, C = 100.
  */
+import { cpus, loadavg } from 'node:os';
 import { accuracy, createRng, estimatePrior, estimatePriorReference, type Matrix, trainLinearProbe } from '../src/index';
 
 const args = new Map(
@@ -22,10 +23,13 @@ const referenceBatch = Number(args.get('reference-batch') ?? 2048);
 const referenceSteps = Number(args.get('reference-steps') ?? 1000);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const time = <T>(f: () => T): [T, number] => {
+/** Runs f; returns [result, wall seconds, CPU seconds of this process (user + system)]. */
+const time = <T>(f: () => T): [T, number, number] => {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = f();
-  return [r, (performance.now() - t0) / 1000];
+  const c = process.cpuUsage(c0);
+  return [r, (performance.now() - t0) / 1000, (c.user + c.system) / 1e6];
 };
 
 function priorProblem(N: number, C: number, seed: number): { logits: Matrix; labels: Int32Array; logPrior: Float64Array } {
@@ -68,16 +72,17 @@ const table = (rows: string[][]) => {
 
 const N = 50_000;
 const C = 1_000;
-console.log(`# @gla/core benchmark (node ${process.version}, reps = ${reps})`);
+console.log(`# @gla/core benchmark (node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, reps = ${reps})`);
 const [{ logits, labels, logPrior: truth }, buildSeconds] = time(() => priorProblem(N, C, 1));
 console.log(`built ${N} x ${C} Float32 logits with a known bias in ${fmt(buildSeconds, 1)} s`);
 
 const oursRuns = Array.from({ length: reps }, () => time(() => estimatePrior(logits, labels)));
 const ours = oursRuns[0]![0];
 const oursSeconds = median(oursRuns.map((r) => r[1]));
+const oursCpu = median(oursRuns.map((r) => r[2]));
 
 const shots = N / C;
-const [reference, referenceSeconds] = time(() => estimatePriorReference(logits, labels, { steps: referenceSteps, batchSize: referenceBatch, shots }));
+const [reference, referenceSeconds, referenceCpu] = time(() => estimatePriorReference(logits, labels, { steps: referenceSteps, batchSize: referenceBatch, shots }));
 const fullBatchSeconds = (referenceSeconds * N) / Math.min(N, referenceBatch);
 
 const maxError = (lq: Float64Array) => {
@@ -90,11 +95,12 @@ const maxError = (lq: Float64Array) => {
 
 console.log('\n## Prior estimation, N = 50,000 x C = 1,000 (Float32 logits)');
 table([
-  ['solver', 'time (s)', 'objective (nats)', 'max |grad|', 'passes', 'max |log q - log q*|', 'sum q (raw)'],
-  [`estimatePrior (${ours.solver}), median of ${reps}`, fmt(oursSeconds), ours.objective.toFixed(12), ours.gradientNorm.toExponential(2), String(ours.passes), fmt(maxError(ours.logPrior), 4), '1'],
+  ['solver', 'wall (s)', 'CPU (s)', 'objective (nats)', 'max |grad|', 'passes', 'max |log q - log q*|', 'sum q (raw)'],
+  [`estimatePrior (${ours.solver}), median of ${reps}`, fmt(oursSeconds), fmt(oursCpu), ours.objective.toFixed(12), ours.gradientNorm.toExponential(2), String(ours.passes), fmt(maxError(ours.logPrior), 4), '1'],
   [
     `reference SGD (${referenceSteps} steps, batch ${Math.min(N, referenceBatch)}, lr ${(1e-5 * shots) / 50})`,
     fmt(referenceSeconds),
+    fmt(referenceCpu),
     reference.objective.toFixed(12),
     reference.gradientNorm.toExponential(2),
     fmt(reference.passes, 1),
@@ -102,16 +108,17 @@ table([
     reference.rawPriorSum.toFixed(4),
   ],
 ]);
-console.log(`\nspeed ratio reference / ours: ${fmt(referenceSeconds / oursSeconds, 1)}x measured (batch ${Math.min(N, referenceBatch)}); ${fmt(fullBatchSeconds / oursSeconds, 1)}x for full-batch steps (extrapolated: ${fmt(fullBatchSeconds, 1)} s)`);
+console.log(`\nCPU-time ratio reference / ours: ${fmt(referenceCpu / oursCpu, 1)}x`);
+console.log(`wall-time ratio reference / ours: ${fmt(referenceSeconds / oursSeconds, 1)}x measured (batch ${Math.min(N, referenceBatch)}); ${fmt(fullBatchSeconds / oursSeconds, 1)}x for full-batch steps (extrapolated: ${fmt(fullBatchSeconds, 1)} s)`);
 console.log(`objective gap reference - ours: ${(reference.objective - ours.objective).toExponential(3)} nats`);
-console.log(`our runs (s): ${oursRuns.map((r) => fmt(r[1])).join(', ')}`);
+console.log(`our runs, wall / CPU (s): ${oursRuns.map((r) => `${fmt(r[1])} / ${fmt(r[2])}`).join(', ')}`);
 
 if (!args.has('skip-probe')) {
   const { features, labels: y } = probeProblem(10_000, 512, 100, 2);
-  const [probe, probeSeconds] = time(() => trainLinearProbe(features, y, { l2: 1e-3 }));
+  const [probe, probeSeconds, probeCpu] = time(() => trainLinearProbe(features, y, { l2: 1e-3 }));
   console.log('\n## Linear probe, N = 10,000 x D = 512, C = 100 (L-BFGS, l2 = 1e-3, tolerance 1e-6)');
   table([
-    ['time (s)', 'iterations', 'objective', 'max |grad|', 'converged', 'train accuracy', 's / iteration'],
-    [fmt(probeSeconds), String(probe.iterations), probe.objective.toFixed(8), probe.gradientNorm.toExponential(2), String(probe.converged), fmt(accuracy(probe.logits(features), y)), fmt(probeSeconds / Math.max(1, probe.iterations))],
+    ['wall (s)', 'CPU (s)', 'iterations', 'objective', 'max |grad|', 'converged', 'train accuracy', 's / iteration'],
+    [fmt(probeSeconds), fmt(probeCpu), String(probe.iterations), probe.objective.toFixed(8), probe.gradientNorm.toExponential(2), String(probe.converged), fmt(accuracy(probe.logits(features), y)), fmt(probeSeconds / Math.max(1, probe.iterations))],
   ]);
 }

@@ -29,26 +29,72 @@ function checkFeatures(features: Matrix, D: number, name = 'features'): void {
   if (features.cols !== D) fail('shape-mismatch', `${name} is ${features.rows} x ${features.cols}, expected ${D} columns`);
 }
 
-/** out (N x C) = X (N x D) W^T (C x D) + bias; rows of X and W are contiguous (internal). */
+/**
+ * out (N x C) = X (N x D) W^T (C x D) + bias; rows of X and W are contiguous (internal). Four
+ * classes are processed per sweep over a feature row, so each x_d is loaded once per four products.
+ */
 export function linearLogits(X: ArrayLike<number>, N: number, D: number, W: ArrayLike<number>, bias: ArrayLike<number>, C: number, out: Float64Array): void {
   for (let i = 0; i < N; i++) {
     const xo = i * D;
     const oo = i * C;
-    for (let c = 0; c < C; c++) {
-      const wo = c * D;
+    let c = 0;
+    for (; c + 3 < C; c += 4) {
+      const w0 = c * D;
+      const w1 = w0 + D;
+      const w2 = w1 + D;
+      const w3 = w2 + D;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      let d = 0;
-      for (; d + 3 < D; d += 4) {
-        s0 += X[xo + d]! * W[wo + d]!;
-        s1 += X[xo + d + 1]! * W[wo + d + 1]!;
-        s2 += X[xo + d + 2]! * W[wo + d + 2]!;
-        s3 += X[xo + d + 3]! * W[wo + d + 3]!;
+      for (let d = 0; d < D; d++) {
+        const x = X[xo + d]!;
+        s0 += x * W[w0 + d]!;
+        s1 += x * W[w1 + d]!;
+        s2 += x * W[w2 + d]!;
+        s3 += x * W[w3 + d]!;
       }
-      for (; d < D; d++) s0 += X[xo + d]! * W[wo + d]!;
-      out[oo + c] = s0 + s1 + s2 + s3 + bias[c]!;
+      out[oo + c] = s0 + bias[c]!;
+      out[oo + c + 1] = s1 + bias[c + 1]!;
+      out[oo + c + 2] = s2 + bias[c + 2]!;
+      out[oo + c + 3] = s3 + bias[c + 3]!;
+    }
+    for (; c < C; c++) {
+      const wo = c * D;
+      let s = 0;
+      for (let d = 0; d < D; d++) s += X[xo + d]! * W[wo + d]!;
+      out[oo + c] = s + bias[c]!;
+    }
+  }
+}
+
+/** G (C x D) += R^T (C x N) X (N x D) for residuals R (N x C); four classes per sweep (internal). */
+export function addResidualGradient(R: Float64Array, X: ArrayLike<number>, N: number, D: number, C: number, G: Float64Array): void {
+  for (let i = 0; i < N; i++) {
+    const xo = i * D;
+    const ro = i * C;
+    let c = 0;
+    for (; c + 3 < C; c += 4) {
+      const r0 = R[ro + c]!;
+      const r1 = R[ro + c + 1]!;
+      const r2 = R[ro + c + 2]!;
+      const r3 = R[ro + c + 3]!;
+      const g0 = c * D;
+      const g1 = g0 + D;
+      const g2 = g1 + D;
+      const g3 = g2 + D;
+      for (let d = 0; d < D; d++) {
+        const x = X[xo + d]!;
+        G[g0 + d]! += r0 * x;
+        G[g1 + d]! += r1 * x;
+        G[g2 + d]! += r2 * x;
+        G[g3 + d]! += r3 * x;
+      }
+    }
+    for (; c < C; c++) {
+      const r = R[ro + c]!;
+      const go = c * D;
+      for (let d = 0; d < D; d++) G[go + d]! += r * X[xo + d]!;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { fail } from './errors';
-import { applyHead, checkHead, type LinearHead, linearLogits } from './heads';
+import { addResidualGradient, applyHead, checkHead, type LinearHead, linearLogits } from './heads';
 import { minimizeLbfgs } from './lbfgs';
 import {
   checkFinite,
@@ -115,16 +115,14 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
       }
       const wi = classWeights[yi]! / N;
       loss += wi * (m + Math.log(s) - zy);
-      if (wi === 0) continue;
-      const xo = i * D;
+      // Residuals r_ic = w_i (p_ic - 1[c = y_i]) overwrite the logits row.
       for (let c = 0; c < C; c++) {
         const r = wi * (logits[o + c]! / s - (c === yi ? 1 : 0));
+        logits[o + c] = r;
         gb[c]! += r;
-        if (r === 0) continue;
-        const wo = c * D;
-        for (let d = 0; d < D; d++) gW[wo + d]! += r * X[xo + d]!;
       }
     }
+    addResidualGradient(logits, X, N, D, C, gW);
     let reg = 0;
     for (let j = 0; j < nW; j++) {
       reg += W[j]! * W[j]!;

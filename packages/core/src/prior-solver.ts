@@ -17,7 +17,7 @@ export type PriorStatisticsLevel = 'gradient' | 'diagonal' | 'sparse-hessian' | 
 export const SPARSE_HESSIAN_THRESHOLD = 2e-3;
 
 /** At most this many probabilities per row enter the sparse Hessian (the largest ones). */
-export const SPARSE_HESSIAN_MAX_PER_ROW = 24;
+export const SPARSE_HESSIAN_MAX_PER_ROW = 12;
 
 /**
  * Keeps at most SPARSE_HESSIAN_MAX_PER_ROW of the listed indices by raising the threshold
@@ -318,8 +318,7 @@ function choleskySolve(A: Float64Array, r: Float64Array, n: number): boolean {
 const MAX_STEP = 10;
 
 /** Relative residual at which the conjugate-gradient Newton solve stops (inexact Newton). */
-const PCG_RELATIVE_RESIDUAL = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['GLA_PCG'] ?? 1e-10);
-const DEBUG = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['GLA_DEBUG'] === '1';
+const PCG_RELATIVE_RESIDUAL = 1e-8;
 
 /**
  * The GLA prior solver as a generator: yields {@link PassRequest}s, receives the summed
@@ -522,8 +521,6 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
         r0 += r[k]! * r[k]!;
       }
       if (r0 === 0) return x;
-      let cgIterations = -1;
-      const t0 = performance.now();
       for (let iter = 0; iter < 4 * C + 50; iter++) {
         apply(p, Ap);
         let pAp = 0;
@@ -536,10 +533,7 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
           r[k]! -= alpha * Ap[k]!;
           rr += r[k]! * r[k]!;
         }
-        if (rr <= PCG_RELATIVE_RESIDUAL ** 2 * r0) {
-          cgIterations = iter + 1;
-          break;
-        }
+        if (rr <= PCG_RELATIVE_RESIDUAL ** 2 * r0) break;
         let rzNew = 0;
         for (let k = 0; k < C; k++) {
           z[k] = r[k]! * jacobi[k]!;
@@ -549,7 +543,6 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
         rz = rzNew;
         for (let k = 0; k < C; k++) p[k] = z[k]! + beta * p[k]!;
       }
-      if (DEBUG) console.log('pcg', cgIterations, 'iterations', va.length, 'nnz', (performance.now() - t0).toFixed(0), 'ms');
       return x;
     },
   };

@@ -28,6 +28,7 @@ import {
   priorStatistics,
   runPriorSolver,
   runPriorSolverAsync,
+  SPARSE_HESSIAN_MAX_PER_ROW,
   SPARSE_HESSIAN_THRESHOLD,
 } from './prior-solver';
 import { stratifiedFolds } from './random';
@@ -89,8 +90,6 @@ export interface EstimatePriorOptions {
   cachePrecision?: 'auto' | 'float32' | 'float64';
 }
 
-const DEBUG = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['GLA_DEBUG'] === '1';
-
 /** Largest N x C for which the exp cache is kept in Float64 (128 MiB); above it Float32 is used. */
 const FLOAT64_CACHE_LIMIT = 1 << 24;
 
@@ -135,6 +134,9 @@ class ExpCache {
   }
 
   private atZero: PriorStatistics | undefined;
+  /** Per-row candidate classes of the sparse Hessian (N x SPARSE_HESSIAN_MAX_PER_ROW) and counts. */
+  private candidates: Int32Array | undefined;
+  private candidateCounts: Uint8Array | undefined;
 
   pass(bias: Float64Array, level: PriorStatisticsLevel): PriorStatistics {
     if (level === 'gradient' && this.atZero && bias.every((v) => v === 0)) {
@@ -158,11 +160,27 @@ class ExpCache {
     const threshold = new Float64Array(C);
     for (let k = 0; k < C; k++) threshold[k] = SPARSE_HESSIAN_THRESHOLD / w[k]!;
     const index = new Int32Array(C);
+    const candidates = this.candidates;
+    const candidateCounts = this.candidateCounts;
+    const newCandidates = sparse && !candidates ? new Int32Array(rows * SPARSE_HESSIAN_MAX_PER_ROW) : undefined;
+    const newCounts = sparse && !candidates ? new Uint8Array(rows) : undefined;
     let lse = 0;
     for (let i = 0; i < rows; i++) {
       const o = i * C;
-      let s = 0;
-      for (let k = 0; k < C; k++) s += E[o + k]! * w[k]!;
+      // Four partial sums break the floating-point add dependency chain.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let k = 0;
+      for (; k + 3 < C; k += 4) {
+        s0 += E[o + k]! * w[k]!;
+        s1 += E[o + k + 1]! * w[k + 1]!;
+        s2 += E[o + k + 2]! * w[k + 2]!;
+        s3 += E[o + k + 3]! * w[k + 3]!;
+      }
+      for (; k < C; k++) s0 += E[o + k]! * w[k]!;
+      const s = s0 + s1 + s2 + s3;
       if (!(s > 1e-280 && s < 1e280)) {
         // Extreme bias: fall back to the exact row computation.
         accumulateExact(stats, this.logits, i, i + 1, bias, this.beta, level);
@@ -178,6 +196,21 @@ class ExpCache {
           p[k] = u * w[k]!;
         }
         addOuterUpper(stats.secondMoment!, p, C);
+      } else if (sparse && candidates) {
+        // Later sparse passes reuse each row's candidate classes (the Hessian is only a model).
+        for (let k = 0; k < C; k++) {
+          const u = E[o + k]! * r;
+          acc[k]! += u;
+          acc2[k]! += u * u;
+        }
+        const count = candidateCounts![i]!;
+        const base = i * SPARSE_HESSIAN_MAX_PER_ROW;
+        for (let x = 0; x < count; x++) {
+          const k = candidates[base + x]!;
+          index[x] = k;
+          p[k] = E[o + k]! * r * w[k]!;
+        }
+        addSparseOuterUpper(stats.secondMoment!, p, index, count, C);
       } else if (sparse) {
         let count = 0;
         for (let k = 0; k < C; k++) {
@@ -192,6 +225,8 @@ class ExpCache {
         }
         count = capSparseIndices(p, index, count);
         addSparseOuterUpper(stats.secondMoment!, p, index, count, C);
+        newCandidates!.set(index.subarray(0, count), i * SPARSE_HESSIAN_MAX_PER_ROW);
+        newCounts![i] = count;
       } else if (diagonal) {
         for (let k = 0; k < C; k++) {
           const u = E[o + k]! * r;
@@ -201,6 +236,10 @@ class ExpCache {
       } else {
         for (let k = 0; k < C; k++) acc[k]! += E[o + k]! * r;
       }
+    }
+    if (newCandidates) {
+      this.candidates = newCandidates;
+      this.candidateCounts = newCounts;
     }
     stats.logSumExp += lse;
     stats.rows = rows;
@@ -329,9 +368,7 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     // Relative rounding of normal floats plus absolute rounding (2^-150) of subnormal ones.
     return FLOAT32_GRADIENT_BOUND * maxMass * 1.0001 + C * 2 ** -150 * Math.exp(hi - lo) * 2;
   };
-  const tc = performance.now();
   const cache = new ExpCache(logits, 1 / temperature, float32);
-  if (DEBUG) console.log('cache', (performance.now() - tc).toFixed(0), 'ms');
   const withLabels = (stats: PriorStatistics): PriorStatistics => {
     stats.labelCounts = labelStats.labelCounts;
     stats.labelLogitSum = labelStats.labelLogitSum;
@@ -339,18 +376,12 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     return stats;
   };
   const exactPass = (request: PassRequest): PriorStatistics => {
-    if (DEBUG) console.log('exact pass', request.level);
     const stats = emptyPriorStatistics(C, request.level);
     accumulateExact(stats, logits, 0, logits.rows, request.bias, 1 / temperature, request.level);
     return withLabels(stats);
   };
   const float32Tolerance = Math.max(settings.tolerance - FLOAT32_GRADIENT_BOUND * maxTarget * 2, 0.25 * settings.tolerance);
-  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => {
-    const t0 = performance.now();
-    const r = withLabels(cache.pass(request.bias, request.level));
-    if (DEBUG) console.log('pass', request.level, (performance.now() - t0).toFixed(0), 'ms');
-    return r;
-  });
+  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => withLabels(cache.pass(request.bias, request.level)));
   if (float32) {
     const bound = float32RoundingBound(outcome, logits.rows);
     if (outcome.gradientNorm + bound <= settings.tolerance) {

@@ -67,7 +67,7 @@ describe('softmax family (property-based)', () => {
         const p = softmax(m).data;
         expect(p[masked]).toBe(0);
         expect(logSoftmax(m).data[masked]).toBe(Number.NEGATIVE_INFINITY);
-        const s = p.reduce((a, b) => a + b, 0);
+        const s = Array.from(p).reduce((a, b) => a + b, 0);
         expect(Math.abs(s - 1)).toBeLessThan(1e-12);
         // Same as softmax over the unmasked classes only.
         const rest = Float64Array.from(row.filter((_, j) => j !== masked));

@@ -60,10 +60,18 @@ for (const [w, h, n] of [
   const run: number[] = [];
   const e2e: number[] = [];
   for (let round = 0; round < 5; round++) {
-    pre.push(time(() => images.forEach((im, i) => pixels.set(preprocessClipImage(im), i * per)))[1]);
+    pre.push(
+      time(() => {
+        for (const [i, im] of images.entries()) pixels.set(preprocessClipImage(im), i * per);
+      })[1],
+    );
     // Baseline: the plain full-size Pillow resize alone (no crop window, no normalisation).
     const t = shortSideResize(w, h, 224);
-    base.push(time(() => images.forEach((im) => resizeBicubic(im.data as Uint8Array, w, h, t.width, t.height)))[1]);
+    base.push(
+      time(() => {
+        for (const im of images) resizeBicubic(im.data as Uint8Array, w, h, t.width, t.height);
+      })[1],
+    );
     run.push((await timeAsync(() => model.encodePixels(pixels, n, { batchSize: 16 })))[1]);
     e2e.push((await timeAsync(() => model.encodeImages(images, { batchSize: 16 })))[1]);
   }

@@ -30,6 +30,12 @@ function normalize(x: Float64Array, cols: number): Float64Array {
   return out;
 }
 
+function check(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  const diff = maxAbsDiff(actual, expected);
+  console.log(`[fixture] ${what} max-abs ${diff.toExponential(2)}`);
+  expect(diff).toBeLessThanOrEqual(1e-5);
+}
+
 function tokens(padding: 'zero' | 'end-token') {
   const t = tokenizer.tokenize(texts, { padding });
   return { ids: Array.from(t.ids), mask: Array.from(t.attentionMask) };
@@ -45,9 +51,9 @@ describe('ClipModel on every fixture layout (onnxruntime-node)', () => {
     const { ids, mask } = tokens('end-token');
     const expected = normalize(expectedTextEmbeds('hf', ids, mask, texts.length), 32);
     expect([t.rows, t.cols]).toEqual([5, 32]);
-    expect(maxAbsDiff(t.data, expected)).toBeLessThanOrEqual(1e-5);
+    check('hf text', t.data, expected);
     const v = await model.encodeImages(images, { batchSize: 2 });
-    expect(maxAbsDiff(v.data, expectedImages)).toBeLessThanOrEqual(1e-5);
+    check('hf vision', v.data, expectedImages);
     expect(model.counts).toEqual({ textRuns: 3, textsEncoded: 5, imageRuns: 2, imagesEncoded: 3 });
     await model.release();
   });
@@ -59,8 +65,8 @@ describe('ClipModel on every fixture layout (onnxruntime-node)', () => {
     const v = await model.encodePixels(pixels, images.length);
     const { ids, mask } = tokens('end-token');
     const joint = expectedJointOutputs(ids, mask, texts.length, pixels, images.length);
-    expect(maxAbsDiff(t.data, joint.textEmbeds)).toBeLessThanOrEqual(1e-5);
-    expect(maxAbsDiff(v.data, joint.imageEmbeds)).toBeLessThanOrEqual(1e-5);
+    check('joint text', t.data, joint.textEmbeds);
+    check('joint vision', v.data, joint.imageEmbeds);
     await model.release();
   });
 
@@ -73,9 +79,9 @@ describe('ClipModel on every fixture layout (onnxruntime-node)', () => {
       expect(model.layout).toBe('openai');
       const t = await model.encodeTexts(texts, { batchSize: 3 });
       const { ids } = tokens('zero');
-      expect(maxAbsDiff(t.data, normalize(expectedTextEmbeds('openai', ids, undefined, texts.length), 32))).toBeLessThanOrEqual(1e-5);
+      check(`openai text ${name}`, t.data, normalize(expectedTextEmbeds('openai', ids, undefined, texts.length), 32));
       const v = await model.encodeImages(images);
-      expect(maxAbsDiff(v.data, expectedImages)).toBeLessThanOrEqual(1e-5);
+      check(`openai vision (${name} run)`, v.data, expectedImages);
       await model.release();
     });
   }

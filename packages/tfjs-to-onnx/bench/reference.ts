@@ -65,6 +65,11 @@ export function realTexts(count: number): string[] {
   return picked.slice(0, count);
 }
 
+/** `count` real Debian fortunes entries (no synthetic or edge-case texts), a stride over all categories. */
+export function fortuneEntries(count: number): string[] {
+  return realTexts(count + 3).slice(3).filter((t) => !t.startsWith('Synthetic sentence ')).slice(0, count);
+}
+
 export function ragged(encodings: number[][]): { indices: Int32Array; values: Int32Array } {
   const indices: number[] = [];
   const values: number[] = [];

@@ -4,6 +4,7 @@ import { ConversionError } from './errors';
 import { foldConstants } from './fold';
 import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName, tfjsDtypeOf } from './model-json';
 import { type LowerArgs, LOWERINGS } from './ops';
+import { packAttentionProjections } from './optimize';
 import { CONVERTER_VERSION } from './version';
 import { decodeWeights } from './weights';
 
@@ -15,6 +16,11 @@ export interface ConvertOptions {
   outputs?: string[];
   /** ONNX graph name (default 'tfjs_graph'). */
   graphName?: string;
+  /**
+   * Speed rewrites that keep the outputs (default true): USE lite's attention projections run on
+   * the packed token rows instead of the padded grid (see `packAttentionProjections`).
+   */
+  optimize?: boolean;
 }
 
 /** Inputs of `convertGraphModel`. */
@@ -50,6 +56,8 @@ export interface ConversionReport {
   initializerBytes: number;
   /** Nodes of model.json that the outputs do not depend on (skipped). */
   unusedNodeCount: number;
+  /** Attention projections moved from the padded grid to the packed token rows (option `optimize`). */
+  packedProjections: number;
 }
 
 /** Result of a conversion: the serialised ONNX `ModelProto` and a report. */
@@ -200,6 +208,8 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     LOWERINGS[node.op]!(args);
   }
 
+  const optimizations = options.optimize === false ? 0 : packAttentionProjections(ctx, order);
+
   // graph outputs carry the TF tensor names
   const outputs: TensorSignature[] = [];
   const outputNames: string[] = [];
@@ -258,6 +268,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
       initializerCount,
       initializerBytes,
       unusedNodeCount: nodes.size - order.length,
+      packedProjections: optimizations,
     },
   };
 }

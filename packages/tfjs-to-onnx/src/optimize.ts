@@ -35,14 +35,18 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
     }
   });
   const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
-  const maskNode = producer.get(maskName);
-  const countNode = producer.get(countName);
-  if (maskNode === undefined || countNode === undefined) return 0;
-  if (nodes[maskNode]!.opType !== 'Greater' || nodes[countNode]!.opType !== 'ReduceSum') return 0;
   const axesOf = (n: IrNode): number[] | undefined => {
     const a = n.inputs[1] ? inits.get(n.inputs[1]) : undefined;
     return a && a.dtype === 'int64' ? Array.from(a.data as BigInt64Array, Number) : undefined;
   };
+  const maskNode = producer.get(maskName);
+  const countNode = producer.get(countName);
+  if (maskNode === undefined || countNode === undefined) return 0;
+  if (nodes[maskNode]!.opType !== 'Greater' || nodes[countNode]!.opType !== 'ReduceSum') return 0;
+  // MaskLength/Sum must be the per-row token count: ReduceSum(Cast(mask), axis 1)
+  const countCast = producer.get(nodes[countNode]!.inputs[0]!);
+  if (countCast === undefined || nodes[countCast]!.opType !== 'Cast' || nodes[countCast]!.inputs[0] !== maskName) return 0;
+  if (!['1', '-1'].includes(axesOf(nodes[countNode]!)?.join() ?? '')) return 0;
   const only = (name: string): IrNode | undefined => {
     const c = consumers.get(name);
     return c?.length === 1 ? nodes[c[0]!] : undefined;
@@ -93,12 +97,13 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   const gridShape = ctx.op('Shape', [maskName]); // [B, L] int64
   const length = ctx.op('Gather', [gridShape, ctx.small('int64', [1], [])], { axis: 0 });
   const positions = ctx.op('Range', [ctx.small('int64', [0], []), length, ctx.small('int64', [1], [])]);
-  const count = ctx.op('Unsqueeze', [ctx.op('Cast', [countName], { to: 7 }), ctx.small('int64', [1])]);
+  // = MaskLength/Sum (emitted late in the graph), recomputed from the mask: tokens per row, [B, 1]
+  const count = ctx.op('ReduceSum', [ctx.op('Cast', [maskName], { to: 7 }), ctx.small('int64', [1])], { keepdims: 1 });
   const pooled = ctx.op('Less', [positions, count]);
   const keep = ctx.op('Or', [maskName, pooled]);
   const rows = ctx.op('Transpose', [ctx.op('NonZero', [keep])], { perm: [1, 0] });
   const prelude = nodes.splice(start);
-  const insertAt = Math.max(maskNode, countNode) + 1;
+  const insertAt = maskNode + 1;
 
   const replaced = new Set<IrNode>();
   const inserted = new Map<IrNode, IrNode[]>(); // node to replace → new nodes emitted in its place
