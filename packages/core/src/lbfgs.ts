@@ -10,6 +10,9 @@
  * the inverse-Hessian model stays positive definite. Deterministic.
  */
 
+import { fail } from './errors';
+import { checkPositive, checkPositiveInteger } from './matrix';
+
 /** Objective value and gradient at a point. */
 export interface Evaluation {
   value: number;
@@ -74,6 +77,12 @@ function dot(a: Float64Array, b: Float64Array): number {
  * and expects its {@link Evaluation} back via `next()`. Returns the {@link LbfgsResult}.
  */
 export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<Float64Array, LbfgsResult, Evaluation> {
+  if (!(x0 instanceof Float64Array) || x0.length === 0) fail('invalid-option', 'lbfgs: x0 must be a non-empty Float64Array');
+  for (let i = 0; i < x0.length; i++) if (!Number.isFinite(x0[i]!)) fail('non-finite', `lbfgs: x0[${i}] is not finite`);
+  if (options === null || typeof options !== 'object') fail('invalid-option', 'lbfgs: options must be an object');
+  if (options.tolerance !== undefined) checkPositive(options.tolerance, 'tolerance');
+  if (options.maxIterations !== undefined) checkPositiveInteger(options.maxIterations, 'maxIterations');
+  if (options.memory !== undefined) checkPositiveInteger(options.memory, 'memory');
   const tol = options.tolerance ?? 1e-9;
   const maxIterations = options.maxIterations ?? 1000;
   const m = options.memory ?? 10;
@@ -194,6 +203,7 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
  * @param x0 starting point (not modified)
  */
 export function minimizeLbfgs(evaluate: (x: Float64Array, gradient: Float64Array) => number, x0: Float64Array, options: LbfgsOptions = {}): LbfgsResult {
+  if (typeof evaluate !== 'function') fail('invalid-option', 'minimizeLbfgs: evaluate must be a function');
   const it = lbfgs(x0, options);
   let step = it.next();
   while (!step.done) {

@@ -1,4 +1,5 @@
 import { fail } from './errors';
+import { checkLabels, checkPositiveInteger, type Labels } from './matrix';
 
 /** A deterministic pseudo-random generator (mulberry32 state, 32-bit seed). */
 export interface Rng {
@@ -61,7 +62,10 @@ export function createRng(seed: number): Rng {
  * folds round-robin, so every fold holds about 1/k of each class.
  * @returns Int32Array of fold indices in [0, folds), one per example
  */
-export function stratifiedFolds(labels: Int32Array, classes: number, folds: number, seed: number): Int32Array {
+export function stratifiedFolds(labels: Labels, classes: number, folds: number, seed: number): Int32Array {
+  checkPositiveInteger(classes, 'classes');
+  checkPositiveInteger(folds, 'folds');
+  labels = checkLabels(labels, labels?.length ?? 0, classes);
   const rng = createRng(seed);
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
