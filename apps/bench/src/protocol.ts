@@ -23,17 +23,18 @@ import { fitProbe, type Head } from './probe';
 export const FEW_SHOT_METHODS = [
   'zero-shot',
   'zero-shot-debiased',
-  'zero-shot-debiased-em',
+  'zero-shot-em',
   'zero-shot-debiased-eigen',
   'zero-shot-debiased-matching',
   'linear-probe',
   'output-ensemble',
   'wise-ft',
+  'gla-separate-t',
   'gla',
 ] as const;
 export type FewShotMethod = (typeof FEW_SHOT_METHODS)[number];
 
-export const LONG_TAIL_METHODS = ['zero-shot', 'zero-shot-debiased', 'linear-probe', 'linear-probe+logit-adjustment', 'gla'] as const;
+export const LONG_TAIL_METHODS = ['zero-shot', 'zero-shot-debiased', 'linear-probe', 'linear-probe+logit-adjustment', 'gla-separate-t', 'gla'] as const;
 export type LongTailMethod = (typeof LONG_TAIL_METHODS)[number];
 
 export interface ProtocolSettings {
@@ -55,6 +56,10 @@ export interface ProtocolSettings {
   longTail: boolean;
   /** Long-tailed protocol: balanced validation examples per class (for T and q). */
   longTailValPerClass: number;
+  /** Candidate l2 of the long-tailed probe (chosen on the validation split). */
+  longTailL2Grid: number[];
+  /** Number of seeds of the long-tailed protocol (the first ones of `seeds`; each trains on ~7,000 examples). */
+  longTailSeeds: number;
 }
 
 export const DEFAULT_SETTINGS: ProtocolSettings = {
@@ -63,12 +68,14 @@ export const DEFAULT_SETTINGS: ProtocolSettings = {
   testPerClass: 25,
   valPerClass: 4,
   folds: 5,
-  l2Grid: [1e-4, 1e-3, 1e-2, 1e-1],
+  l2Grid: [1e-3, 1e-2, 1e-1],
   alphaGrid: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
   regularizationCandidates: [0, 1e-3, 1e-2, 1e-1, 1],
   temperatureMethod: 'nll',
   longTail: true,
   longTailValPerClass: 5,
+  longTailL2Grid: [1e-4, 1e-5],
+  longTailSeeds: 3,
 };
 
 export interface Stat {
@@ -87,6 +94,9 @@ export interface FewShotDetail {
   shots: number;
   zeroShotTemperature: number;
   finetunedTemperature: number;
+  /** Temperatures of the gla row (fitted jointly on out-of-fold logits). */
+  jointFinetunedTemperature: number;
+  jointZeroShotTemperature: number;
   regularization: number;
   l2: number;
   alpha: number;
@@ -131,7 +141,7 @@ export interface LongTailResults {
   methods: Record<string, GroupStat>;
   trainCounts: number[];
   groups: { head: string[]; medium: string[]; tail: string[] };
-  details: { seed: number; l2: number; zeroShotTemperature: number; finetunedTemperature: number; regularization: number; seconds: number }[];
+  details: { seed: number; l2: number; zeroShotTemperature: number; finetunedTemperature: number; jointFinetunedTemperature: number; jointZeroShotTemperature: number; regularization: number; seconds: number }[];
 }
 
 export interface ProgressSink {
@@ -258,7 +268,7 @@ export function crossFitProbe(x: Matrix, y: Int32Array, C: number, folds: Int32A
     for (let f = 0; f < F; f++) {
       const { train, held } = foldRows[f]!;
       if (held.length === 0) continue;
-      const head = fitProbe(rows(x, train), pick(y, train), C, l2, previous[f]);
+      const head = fitProbe(rows(x, train), pick(y, train), C, l2, previous[f], { tolerance: 1e-4, maxIterations: 150 });
       heads[f] = head;
       const logits = linearLogits(rows(x, held), head.weights, head.bias);
       for (let r = 0; r < held.length; r++) for (let c = 0; c < C; c++) oof[held[r]! * C + c] = logits.data[r * C + c]!;
@@ -349,10 +359,20 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   const wiseTest = linearLogits(xTest, wiseW, Float64Array.from(head.bias, (v) => alpha * v));
 
   const debiased = combine([[1 / Tz, zTest]], negLogQ);
-  const glaTest = combine(
+  const glaSeparate = combine(
     [
       [1 / Tf, fTest],
       [1 / Tz, zTest],
+    ],
+    negLogQ,
+  );
+  // GLA with the two temperatures fitted jointly on the cross-fitted (out-of-fold) probe logits and
+  // the zero-shot logits of the labelled set.
+  const joint = jointTemperatures(cf.outOfFold, zL, yL, negLogQ, [1 / Tf, 1 / Tz]);
+  const glaTest = combine(
+    [
+      [1 / joint.finetunedTemperature, fTest],
+      [1 / joint.zeroShotTemperature, zTest],
     ],
     negLogQ,
   );
@@ -363,12 +383,16 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   const acc: Record<FewShotMethod, number> = {
     'zero-shot': accuracy(zTest, yTest),
     'zero-shot-debiased': accuracy(debiased, yTest),
-    'zero-shot-debiased-em': accuracy(combine([[1 / Tz, zTest]], negateLog(em.logPrior)), yTest),
+    // Saerens EM label-shift adaptation: posteriors softmax(z/T) taken as calibrated for a uniform
+    // source prior, the test label distribution pi_t estimated on the unlabelled test inputs and
+    // ADDED: z/T + log pi_t.
+    'zero-shot-em': accuracy(combine([[1 / Tz, zTest]], em.logPrior), yTest),
     'zero-shot-debiased-eigen': accuracy(combine([[1 / Tz, zTest]], negateLog(eigen.logPrior)), yTest),
     'zero-shot-debiased-matching': accuracy(combine([[1 / Tz, zTest]], negateLog(matching.logPrior)), yTest),
     'linear-probe': accuracy(fTest, yTest),
     'output-ensemble': accuracy(ensemble, yTest),
     'wise-ft': accuracy(wiseTest, yTest),
+    'gla-separate-t': accuracy(glaSeparate, yTest),
     gla: accuracy(glaTest, yTest),
   };
   const detail: FewShotDetail = {
@@ -376,6 +400,8 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
     shots: k,
     zeroShotTemperature: Tz,
     finetunedTemperature: Tf,
+    jointFinetunedTemperature: joint.finetunedTemperature,
+    jointZeroShotTemperature: joint.zeroShotTemperature,
     regularization: selection.regularization,
     l2: cf.l2,
     alpha,
@@ -449,6 +475,97 @@ export async function runFewShot(ds: FeatureDataset, settings: ProtocolSettings,
 }
 
 /**
+ * Joint temperature calibration of a two-model ensemble: the NLL-optimal weights (a, b) >= 0 of
+ * a * f + b * z + offset on held-out (or cross-fitted) logits, by projected Newton from `start`.
+ * Returns T_f = 1/a and T_z = 1/b (Infinity when a weight is 0). Calibrating the two temperatures
+ * separately assumes the models' errors are conditionally independent; a linear probe and a
+ * zero-shot head on the SAME frozen features are not, and the joint fit discounts the overlap.
+ */
+export function jointTemperatures(f: Matrix, z: Matrix, labels: Int32Array, offset: ArrayLike<number>, start: [number, number]): { finetunedTemperature: number; zeroShotTemperature: number; nll: number } {
+  const N = f.rows;
+  const C = f.cols;
+  const evalAt = (a: number, b: number, withDerivatives: boolean) => {
+    let nll = 0;
+    let ga = 0;
+    let gb = 0;
+    let haa = 0;
+    let hbb = 0;
+    let hab = 0;
+    const l = new Float64Array(C);
+    for (let i = 0; i < N; i++) {
+      const o = i * C;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < C; c++) {
+        l[c] = a * f.data[o + c]! + b * z.data[o + c]! + offset[c]!;
+        if (l[c]! > max) max = l[c]!;
+      }
+      let sum = 0;
+      for (let c = 0; c < C; c++) {
+        l[c] = Math.exp(l[c]! - max);
+        sum += l[c]!;
+      }
+      const y = labels[i]!;
+      nll += Math.log(sum) + max - (a * f.data[o + y]! + b * z.data[o + y]! + offset[y]!);
+      if (!withDerivatives) continue;
+      let ef = 0;
+      let ez = 0;
+      let eff = 0;
+      let ezz = 0;
+      let efz = 0;
+      for (let c = 0; c < C; c++) {
+        const p = l[c]! / sum;
+        const fc = f.data[o + c]!;
+        const zc = z.data[o + c]!;
+        ef += p * fc;
+        ez += p * zc;
+        eff += p * fc * fc;
+        ezz += p * zc * zc;
+        efz += p * fc * zc;
+      }
+      ga += ef - f.data[o + y]!;
+      gb += ez - z.data[o + y]!;
+      haa += eff - ef * ef;
+      hbb += ezz - ez * ez;
+      hab += efz - ef * ez;
+    }
+    return { nll: nll / N, ga: ga / N, gb: gb / N, haa: haa / N, hbb: hbb / N, hab: hab / N };
+  };
+  let a = Math.max(0, start[0]);
+  let b = Math.max(0, start[1]);
+  let cur = evalAt(a, b, true);
+  for (let it = 0; it < 50; it++) {
+    const det = cur.haa * cur.hbb - cur.hab * cur.hab;
+    let da: number;
+    let db: number;
+    if (det > 1e-18 * Math.max(1, cur.haa * cur.hbb)) {
+      da = -(cur.hbb * cur.ga - cur.hab * cur.gb) / det;
+      db = -(cur.haa * cur.gb - cur.hab * cur.ga) / det;
+    } else {
+      da = -cur.ga / Math.max(cur.haa, 1e-12);
+      db = -cur.gb / Math.max(cur.hbb, 1e-12);
+    }
+    let step = 1;
+    let accepted = false;
+    for (let k = 0; k < 30; k++) {
+      const na = Math.max(0, a + step * da);
+      const nb = Math.max(0, b + step * db);
+      const trial = evalAt(na, nb, false);
+      if (trial.nll <= cur.nll + 1e-12) {
+        const moved = Math.abs(na - a) + Math.abs(nb - b);
+        a = na;
+        b = nb;
+        cur = evalAt(a, b, true);
+        accepted = moved > 1e-10 * (1 + a + b);
+        break;
+      }
+      step /= 2;
+    }
+    if (!accepted) break;
+  }
+  return { finetunedTemperature: a > 0 ? 1 / a : Number.POSITIVE_INFINITY, zeroShotTemperature: b > 0 ? 1 / b : Number.POSITIVE_INFINITY, nll: cur.nll };
+}
+
+/**
  * NLL-optimal temperature for logits / T + offset (a 1-D golden-section search on log T), used
  * where a fixed offset such as -log pi_s is added after scaling.
  */
@@ -493,7 +610,8 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
   let trainCounts: number[] = [];
   let groups: LongTailResults['groups'] = { head: [], medium: [], tail: [] };
   let done = 0;
-  for (const seed of settings.seeds) {
+  const seeds = settings.seeds.slice(0, settings.longTailSeeds);
+  for (const seed of seeds) {
     await yieldToEventLoop();
     if (signal?.aborted) throw new CliError('interrupted', 'interrupted');
     const t0 = performance.now();
@@ -523,8 +641,9 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     // l2 by validation accuracy of the probe itself (warm-started from the previous candidate).
     let best: { l2: number; head: Head; acc: number; nll: number } | undefined;
     let init: Head | undefined;
-    for (const l2 of [...settings.l2Grid].sort((a, b) => b - a)) {
-      const head = fitProbe(xTrain, yTrain, C, l2, init);
+    for (const l2 of [...settings.longTailL2Grid].sort((a, b) => b - a)) {
+      // Warm start from the previous (stronger) l2 of this seed; at most 100 L-BFGS iterations each.
+      const head = fitProbe(xTrain, yTrain, C, l2, init, { tolerance: 1e-4, maxIterations: 100 });
       init = head;
       const fVal = linearLogits(xVal, head.weights, head.bias);
       const acc = accuracy(fVal, yVal);
@@ -542,15 +661,23 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     // balanced validation split.
     const Tf = temperatureWithOffset(fVal, yVal, negLogPiS);
     const offset = Float64Array.from(negLogQ, (x, c) => x + negLogPiS[c]!);
+    const joint = jointTemperatures(fVal, zVal, yVal, offset, [1 / Tf, 1 / Tz]);
     const logits: Record<LongTailMethod, Matrix> = {
       'zero-shot': zTest,
       'zero-shot-debiased': combine([[1 / Tz, zTest]], negLogQ),
       'linear-probe': fTest,
       'linear-probe+logit-adjustment': combine([[1, fTest]], negLogPiS),
-      gla: combine(
+      'gla-separate-t': combine(
         [
           [1 / Tf, fTest],
           [1 / Tz, zTest],
+        ],
+        offset,
+      ),
+      gla: combine(
+        [
+          [1 / joint.finetunedTemperature, fTest],
+          [1 / joint.zeroShotTemperature, zTest],
         ],
         offset,
       ),
@@ -563,8 +690,17 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
       values[m]!.tail.push(g.tail);
       groups = { head: Array.from(g.groups.head, (c) => ds.classNames[c]!), medium: Array.from(g.groups.medium, (c) => ds.classNames[c]!), tail: Array.from(g.groups.tail, (c) => ds.classNames[c]!) };
     }
-    details.push({ seed, l2: best!.l2, zeroShotTemperature: Tz, finetunedTemperature: Tf, regularization: selection.regularization, seconds: (performance.now() - t0) / 1000 });
-    onProgress?.(++done, settings.seeds.length);
+    details.push({
+      seed,
+      l2: best!.l2,
+      zeroShotTemperature: Tz,
+      finetunedTemperature: Tf,
+      jointFinetunedTemperature: joint.finetunedTemperature,
+      jointZeroShotTemperature: joint.zeroShotTemperature,
+      regularization: selection.regularization,
+      seconds: (performance.now() - t0) / 1000,
+    });
+    onProgress?.(++done, seeds.length);
   }
   const methods: LongTailResults['methods'] = {};
   for (const m of LONG_TAIL_METHODS) {

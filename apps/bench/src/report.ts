@@ -152,7 +152,7 @@ export function plots(ds: DatasetReport, shots: readonly number[]): [string, str
         name: m,
         points: shots.map((k) => [k, ds.fewShot.methods[m]?.[String(k)]?.mean ?? Number.NaN] as const),
         errors: shots.map((k) => ds.fewShot.methods[m]?.[String(k)]?.std ?? 0),
-        dashed: m.startsWith('zero-shot-debiased-'),
+        dashed: m.startsWith('zero-shot-debiased-') || m === 'zero-shot-em',
       })),
     }),
   ]);

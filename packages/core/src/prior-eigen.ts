@@ -9,7 +9,7 @@ export interface EstimatePriorEigenOptions {
   temperature?: number;
   /** Stop when the L1 change of q between power iterations <= tolerance (default 1e-12). */
   tolerance?: number;
-  /** Default 100000. */
+  /** Power iterations before falling back to a direct solve (default 5000). */
   maxIterations?: number;
 }
 
@@ -18,7 +18,9 @@ export interface EstimatePriorEigenOptions {
  * y_i, the soft confusion matrix A (C x C) is A_jk = mean over {i : y_i = j} of p_ik (row-stochastic).
  * If the zero-shot model is p(k | x) proportional to p(x | k) q_k, then q^T A = q^T: q is the
  * stationary distribution (principal left eigenvector, eigenvalue 1) of A. Computed by power
- * iteration q <- A^T q (positive, sums to 1). `gradientNorm` and `objective` report the final L1
+ * iteration q <- A^T q (positive, sums to 1); when that mixes too slowly (maxIterations reached,
+ * e.g. A close to the identity) it is finished by a direct solve of q^T (A - I) = 0, sum q = 1
+ * (Gaussian elimination, O(C^3)) and confirmed by three more power steps. `gradientNorm` and `objective` report the final L1
  * change ||A^T q - q||_1.
  *
  * - With `labels`: a class without examples throws `empty-class`.
@@ -31,7 +33,7 @@ export function estimatePriorEigen(logits: Matrix, labels?: Labels, options: Est
   const { rows: N, cols: C, data } = logits;
   const T = checkTemperature(options.temperature ?? 1);
   const tol = checkPositive(options.tolerance ?? 1e-12, 'tolerance');
-  const maxIterations = checkPositiveInteger(options.maxIterations ?? 100000, 'maxIterations');
+  const maxIterations = checkPositiveInteger(options.maxIterations ?? 5000, 'maxIterations');
   const y = labels === undefined ? undefined : checkLabels(labels, N, C);
   const A = new Float64Array(C * C);
   const count = new Float64Array(C);
@@ -61,10 +63,11 @@ export function estimatePriorEigen(logits: Matrix, labels?: Labels, options: Est
       for (let k = 0; k < C; k++) A[j * C + k] = A[j * C + k]! / count[j]!;
     }
   }
-  let q = new Float64Array(C).fill(1 / C);
+  let q: Float64Array = new Float64Array(C).fill(1 / C);
   let change = Number.POSITIVE_INFINITY;
   let iterations = 0;
-  while (iterations < maxIterations && change > tol) {
+  let solver = 'power-iteration';
+  const powerStep = (): void => {
     const next = new Float64Array(C);
     for (let j = 0; j < C; j++) {
       const qj = q[j]!;
@@ -81,6 +84,17 @@ export function estimatePriorEigen(logits: Matrix, labels?: Labels, options: Est
     }
     q = next;
     iterations++;
+  };
+  while (iterations < maxIterations && change > tol) powerStep();
+  if (change > tol) {
+    // Slow mixing (|lambda_2| close to 1, e.g. a very accurate zero-shot model): solve
+    // q^T (A - I) = 0, sum q = 1 directly, then confirm with power steps.
+    const direct = stationaryDistribution(A, C);
+    if (direct) {
+      q = direct;
+      solver = 'power-iteration+direct';
+      for (let extra = 0; extra < 3; extra++) powerStep();
+    }
   }
   return {
     prior: q,
@@ -90,7 +104,47 @@ export function estimatePriorEigen(logits: Matrix, labels?: Labels, options: Est
     gradientNorm: change,
     iterations,
     converged: change <= tol,
-    solver: 'power-iteration',
+    solver,
     passes: 1,
   };
+}
+
+/** Solves q^T (A - I) = 0 with sum(q) = 1 by Gaussian elimination with partial pivoting (internal). */
+function stationaryDistribution(A: Float64Array, C: number): Float64Array | undefined {
+  // Rows of M are the equations: M[k][j] = A[j][k] - [j = k], the last equation replaced by sum q = 1.
+  const M = new Float64Array(C * (C + 1));
+  const W = C + 1;
+  for (let k = 0; k < C; k++) {
+    for (let j = 0; j < C; j++) M[k * W + j] = k === C - 1 ? 1 : A[j * C + k]! - (j === k ? 1 : 0);
+    M[k * W + C] = k === C - 1 ? 1 : 0;
+  }
+  for (let col = 0; col < C; col++) {
+    let piv = col;
+    for (let r = col + 1; r < C; r++) if (Math.abs(M[r * W + col]!) > Math.abs(M[piv * W + col]!)) piv = r;
+    if (M[piv * W + col] === 0) return undefined;
+    if (piv !== col) {
+      for (let j = col; j < W; j++) {
+        const t = M[col * W + j]!;
+        M[col * W + j] = M[piv * W + j]!;
+        M[piv * W + j] = t;
+      }
+    }
+    const d = M[col * W + col]!;
+    for (let r = col + 1; r < C; r++) {
+      const f = M[r * W + col]! / d;
+      if (f === 0) continue;
+      for (let j = col; j < W; j++) M[r * W + j]! -= f * M[col * W + j]!;
+    }
+  }
+  const q = new Float64Array(C);
+  for (let r = C - 1; r >= 0; r--) {
+    let s = M[r * W + C]!;
+    for (let j = r + 1; j < C; j++) s -= M[r * W + j]! * q[j]!;
+    q[r] = Math.max(0, s / M[r * W + r]!);
+  }
+  let sum = 0;
+  for (const v of q) sum += v;
+  if (!(sum > 0)) return undefined;
+  for (let k = 0; k < C; k++) q[k] = q[k]! / sum;
+  return q;
 }

@@ -22,16 +22,16 @@ export interface EstimatePriorReferenceOptions {
 }
 
 /**
- * A faithful TypeScript re-implementation of the AUTHORS' solver (github BeierZhu/GLA), kept for
- * comparison only: it does NOT converge. The prior q is the optimisation variable itself
- * (initialised uniform), the loss is the Lagrangian
- *   L(q, mu) = mean_batch CE(z/T - log q, y) + mu * (sum_k q_k - 1),
- * and `steps` plain SGD steps are taken (descent in q, ascent in mu, same learning rate
- * lr = 1e-5 * shots / 50; q is clipped at 1e-12 to keep log q finite). After 1000 steps the
- * constraint and the optimality condition are far from satisfied (the published ImageNet q sums to
- * 0.804). The returned `prior` is q normalised to sum 1 (`rawPriorSum` gives the sum before);
- * `objective` and `gradientNorm` are the exact GLA objective and its max-abs gradient at b = log q,
- * computed in Float64 like estimatePrior's, so the two are directly comparable.
+ * A TypeScript re-implementation of the AUTHORS' solver (github BeierZhu/GLA), kept for comparison
+ * only: it does NOT converge. The optimisation variable is the log-prior beta = log q (initialised
+ * uniform), the loss the Lagrangian
+ *   L(beta, mu) = sum_{i in batch} CE(z_i/T - beta, y_i) + mu * (sum_k exp(beta_k) - 1),
+ * and `steps` plain SGD steps are taken (descent in beta, ascent in mu, one learning rate
+ * lr = 1e-5 * shots / 50; per-example losses are summed over the batch). After 1000 steps neither
+ * the constraint nor the optimality condition holds (the published ImageNet q sums to 0.804).
+ * The returned `prior` is exp(beta) normalised to sum 1 (`rawPriorSum` gives the sum before);
+ * `objective` and `gradientNorm` are the exact GLA objective and its max-abs gradient at
+ * b = log q, computed in Float64 by the same code as estimatePrior's, so the two compare directly.
  * @param logits N x C @param labels N
  */
 export function estimatePriorReference(logits: Matrix, labels: Labels, options: EstimatePriorReferenceOptions = {}): PriorEstimate & { rawPriorSum: number } {
@@ -47,14 +47,13 @@ export function estimatePriorReference(logits: Matrix, labels: Labels, options: 
   const rng = createRng(options.seed ?? 0);
   const order = Int32Array.from({ length: N }, (_, i) => i);
   let cursor = N;
-  const q = new Float64Array(C).fill(1 / C);
+  const logQ = new Float64Array(C).fill(-Math.log(C));
   let mu = 0;
   const beta = 1 / T;
   const v = new Float64Array(C);
-  const gradQ = new Float64Array(C);
+  const grad = new Float64Array(C);
   for (let step = 0; step < steps; step++) {
-    gradQ.fill(0);
-    const logQ = q.map(Math.log);
+    grad.fill(0);
     for (let r = 0; r < batchSize; r++) {
       if (cursor >= N) {
         if (batchSize < N) rng.shuffle(order);
@@ -75,19 +74,20 @@ export function estimatePriorReference(logits: Matrix, labels: Labels, options: 
         v[k] = e;
         s += e;
       }
-      // d CE / d log q_k = 1[k = y] - p_k, and d log q_k / d q_k = 1 / q_k.
+      // d CE / d beta_k = 1[k = y] - p_k.
       const inv = 1 / s;
-      for (let k = 0; k < C; k++) gradQ[k]! -= v[k]! * inv;
-      gradQ[y[i]!]! += 1;
+      for (let k = 0; k < C; k++) grad[k]! -= v[k]! * inv;
+      grad[y[i]!]! += 1;
     }
     let sum = 0;
     for (let k = 0; k < C; k++) {
-      const g = gradQ[k]! / batchSize / q[k]! + mu;
-      q[k] = Math.max(1e-12, q[k]! - lr * g);
-      sum += q[k]!;
+      const q = Math.exp(logQ[k]!);
+      logQ[k]! -= lr * (grad[k]! + mu * q);
+      sum += Math.exp(logQ[k]!);
     }
     mu += lr * (sum - 1);
   }
+  const q = logQ.map(Math.exp);
   let sum = 0;
   for (const x of q) sum += x;
   const prior = q.map((x) => x / sum);

@@ -1,6 +1,6 @@
 import { fail } from './errors';
 import { lbfgs, maxAbs } from './lbfgs';
-import { checkLabels, checkLogits, checkTemperature, type Labels, type Matrix } from './matrix';
+import { checkLabels, checkLogits, checkPositiveInteger, checkTemperature, type Labels, type Matrix } from './matrix';
 
 /**
  * How much a data pass accumulates: `'gradient'` (objective + per-class softmax mass, O(C)),
@@ -72,6 +72,8 @@ export interface PriorChunk {
 
 /** An all-zero statistics object for C classes at the given level. */
 export function emptyPriorStatistics(classes: number, level: PriorStatisticsLevel = 'gradient'): PriorStatistics {
+  checkPositiveInteger(classes, 'classes');
+  if (!['gradient', 'diagonal', 'sparse-hessian', 'hessian'].includes(level)) fail('invalid-option', `unknown statistics level '${String(level)}'`);
   return {
     classes,
     rows: 0,
@@ -322,9 +324,12 @@ const PCG_RELATIVE_RESIDUAL = 1e-8;
 
 /**
  * The GLA prior solver as a generator: yields {@link PassRequest}s, receives the summed
- * {@link PriorStatistics} of all rows, returns the optimum. Newton with Armijo line search
- * (Cholesky on the Hessian made definite along the gauge direction) for C <= 64, L-BFGS
- * preconditioned by the exact Hessian diagonal otherwise. The gauge is mean(b) = 0.
+ * {@link PriorStatistics} of all rows, returns the optimum (gauge mean(b) = 0). It starts with one
+ * multiplicative fixed-point step, then: 'newton' (exact C x C Hessian, Cholesky with the gauge
+ * direction made definite; 'auto' for C <= 64), 'sparse-newton' (sparsified Hessian, PCG; 'auto'
+ * above) or 'lbfgs' (preconditioned by the exact Hessian diagonal). Newton steps use the
+ * log-residual right-hand side and an Armijo / approximate-Wolfe line search with secant
+ * backtracking.
  */
 export function* priorSolver(settings: PriorSolverSettings): Generator<PassRequest, PriorSolverOutcome, PriorStatistics> {
   const C = settings.classes;
@@ -362,9 +367,19 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
     let gn = maxAbs(model.gradient);
     while (gn > settings.tolerance && iterations < settings.maxIterations) {
       if (solver === 'sparse-newton' && model.stats.secondMoment) hessianModel = sparseHessian(model.stats, settings.regularization);
-      const d = solver === 'newton' ? newtonDirection(settings, model, target) : sparseNewtonDirection(hessianModel!, model.gradient);
+      // Newton on the log-residual: the gradient pi'_k - m_k is replaced by m_k log(pi'_k / m_k)
+      // (pi' = pi + lambda (b - mean b)), equal to first order at the optimum (so convergence stays
+      // quadratic) but bounded far from it, like the multiplicative fixed point (see logResidual).
+      const residual = logResidual(model, b, target, settings.regularization) ?? model.gradient;
+      const direction = (g: Float64Array) => (solver === 'newton' ? newtonDirection(settings, model, g) : sparseNewtonDirection(hessianModel!, g));
+      let d = direction(residual);
       let slope = 0;
       for (let k = 0; k < C; k++) slope += d[k]! * model.gradient[k]!;
+      if (!(slope < 0) && residual !== model.gradient) {
+        d = direction(model.gradient);
+        slope = 0;
+        for (let k = 0; k < C; k++) slope += d[k]! * model.gradient[k]!;
+      }
       if (!(slope < 0)) break;
       let t = 1;
       let accepted: { b: Float64Array; model: Model } | undefined;
@@ -473,23 +488,26 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
     sigma += diag[k]!;
   }
   sigma /= C;
-  const rowsA: number[] = [];
-  const colsA: number[] = [];
-  const vals: number[] = [];
+  let nnz = 0;
+  for (let a = 0; a < C; a++) {
+    const row = a * C;
+    for (let b = a + 1; b < C; b++) if (S[row + b] !== 0) nnz++;
+  }
+  const ra = new Int32Array(nnz);
+  const ca = new Int32Array(nnz);
+  const va = new Float64Array(nnz);
+  let e = 0;
   for (let a = 0; a < C; a++) {
     const row = a * C;
     for (let b = a + 1; b < C; b++) {
       const v = S[row + b]!;
       if (v !== 0) {
-        rowsA.push(a);
-        colsA.push(b);
-        vals.push(v / N);
+        ra[e] = a;
+        ca[e] = b;
+        va[e++] = v / N;
       }
     }
   }
-  const ra = Int32Array.from(rowsA);
-  const ca = Int32Array.from(colsA);
-  const va = Float64Array.from(vals);
   const jacobi = new Float64Array(C);
   for (let k = 0; k < C; k++) jacobi[k] = 1 / Math.max(diag[k]! + lambda * (1 - 1 / C) + sigma / C, 1e-300);
   const apply = (v: Float64Array, out: Float64Array) => {
@@ -571,7 +589,27 @@ function resolveTarget(settings: PriorSolverSettings, stats: PriorStatistics): F
   return target;
 }
 
-function newtonDirection(settings: PriorSolverSettings, model: Model, _target: Float64Array): Float64Array {
+/**
+ * r_k = m_k log(pi'_k / m_k) with m = mean softmax mass and pi' = target + lambda (b - mean b); the
+ * same sign as the gradient pi'_k - m_k and equal to it to first order. Undefined when some m_k or
+ * pi'_k is not positive (the plain gradient is used then).
+ */
+function logResidual(model: Model, b: Float64Array, target: Float64Array, lambda: number): Float64Array | undefined {
+  const C = b.length;
+  const N = model.stats.rows;
+  let mean = 0;
+  for (let k = 0; k < C; k++) mean += b[k]! / C;
+  const r = new Float64Array(C);
+  for (let k = 0; k < C; k++) {
+    const m = model.stats.mass[k]! / N;
+    const t = target[k]! + lambda * (b[k]! - mean);
+    if (!(m > 0 && t > 0)) return undefined;
+    r[k] = m * Math.log(t / m);
+  }
+  return r;
+}
+
+function newtonDirection(settings: PriorSolverSettings, model: Model, gradient: Float64Array): Float64Array {
   const C = settings.classes;
   const { stats } = model;
   const N = stats.rows;
@@ -597,7 +635,7 @@ function newtonDirection(settings: PriorSolverSettings, model: Model, _target: F
     for (let i = 0; i < C * C; i++) A[i] = H[i]! + shift;
     if (damping > 0) for (let a = 0; a < C; a++) A[a * C + a]! += damping;
     const r = new Float64Array(C);
-    for (let k = 0; k < C; k++) r[k] = -model.gradient[k]!;
+    for (let k = 0; k < C; k++) r[k] = -gradient[k]!;
     if (choleskySolve(A, r, C)) {
       centre(r);
       const m = maxAbs(r);
@@ -607,7 +645,7 @@ function newtonDirection(settings: PriorSolverSettings, model: Model, _target: F
     damping = damping === 0 ? Math.max(1e-300, 1e-12 * (trace / C)) : damping * 10;
   }
   const r = new Float64Array(C);
-  for (let k = 0; k < C; k++) r[k] = -model.gradient[k]!;
+  for (let k = 0; k < C; k++) r[k] = -gradient[k]!;
   return r;
 }
 

@@ -28,7 +28,6 @@ import {
   priorStatistics,
   runPriorSolver,
   runPriorSolverAsync,
-  SPARSE_HESSIAN_MAX_PER_ROW,
   SPARSE_HESSIAN_THRESHOLD,
 } from './prior-solver';
 import { stratifiedFolds } from './random';
@@ -134,9 +133,6 @@ class ExpCache {
   }
 
   private atZero: PriorStatistics | undefined;
-  /** Per-row candidate classes of the sparse Hessian (N x SPARSE_HESSIAN_MAX_PER_ROW) and counts. */
-  private candidates: Int32Array | undefined;
-  private candidateCounts: Uint8Array | undefined;
 
   pass(bias: Float64Array, level: PriorStatisticsLevel): PriorStatistics {
     if (level === 'gradient' && this.atZero && bias.every((v) => v === 0)) {
@@ -160,10 +156,6 @@ class ExpCache {
     const threshold = new Float64Array(C);
     for (let k = 0; k < C; k++) threshold[k] = SPARSE_HESSIAN_THRESHOLD / w[k]!;
     const index = new Int32Array(C);
-    const candidates = this.candidates;
-    const candidateCounts = this.candidateCounts;
-    const newCandidates = sparse && !candidates ? new Int32Array(rows * SPARSE_HESSIAN_MAX_PER_ROW) : undefined;
-    const newCounts = sparse && !candidates ? new Uint8Array(rows) : undefined;
     let lse = 0;
     for (let i = 0; i < rows; i++) {
       const o = i * C;
@@ -196,21 +188,6 @@ class ExpCache {
           p[k] = u * w[k]!;
         }
         addOuterUpper(stats.secondMoment!, p, C);
-      } else if (sparse && candidates) {
-        // Later sparse passes reuse each row's candidate classes (the Hessian is only a model).
-        for (let k = 0; k < C; k++) {
-          const u = E[o + k]! * r;
-          acc[k]! += u;
-          acc2[k]! += u * u;
-        }
-        const count = candidateCounts![i]!;
-        const base = i * SPARSE_HESSIAN_MAX_PER_ROW;
-        for (let x = 0; x < count; x++) {
-          const k = candidates[base + x]!;
-          index[x] = k;
-          p[k] = E[o + k]! * r * w[k]!;
-        }
-        addSparseOuterUpper(stats.secondMoment!, p, index, count, C);
       } else if (sparse) {
         let count = 0;
         for (let k = 0; k < C; k++) {
@@ -225,8 +202,6 @@ class ExpCache {
         }
         count = capSparseIndices(p, index, count);
         addSparseOuterUpper(stats.secondMoment!, p, index, count, C);
-        newCandidates!.set(index.subarray(0, count), i * SPARSE_HESSIAN_MAX_PER_ROW);
-        newCounts![i] = count;
       } else if (diagonal) {
         for (let k = 0; k < C; k++) {
           const u = E[o + k]! * r;
@@ -236,10 +211,6 @@ class ExpCache {
       } else {
         for (let k = 0; k < C; k++) acc[k]! += E[o + k]! * r;
       }
-    }
-    if (newCandidates) {
-      this.candidates = newCandidates;
-      this.candidateCounts = newCounts;
     }
     stats.logSumExp += lse;
     stats.rows = rows;
@@ -345,7 +316,10 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
   // Float32 cache: each cached exp has relative rounding error <= 2^-24, which moves every
   // softmax probability by at most ~2 * 2^-24 relatively, hence the gradient by at most
   // FLOAT32_GRADIENT_BOUND * max_k mean p_k. Used only when that bound is small against the tolerance.
-  const maxTarget = settings.targetMarginal ? Math.max(...settings.targetMarginal) : Math.max(...labelStats.labelCounts) / Math.max(1, labelStats.labelledRows);
+  let maxTarget = 0;
+  for (let k = 0; k < C; k++) {
+    maxTarget = Math.max(maxTarget, settings.targetMarginal ? settings.targetMarginal[k]! : labelStats.labelCounts[k]! / Math.max(1, labelStats.labelledRows));
+  }
   const precision = options.cachePrecision ?? 'auto';
   if (!['auto', 'float32', 'float64'].includes(precision)) fail('invalid-option', `estimatePrior: unknown cachePrecision '${String(precision)}'`);
   const float32 =

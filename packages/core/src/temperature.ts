@@ -167,6 +167,10 @@ function nllTemperature(logits: Matrix, y: Int32Array): number {
     }
     cur = d(hi);
   }
+  if (cur.d1 === 0 && cur.d2 === 0) {
+    // Flat to machine precision: every labelled example is already classified with certainty.
+    fail('not-identifiable', 'calibrateTemperature: NLL decreases as T -> 0 (the labelled examples are separated); no finite optimum');
+  }
   let beta = hi;
   for (let iter = 0; iter < 200; iter++) {
     if (Math.abs(cur.d1) * beta <= 1e-13) break;

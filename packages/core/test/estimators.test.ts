@@ -48,6 +48,15 @@ describe('eigenvector estimator', () => {
     }
   });
 
+  it('finishes slowly mixing chains by a direct solve that agrees with long power iteration', () => {
+    const sharp = { ...p.logits, data: p.logits.data.map((v) => 4 * v) };
+    const long = estimatePriorEigen(sharp, p.labels, { maxIterations: 200000 });
+    const short = estimatePriorEigen(sharp, p.labels, { maxIterations: 5 });
+    expect(short.solver).toBe('power-iteration+direct');
+    expect(short.prior.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    for (let k = 0; k < 10; k++) expect(Math.abs(short.prior[k]! - long.prior[k]!)).toBeLessThan(1e-8);
+  });
+
   it('with labels it approximates the true prior of a Bayes zero-shot model', () => {
     const r = estimatePriorEigen(p.logits, p.labels);
     expect(kl(Float64Array.from(p.logPrior, Math.exp), r.prior)).toBeLessThan(0.02);

@@ -54,5 +54,7 @@ describe('calibrateTemperature', () => {
   it('rejects logits that carry no information (no finite optimum)', () => {
     const flat = matrix(new Float64Array(20).fill(1), 10, 2);
     expect(() => calibrateTemperature(flat, new Int32Array(10), { method: 'nll' })).toThrowError(expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error);
+    const separated = matrix(Float64Array.from([5, 0, 0, 5]), 2, 2);
+    expect(() => calibrateTemperature(separated, [0, 1], { method: 'nll' })).toThrowError(expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error);
   });
 });

@@ -1,4 +1,8 @@
-/** A/B: optimize on vs off on the same real batches: max-abs between them and median ms per batch (interleaved). */
+/**
+ * `pnpm --filter @gla/tfjs-to-onnx bench:ab [-- batches=3 reps=3]` (AB_SORT=1: length-bucketed): the converted USE lite with
+ * and without the speed rewrites (`optimize: false`) on the same real fortunes batches — max-abs between them and vs the
+ * TF.js reference, and median ms per batch, runs interleaved.
+ */
 import * as ort from 'onnxruntime-node';
 import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
 import { fortuneEntries, loadReference, ragged } from './reference';

@@ -1,5 +1,5 @@
 /**
- * `node --conditions=source --import tsx bench/profile.ts [batches=4] [long|short]`: ORT per-node profile of the
+ * `pnpm --filter @gla/tfjs-to-onnx profile [-- batches=4 long|short|fortunes|bucketed]` (PROFILE_OPTIMIZE=0: without the rewrites): ORT per-node profile of the
  * converted USE lite at batch 64 on real fortunes (aggregated by op type and by node), and the
  * ORT-optimised model dumped to $PROFILE_DIR/optimized.onnx for inspecting fusions.
  */
@@ -7,24 +7,23 @@ import { readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
-import { loadReference, ragged, realTexts } from './reference';
+import { fortuneEntries, loadReference, ragged, realTexts } from './reference';
 
 const batches = Number(process.argv[2] ?? 4);
 const kind = process.argv[3] ?? 'long';
 const outDir = process.env.PROFILE_DIR ?? '/tmp/tfjs-to-onnx-profile';
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
-const { onnx, report } = await convertGraphModelFromDir(resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url));
+const { onnx, report } = await convertGraphModelFromDir(resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url), { optimize: process.env.PROFILE_OPTIMIZE !== '0' });
 console.log('ONNX op counts', report.onnxOpCounts, 'nodes', report.onnxNodeCount);
 const reference = await loadReference();
 let texts = realTexts(64 * batches);
 if (kind === 'short') texts = realTexts(64 * batches * 2).map((t) => (t.split(/(?<=[.!?])\s|\n/)[0] ?? t).trim()).filter((t) => t.length > 0 && t.length <= 200).slice(0, 64 * batches);
+if (kind === 'fortunes' || kind === 'bucketed') texts = fortuneEntries(64 * batches);
+const ids = texts.map((t) => reference.model.tokenizer.encode(t || 'end'));
+if (kind === 'bucketed') ids.sort((a, b) => a.length - b.length);
 const feeds = [];
-for (let b = 0; b < batches; b++) {
-  const batch = texts.slice(b * 64, (b + 1) * 64);
-  if (batch[batch.length - 1] === '') batch[batch.length - 1] = 'end';
-  feeds.push(ragged(batch.map((t) => reference.model.tokenizer.encode(t))));
-}
+for (let b = 0; b < batches; b++) feeds.push(ragged(ids.slice(b * 64, (b + 1) * 64)));
 const session = await ort.InferenceSession.create(onnx, {
   intraOpNumThreads: 2,
   interOpNumThreads: 1,

@@ -4,7 +4,7 @@ import { ConversionError } from './errors';
 import { foldConstants } from './fold';
 import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName, tfjsDtypeOf } from './model-json';
 import { type LowerArgs, LOWERINGS } from './ops';
-import { packAttentionProjections } from './optimize';
+import { packAttentionProjections, sinkReshapesBelowBias } from './optimize';
 import { CONVERTER_VERSION } from './version';
 import { decodeWeights } from './weights';
 
@@ -58,6 +58,8 @@ export interface ConversionReport {
   unusedNodeCount: number;
   /** Attention projections moved from the padded grid to the packed token rows (option `optimize`). */
   packedProjections: number;
+  /** `MatMul → Reshape → bias [→ Relu]` chains reordered so the runtime fuses them (option `optimize`). */
+  fusedBiasChains: number;
 }
 
 /** Result of a conversion: the serialised ONNX `ModelProto` and a report. */
@@ -209,6 +211,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
   }
 
   const optimizations = options.optimize === false ? 0 : packAttentionProjections(ctx, order);
+  const sunkReshapes = options.optimize === false ? 0 : sinkReshapesBelowBias(ctx);
 
   // graph outputs carry the TF tensor names
   const outputs: TensorSignature[] = [];
@@ -269,6 +272,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
       initializerBytes,
       unusedNodeCount: nodes.size - order.length,
       packedProjections: optimizations,
+      fusedBiasChains: sunkReshapes,
     },
   };
 }

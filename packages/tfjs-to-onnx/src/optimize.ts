@@ -11,8 +11,8 @@ import type { TfNodeDef } from './model-json';
  * positions can reach the output: the tokens (`Encode/Greater`: id > 0, the attention keys and
  * values; every other key gets a -1e9 bias, i.e. a softmax weight of exactly 0) and the pooled
  * positions (`p < MaskLength/Sum`, the final mean). So the projections are computed on the packed
- * rows of their union only (GatherND → MatMul + bias → ScatterND into zeros); every other row is
- * 0 instead of `x·W + b`, which no output reads (0 × weight 0). The qkv projection's Split is
+ * rows of their union only (Gather → MatMul + bias → Gather back onto the grid); every other grid
+ * row gets `0·W + b` instead of `x·W + b`, which no output reads (finite × softmax weight 0). The qkv projection's Split is
  * folded into three per-part projections with pre-sliced weights. Each kept row is the same dot
  * products as before, so the outputs are unchanged (up to GEMM summation order).
  */
@@ -68,7 +68,7 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
     if (matmul.opType !== 'MatMul' || !/\/MultiheadAttention\/(qkv|output)_transform_single\/Conv2D$/.test(matmul.outputs[0]!)) continue;
     const weight = inits.get(matmul.inputs[1]!);
     const up = producer.get(matmul.inputs[0]!);
-    if (!weight || weight.dtype !== 'float32' || weight.dims.length !== 2 || up === undefined) continue;
+    if (weight?.dtype !== 'float32' || weight.dims.length !== 2 || up === undefined) continue;
     const unsqueeze = nodes[up]!;
     if (unsqueeze.opType !== 'Unsqueeze' || axesOf(unsqueeze)?.join() !== '2' || consumers.get(unsqueeze.outputs[0]!)?.length !== 1) continue;
     const add = only(matmul.outputs[0]!);
@@ -91,7 +91,9 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   }
   if (matches.length === 0) return 0;
 
-  // positions that can reach an output: tokens ∪ pooled positions, as [N, 2] int64 (row, position)
+  // positions that can reach an output: tokens ∪ pooled positions, packed row-major. `select`
+  // [N] = their flat grid positions; `gridToPacked` [B, L] = packed row of each grid position, N
+  // (an extra row) for the others.
   const start = nodes.length;
   ctx.beginNode({ name: `${maskName}/_packed_rows`, op: 'NoOp' } as TfNodeDef);
   const gridShape = ctx.op('Shape', [maskName]); // [B, L] int64
@@ -99,9 +101,13 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   const positions = ctx.op('Range', [ctx.small('int64', [0], []), length, ctx.small('int64', [1], [])]);
   // = MaskLength/Sum (emitted late in the graph), recomputed from the mask: tokens per row, [B, 1]
   const count = ctx.op('ReduceSum', [ctx.op('Cast', [maskName], { to: 7 }), ctx.small('int64', [1])], { keepdims: 1 });
-  const pooled = ctx.op('Less', [positions, count]);
-  const keep = ctx.op('Or', [maskName, pooled]);
-  const rows = ctx.op('Transpose', [ctx.op('NonZero', [keep])], { perm: [1, 0] });
+  const keep = ctx.op('Or', [maskName, ctx.op('Less', [positions, count])]);
+  const keepFlat = ctx.op('Reshape', [keep, ctx.small('int64', [-1])]);
+  const select = ctx.op('Squeeze', [ctx.op('NonZero', [keepFlat]), ctx.small('int64', [0])]);
+  const keepInt = ctx.op('Cast', [keepFlat], { to: 7 });
+  const rank = ctx.op('Sub', [ctx.op('CumSum', [keepInt, ctx.small('int64', [0], [])]), ctx.small('int64', [1], [])]);
+  const packedCount = ctx.op('ReduceSum', [keepInt, ctx.small('int64', [0])], { keepdims: 0 });
+  const gridToPacked = ctx.op('Reshape', [ctx.op('Where', [keepFlat, rank, packedCount]), gridShape]);
   const prelude = nodes.splice(start);
   const insertAt = maskNode + 1;
 
@@ -110,9 +116,10 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   for (const m of matches) {
     const at = nodes.length;
     ctx.beginNode({ name: m.matmul.outputs[0]!, op: 'NoOp' } as TfNodeDef);
-    const x = m.unsqueeze.inputs[0]!;
-    const packed = ctx.op('GatherND', [x, rows]);
     const [cin, cout] = m.weight.dims as [number, number];
+    const flat = ctx.op('Reshape', [m.unsqueeze.inputs[0]!, ctx.small('int64', [-1, cin])]);
+    // packed rows + one zero row (what the other grid positions read: finite, never used)
+    const packed = ctx.op('Pad', [ctx.op('Gather', [flat, select], { axis: 0 }), ctx.small('int64', [0, 0, 1, 0])]);
     const w = m.weight.data as Float32Array;
     const b = m.bias.data as Float32Array;
     let offset = 0;
@@ -129,10 +136,8 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
         bPart = ctx.addInitializer(ctx.fresh(`bias_part${part}`), 'float32', [size], b.slice(offset, offset + size));
       }
       const y = ctx.op('Add', [ctx.op('MatMul', [packed, wPart]), bPart]);
-      const zerosShape = ctx.op('Concat', [gridShape, ctx.small('int64', [size])], { axis: 0 });
-      const zeros = ctx.op('Expand', [ctx.scalar('float32', 0), zerosShape]);
       const target = m.split ? m.split.outputs[part]! : m.squeeze.outputs[0]!;
-      ctx.op('ScatterND', [zeros, rows, y], {}, target);
+      ctx.op('Gather', [y, gridToPacked], { axis: 0 }, target);
       offset += size;
     });
     const anchor = m.split ?? m.squeeze;
@@ -152,4 +157,65 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   nodes.length = 0;
   nodes.push(...rebuilt);
   return matches.length;
+}
+
+/**
+ * `MatMul(x, W) → Reshape → Add(bias) [→ Relu]` (TF's Tensordot + BiasAdd, e.g. USE's FFN) becomes
+ * `MatMul → Add [→ Relu] → Reshape`, same values, so onnxruntime fuses the 2-D MatMul, bias and
+ * ReLU into one Gemm instead of running two extra passes over the activations. Only when the
+ * reshaped value keeps the bias axis last (static last dim = bias length) and the intermediate
+ * values have no other reader.
+ */
+export function sinkReshapesBelowBias(ctx: LoweringContext): number {
+  const nodes = ctx.nodes;
+  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
+  const lastDim = new Map<string, number | null | undefined>();
+  for (const v of ctx.values.values()) if (v.name) lastDim.set(v.name, v.shape?.[v.shape.length - 1]);
+  const producer = new Map<string, IrNode>();
+  const consumers = new Map<string, IrNode[]>();
+  for (const n of nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  }
+  const only = (name: string) => {
+    const c = consumers.get(name);
+    return c?.length === 1 ? c[0] : undefined;
+  };
+  const rewrite = new Map<IrNode, IrNode[]>();
+  const drop = new Set<IrNode>();
+  let count = 0;
+  for (const reshape of nodes) {
+    if (reshape.opType !== 'Reshape') continue;
+    const matmul = producer.get(reshape.inputs[0]!);
+    const weight = matmul?.opType === 'MatMul' ? inits.get(matmul.inputs[1]!) : undefined;
+    if (!matmul || !weight || weight.dims.length !== 2 || only(matmul.outputs[0]!) !== reshape) continue;
+    const add = only(reshape.outputs[0]!);
+    const bias = add?.opType === 'Add' && add.inputs[0] === reshape.outputs[0] ? inits.get(add.inputs[1]!) : undefined;
+    const d = weight.dims[1]!;
+    if (!add || !bias || bias.dims.length !== 1 || bias.dims[0] !== d || lastDim.get(reshape.outputs[0]!) !== d) continue;
+    if (lastDim.get(matmul.inputs[0]!) === undefined) continue; // rank of x unknown: keep
+    const relu = only(add.outputs[0]!);
+    const withRelu = relu?.opType === 'Relu' ? relu : undefined;
+    const last = withRelu ?? add;
+    const biased = `${add.outputs[0]}/_presum`;
+    const activated = withRelu ? `${withRelu.outputs[0]}/_prereshape` : biased;
+    const replacement: IrNode[] = [
+      { opType: 'Add', inputs: [matmul.outputs[0]!, add.inputs[1]!], outputs: [biased], attributes: {}, name: `${biased}:Add` },
+      ...(withRelu ? [{ opType: 'Relu', inputs: [biased], outputs: [activated], attributes: {}, name: `${activated}:Relu` }] : []),
+      { ...reshape, inputs: [activated, reshape.inputs[1]!], outputs: [last.outputs[0]!], name: `${last.outputs[0]}:Reshape` },
+    ];
+    rewrite.set(last, replacement);
+    drop.add(reshape);
+    if (withRelu) drop.add(add);
+    count++;
+  }
+  const rebuilt: IrNode[] = [];
+  for (const n of nodes) {
+    const r = rewrite.get(n);
+    if (r) rebuilt.push(...r);
+    else if (!drop.has(n)) rebuilt.push(n);
+  }
+  nodes.length = 0;
+  nodes.push(...rebuilt);
+  return count;
 }

@@ -131,4 +131,48 @@ describe('Universal Sentence Encoder lite: ONNX vs TF.js reference', () => {
     });
     expect([...single[outputName]!.dims]).toEqual([1, 512]);
   });
+
+  it('the speed rewrites (packed attention projections) keep the outputs, incl. unk (id 0) tokens, empty and all-unk rows', async () => {
+    const dir = resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url);
+    const optimized = await convertGraphModelFromDir(dir);
+    const again = await convertGraphModelFromDir(dir);
+    expect(Buffer.compare(Buffer.from(optimized.onnx), Buffer.from(again.onnx))).toBe(0); // deterministic
+    expect(optimized.report.packedProjections).toBe(4);
+    const plain = await convertGraphModelFromDir(dir, { optimize: false });
+    expect(plain.report.packedProjections).toBe(0);
+    const plainSession = await ort.InferenceSession.create(plain.onnx, { intraOpNumThreads: 2 });
+    const long = Array.from({ length: 140 }, (_, i) => 10 + i);
+    const batches = [
+      [[0, 5, 6], [7, 0, 0, 8, 9], [], [0, 0], [11], long, [12, 13, 0]],
+      [[0, 0], [0]],
+      [[3]],
+    ];
+    for (const sequences of batches) {
+      const { indices, values } = ragged(sequences);
+      const feeds = {
+        indices: new ort.Tensor('int32', indices, [values.length, 2]),
+        values: new ort.Tensor('int32', values, [values.length]),
+      };
+      const a = (await session.run(feeds))[outputName]!;
+      const b = (await plainSession.run(feeds))[outputName]!;
+      const expected = await reference.model.executeAsync({
+        indices: core.tensor2d(indices, [values.length, 2], 'int32'),
+        values: core.tensor1d(values, 'int32'),
+      });
+      const want = expected.dataSync();
+      expect([...a.dims]).toEqual([...b.dims]);
+      expect([...a.dims]).toEqual([...expected.shape]);
+      expected.dispose();
+      let vsPlain = 0;
+      let vsReference = 0;
+      const x = a.data as Float32Array;
+      const y = b.data as Float32Array;
+      for (let i = 0; i < x.length; i++) {
+        vsPlain = Math.max(vsPlain, Math.abs(x[i]! - y[i]!));
+        vsReference = Math.max(vsReference, Math.abs(x[i]! - want[i]!));
+      }
+      expect(vsPlain).toBeLessThanOrEqual(1e-6);
+      expect(vsReference).toBeLessThanOrEqual(1e-5);
+    }
+  }, 120_000);
 });

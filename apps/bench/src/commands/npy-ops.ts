@@ -199,7 +199,7 @@ export async function ensembleCommand(options: Options, print: Print): Promise<M
     print(`GLA ensemble of ${f.rows} x ${f.cols} logits: f / ${Tf} + z / ${Tz.toPrecision(6)} - log q${trainPrior ? ' - log pi_s' : ''}${targetPrior ? ' + log pi_t' : ''}`);
   } else {
     if (trainPrior || targetPrior) throw new CliError('usage', 'ensemble: --train-prior / --target-prior need --prior (GLA); without it the plain output ensemble is computed');
-    out = wrap('outputEnsemble', () => outputEnsemble(f, z, { finetunedTemperature: Tf, zeroShotTemperature: Tz }));
+    out = wrap('outputEnsemble', () => outputEnsemble(f, z, { weights: [1 / Tf, 1 / Tz] }));
     print(`output ensemble of ${f.rows} x ${f.cols} logits: f / ${Tf} + z / ${Tz}`);
   }
   await writeMatrix(outPath, out, 'float64');

@@ -24,6 +24,7 @@ export const RUN_OPTIONS: OptionSpecs = {
   folds: { type: 'integer', description: 'cross-fitting folds on train + val', default: DEFAULT_SETTINGS.folds },
   temperature: { type: 'string', value: 'nll|match-confidence', description: 'temperature calibration of both models', default: DEFAULT_SETTINGS.temperatureMethod },
   'long-tail': { type: 'flag', description: 'also run the long-tailed protocol (--no-long-tail to skip)', default: true },
+  'long-tail-seeds': { type: 'integer', description: 'seeds of the long-tailed protocol (the first N seeds)', default: DEFAULT_SETTINGS.longTailSeeds },
   encoder: { type: 'string', value: 'onnx|tfjs', description: 'text encoder for built-in data sets', default: 'onnx' },
   threads: { type: 'integer', description: 'onnxruntime intra-op threads (default: runtime default)' },
 };
@@ -50,6 +51,7 @@ export function settingsFrom(options: Options): ProtocolSettings {
     folds: positive('folds', DEFAULT_SETTINGS.folds, 2),
     temperatureMethod: temperature,
     longTail: options['long-tail'] !== false,
+    longTailSeeds: positive('long-tail-seeds', DEFAULT_SETTINGS.longTailSeeds),
   };
 }
 
@@ -119,7 +121,7 @@ export async function runCommand(options: Options, print: (line: string) => void
   const t2 = performance.now();
   let longTail: Awaited<ReturnType<typeof runLongTail>> | undefined;
   if (settings.longTail) {
-    const ltBar = new Progress('long-tailed protocol', settings.seeds.length);
+    const ltBar = new Progress('long-tailed protocol', Math.min(settings.seeds.length, settings.longTailSeeds));
     longTail = await runLongTail(dataset, settings, (d, t) => ltBar.update(d, t), signal, prepared);
     ltBar.finish();
   }
