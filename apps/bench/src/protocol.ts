@@ -56,6 +56,8 @@ export interface ProtocolSettings {
   longTail: boolean;
   /** Long-tailed protocol: balanced validation examples per class (for T and q). */
   longTailValPerClass: number;
+  /** Candidate weights w of the debiased zero-shot term in gla = f/T_f + w (z/T_z - log q). */
+  glaWeightGrid: number[];
   /** Candidate l2 of the long-tailed probe (chosen on the validation split). */
   longTailL2Grid: number[];
   /** Number of seeds of the long-tailed protocol (the first ones of `seeds`; each trains on ~7,000 examples). */
@@ -68,7 +70,7 @@ export const DEFAULT_SETTINGS: ProtocolSettings = {
   testPerClass: 25,
   valPerClass: 4,
   folds: 5,
-  l2Grid: [1e-3, 1e-2, 1e-1],
+  l2Grid: [1e-4, 1e-3, 1e-2, 1e-1],
   alphaGrid: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
   regularizationCandidates: [0, 1e-3, 1e-2, 1e-1, 1],
   temperatureMethod: 'nll',
@@ -76,6 +78,7 @@ export const DEFAULT_SETTINGS: ProtocolSettings = {
   longTailValPerClass: 5,
   longTailL2Grid: [1e-4, 1e-5],
   longTailSeeds: 3,
+  glaWeightGrid: [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2],
 };
 
 export interface Stat {
@@ -94,7 +97,7 @@ export interface FewShotDetail {
   shots: number;
   zeroShotTemperature: number;
   finetunedTemperature: number;
-  /** Temperatures of the gla row (fitted jointly on out-of-fold logits). */
+  /** Weights of the gla row as temperatures: f / T and (z/T_z - log q) / T, fitted jointly on out-of-fold logits. */
   jointFinetunedTemperature: number;
   jointZeroShotTemperature: number;
   regularization: number;
@@ -353,6 +356,17 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   const cf = crossFitProbe(xL, yL, C, folds, F, settings.l2Grid);
   const head = fitProbe(xL, yL, C, cf.l2, cf.heads[0]);
   const fTest = linearLogits(xTest, head.weights, head.bias);
+  // The ensembles use the cross-fitted probe: the average of the fold heads, i.e. exactly the
+  // models whose out-of-fold logits their temperatures were calibrated on (a refit on all of L is
+  // more confident than its out-of-fold logits suggest).
+  const foldHeads = cf.heads.filter((h): h is Head => Boolean(h));
+  const avgW = new Float64Array(head.weights.data.length);
+  const avgB = new Float64Array(C);
+  for (const h of foldHeads) {
+    for (let k = 0; k < avgW.length; k++) avgW[k]! += h.weights.data[k]! / foldHeads.length;
+    for (let c = 0; c < C; c++) avgB[c]! += h.bias[c]! / foldHeads.length;
+  }
+  const fCrossTest = linearLogits(xTest, { data: avgW, rows: C, cols: head.weights.cols }, avgB);
   const Tf = calibrateTemperature(cf.outOfFold, yL, { method });
   const alpha = chooseWiseAlpha(xL, yL, C, folds, cf.heads, p.zeroShotHead, settings.alphaGrid);
   const wiseW = { data: interpolate(p.zeroShotHead.data, head.weights.data, alpha), rows: C, cols: p.zeroShotHead.cols };
@@ -361,23 +375,25 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   const debiased = combine([[1 / Tz, zTest]], negLogQ);
   const glaSeparate = combine(
     [
-      [1 / Tf, fTest],
+      [1 / Tf, fCrossTest],
       [1 / Tz, zTest],
     ],
     negLogQ,
   );
   // GLA with the two temperatures fitted jointly on the cross-fitted (out-of-fold) probe logits and
   // the zero-shot logits of the labelled set.
-  const joint = jointTemperatures(cf.outOfFold, zL, yL, negLogQ, [1 / Tf, 1 / Tz]);
-  const glaTest = combine(
-    [
-      [1 / joint.finetunedTemperature, fTest],
-      [1 / joint.zeroShotTemperature, zTest],
-    ],
-    negLogQ,
-  );
+  // The weights multiply f and the DEBIASED zero-shot logits d = z/T_z - log q (the prior
+  // correction shrinks with the zero-shot term); weights (1/T_f, 1) are the paper's formula.
+  // d on L is cross-fitted too: each fold's rows are debiased with q estimated on the other folds,
+  // so the weight of the zero-shot term is fitted on held-out values only.
+  const debiasedL = crossFittedDebiased(zL, yL, C, folds, F, Tz, selection.regularization);
+  const joint = chooseZeroShotWeight(cf.outOfFold, debiasedL, yL, 1 / Tf, settings.glaWeightGrid);
+  const glaTest = combine([
+    [1 / joint.finetunedTemperature, fCrossTest],
+    [1 / joint.zeroShotTemperature, debiased],
+  ]);
   const ensemble = combine([
-    [1 / Tf, fTest],
+    [1 / Tf, fCrossTest],
     [1 / Tz, zTest],
   ]);
   const acc: Record<FewShotMethod, number> = {
@@ -472,6 +488,48 @@ export async function runFewShot(ds: FeatureDataset, settings: ProtocolSettings,
   const methods: FewShotResults['methods'] = {};
   for (const m of FEW_SHOT_METHODS) methods[m] = Object.fromEntries(Object.entries(values[m]!).map(([k, v]) => [k, stat(v)]));
   return { methods, details, diagnostics };
+}
+
+/** z/T - log q_(-f) for the rows of each fold f, q_(-f) estimated on the other folds. */
+export function crossFittedDebiased(z: Matrix, y: Int32Array, C: number, folds: Int32Array, F: number, T: number, regularization: number): Matrix {
+  const out = new Float64Array(z.rows * C);
+  for (let f = 0; f < F; f++) {
+    const train: number[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < y.length; i++) (folds[i] === f ? held : train).push(i);
+    if (held.length === 0) continue;
+    const zTrain = rows(z, train);
+    const yTrain = pick(y, train);
+    let logQ: Float64Array;
+    try {
+      logQ = estimatePrior(zTrain, yTrain, { temperature: T, regularization }).logPrior;
+    } catch {
+      // a class absent from the other folds has no finite optimum without shrinkage
+      logQ = estimatePrior(zTrain, yTrain, { temperature: T, regularization: Math.max(regularization, 1e-2) }).logPrior;
+    }
+    for (const i of held) for (let c = 0; c < C; c++) out[i * C + c] = z.data[i * C + c]! / T - logQ[c]!;
+  }
+  return { data: out, rows: z.rows, cols: C };
+}
+
+/**
+ * The weight w of the debiased zero-shot term in a * f + w * d (a = 1/T_f fixed: accuracy does not
+ * depend on the overall scale), chosen from `grid` by out-of-fold accuracy, ties by NLL: the same
+ * held-out accuracy criterion as the probe's l2 and WiSE-FT's alpha. w = 1 is the paper's formula,
+ * w = 0 the (cross-fitted) probe alone.
+ */
+export function chooseZeroShotWeight(f: Matrix, d: Matrix, labels: Int32Array, a: number, grid: readonly number[]): { finetunedTemperature: number; zeroShotTemperature: number; nll: number } {
+  let best = { w: 1, acc: -1, nll: Number.POSITIVE_INFINITY };
+  for (const w of grid) {
+    const m = combine([
+      [a, f],
+      [w, d],
+    ]);
+    const acc = accuracy(m, labels);
+    const nll = negativeLogLikelihood(m, labels);
+    if (better(acc, nll, best.acc, best.nll)) best = { w, acc, nll };
+  }
+  return { finetunedTemperature: 1 / a, zeroShotTemperature: best.w > 0 ? 1 / best.w : Number.POSITIVE_INFINITY, nll: best.nll };
 }
 
 /**
@@ -611,6 +669,7 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
   let groups: LongTailResults['groups'] = { head: [], medium: [], tail: [] };
   let done = 0;
   const seeds = settings.seeds.slice(0, settings.longTailSeeds);
+  let chosenL2: number | undefined;
   for (const seed of seeds) {
     await yieldToEventLoop();
     if (signal?.aborted) throw new CliError('interrupted', 'interrupted');
@@ -641,7 +700,10 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     // l2 by validation accuracy of the probe itself (warm-started from the previous candidate).
     let best: { l2: number; head: Head; acc: number; nll: number } | undefined;
     let init: Head | undefined;
-    for (const l2 of [...settings.longTailL2Grid].sort((a, b) => b - a)) {
+    // l2 is chosen on the first seed's validation split and reused for the other seeds (each fit
+    // on ~7,000 examples costs ~15 s on one core).
+    const grid = chosenL2 !== undefined ? [chosenL2] : [...settings.longTailL2Grid].sort((a, b) => b - a);
+    for (const l2 of grid) {
       // Warm start from the previous (stronger) l2 of this seed; at most 100 L-BFGS iterations each.
       const head = fitProbe(xTrain, yTrain, C, l2, init, { tolerance: 1e-4, maxIterations: 100 });
       init = head;
@@ -651,6 +713,7 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
       if (!best || better(acc, nll, best.acc, best.nll)) best = { l2, head, acc, nll };
     }
     const head = best!.head;
+    chosenL2 = best!.l2;
     const fVal = linearLogits(xVal, head.weights, head.bias);
     const fTest = linearLogits(xTest, head.weights, head.bias);
     const Tz = calibrateTemperature(zVal, yVal, { method: settings.temperatureMethod });
@@ -661,7 +724,8 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     // balanced validation split.
     const Tf = temperatureWithOffset(fVal, yVal, negLogPiS);
     const offset = Float64Array.from(negLogQ, (x, c) => x + negLogPiS[c]!);
-    const joint = jointTemperatures(fVal, zVal, yVal, offset, [1 / Tf, 1 / Tz]);
+    const debiasedVal = combine([[1 / Tz, zVal]], negLogQ);
+    const joint = jointTemperatures(fVal, debiasedVal, yVal, negLogPiS, [1 / Tf, 1]);
     const logits: Record<LongTailMethod, Matrix> = {
       'zero-shot': zTest,
       'zero-shot-debiased': combine([[1 / Tz, zTest]], negLogQ),
@@ -677,9 +741,9 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
       gla: combine(
         [
           [1 / joint.finetunedTemperature, fTest],
-          [1 / joint.zeroShotTemperature, zTest],
+          [1 / joint.zeroShotTemperature, combine([[1 / Tz, zTest]], negLogQ)],
         ],
-        offset,
+        negLogPiS,
       ),
     };
     for (const m of LONG_TAIL_METHODS) {

@@ -74,10 +74,10 @@ export function claimChecks(fs: FewShotResults, shots: readonly number[]): strin
     const zs = fs.methods['zero-shot']?.[key]?.mean ?? Number.NaN;
     const deb = fs.methods['zero-shot-debiased']?.[key]?.mean ?? Number.NaN;
     const gla = fs.methods.gla?.[key]?.mean ?? Number.NaN;
-    const others = FEW_SHOT_METHODS.filter((m) => m !== 'gla').map((m) => [m, fs.methods[m]?.[key]?.mean ?? Number.NaN] as const);
+    const others = FEW_SHOT_METHODS.filter((m) => !m.startsWith('gla')).map((m) => [m, fs.methods[m]?.[key]?.mean ?? Number.NaN] as const);
     const beaten = others.filter(([, v]) => v > gla + 1e-12).map(([m, v]) => `${m} ${pct(v)}`);
     out.push(
-      `- k=${k}: debiased ${deb > zs ? '>' : '<='} zero-shot (${pct(deb)} vs ${pct(zs)}); gla ${pct(gla)} ${beaten.length ? `is beaten by ${beaten.join(', ')}` : 'is >= every other method'}`,
+      `- k=${k}: debiased ${deb > zs ? '>' : '<='} zero-shot (${pct(deb)} vs ${pct(zs)}); gla ${pct(gla)} ${beaten.length ? `is beaten by ${beaten.join(', ')}` : 'is >= every baseline'}`,
     );
   }
   return out;

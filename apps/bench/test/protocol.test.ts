@@ -103,3 +103,28 @@ describe('gla run --features (protocol on a synthetic feature directory)', () =>
     expect(DEFAULT_SETTINGS.testPerClass).toBe(25);
   });
 });
+
+describe('jointTemperatures', () => {
+  it('never has a higher NLL than the separate temperatures it starts from', async () => {
+    const { jointTemperatures } = await import('../src/protocol');
+    const { createRng, negativeLogLikelihood } = await import('../src/core');
+    const rng = createRng(4);
+    const N = 300;
+    const C = 5;
+    const y = Int32Array.from({ length: N }, () => rng.int(C));
+    const f = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 3 : 0) + 2 * rng.normal()), rows: N, cols: C };
+    const z = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()), rows: N, cols: C };
+    const zero = new Float64Array(C);
+    const joint = jointTemperatures(f, z, y, zero, [1, 1]);
+    const combined = (a: number, b: number) => ({ data: Float64Array.from(f.data, (v, k) => a * v + b * z.data[k]!), rows: N, cols: C });
+    const start = negativeLogLikelihood(combined(1, 1), y);
+    expect(joint.nll).toBeLessThanOrEqual(start + 1e-12);
+    expect(joint.nll).toBeCloseTo(negativeLogLikelihood(combined(1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature), y), 10);
+    // a small perturbation of the optimum does not improve it
+    const a = 1 / joint.finetunedTemperature;
+    const b = 1 / joint.zeroShotTemperature;
+    for (const [da, db] of [[0.01, 0], [-0.01, 0], [0, 0.01], [0, -0.01]] as const) {
+      expect(negativeLogLikelihood(combined(a + da, Math.max(0, b + db)), y)).toBeGreaterThanOrEqual(joint.nll - 1e-9);
+    }
+  });
+});
