@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Matrix } from './core';
+import type { Matrix } from '@gla/core';
 import { readFeatureDir, writeFeatureDir } from '@gla/datasets';
 import { CliError } from './errors';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Matrix } from './core';
+import type { Matrix } from '@gla/core';
 import { cachedEncode, openFeatureCache } from '@gla/datasets';
 import type { FeatureDataset } from './dataset';
 import { DEFAULT_LOGIT_SCALE } from './dataset';

@@ -1,4 +1,4 @@
-import type { Matrix } from './core';
+import type { Matrix } from '@gla/core';
 
 /** Rows `indices` of `m`, as a new Float64 matrix. */
 export function rows(m: Matrix, indices: ArrayLike<number>): Matrix {

@@ -1,6 +1,6 @@
 import { decodeNpy, encodeNpy, type NdArray } from '@gla/datasets';
 import { readFile } from 'node:fs/promises';
-import type { Matrix } from './core';
+import type { Matrix } from '@gla/core';
 import { writeAtomic } from './atomic';
 import { CliError } from './errors';
 

@@ -1,4 +1,4 @@
-import { type Matrix, trainLinearProbe } from './core';
+import { type Matrix, trainLinearProbe } from '@gla/core';
 
 /** A linear head: logits = x W^T + b (W: C x D). */
 export interface Head {

@@ -13,7 +13,7 @@ import {
   reliabilityBins,
   selectRegularization,
   stratifiedFolds,
-} from './core';
+} from '@gla/core';
 import { classCounts, type FeatureDataset, normalizeRows, zeroShotWeights } from './dataset';
 import { CliError } from './errors';
 import { combine, interpolate, linearLogits, mean, pick, rows, std } from './linalg';
@@ -56,8 +56,6 @@ export interface ProtocolSettings {
   longTail: boolean;
   /** Long-tailed protocol: balanced validation examples per class (for T and q). */
   longTailValPerClass: number;
-  /** Candidate weights w of the debiased zero-shot term in gla = f/T_f + w (z/T_z - log q). */
-  glaWeightGrid: number[];
   /** Candidate l2 of the long-tailed probe (chosen on the validation split). */
   longTailL2Grid: number[];
   /** Number of seeds of the long-tailed protocol (the first ones of `seeds`; each trains on ~7,000 examples). */
@@ -78,7 +76,6 @@ export const DEFAULT_SETTINGS: ProtocolSettings = {
   longTailValPerClass: 5,
   longTailL2Grid: [1e-4, 1e-5],
   longTailSeeds: 3,
-  glaWeightGrid: [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2],
 };
 
 export interface Stat {
@@ -387,7 +384,7 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   // d on L is cross-fitted too: each fold's rows are debiased with q estimated on the other folds,
   // so the weight of the zero-shot term is fitted on held-out values only.
   const debiasedL = crossFittedDebiased(zL, yL, C, folds, F, Tz, selection.regularization);
-  const joint = chooseZeroShotWeight(cf.outOfFold, debiasedL, yL, 1 / Tf, settings.glaWeightGrid);
+  const joint = jointTemperatures(cf.outOfFold, debiasedL, yL, new Float64Array(C), [1 / Tf, 1]);
   const glaTest = combine([
     [1 / joint.finetunedTemperature, fCrossTest],
     [1 / joint.zeroShotTemperature, debiased],
@@ -510,26 +507,6 @@ export function crossFittedDebiased(z: Matrix, y: Int32Array, C: number, folds: 
     for (const i of held) for (let c = 0; c < C; c++) out[i * C + c] = z.data[i * C + c]! / T - logQ[c]!;
   }
   return { data: out, rows: z.rows, cols: C };
-}
-
-/**
- * The weight w of the debiased zero-shot term in a * f + w * d (a = 1/T_f fixed: accuracy does not
- * depend on the overall scale), chosen from `grid` by out-of-fold accuracy, ties by NLL: the same
- * held-out accuracy criterion as the probe's l2 and WiSE-FT's alpha. w = 1 is the paper's formula,
- * w = 0 the (cross-fitted) probe alone.
- */
-export function chooseZeroShotWeight(f: Matrix, d: Matrix, labels: Int32Array, a: number, grid: readonly number[]): { finetunedTemperature: number; zeroShotTemperature: number; nll: number } {
-  let best = { w: 1, acc: -1, nll: Number.POSITIVE_INFINITY };
-  for (const w of grid) {
-    const m = combine([
-      [a, f],
-      [w, d],
-    ]);
-    const acc = accuracy(m, labels);
-    const nll = negativeLogLikelihood(m, labels);
-    if (better(acc, nll, best.acc, best.nll)) best = { w, acc, nll };
-  }
-  return { finetunedTemperature: 1 / a, zeroShotTemperature: best.w > 0 ? 1 / best.w : Number.POSITIVE_INFINITY, nll: best.nll };
 }
 
 /**

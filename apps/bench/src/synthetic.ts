@@ -1,4 +1,4 @@
-import { createRng } from './core';
+import { createRng } from '@gla/core';
 import type { FeatureDataset } from './dataset';
 
 /**

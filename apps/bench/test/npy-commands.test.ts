@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calibrateTemperature, createRng, debias, estimatePrior, glaLogits } from '../src/core';
+import { calibrateTemperature, createRng, debias, estimatePrior, glaLogits } from '@gla/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli';
 import { readMatrix, readVector, writeLabels, writeMatrix, writeVector } from '../src/npyio';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { calibrateTemperature, debias, estimatePrior, glaLogits, type Matrix, outputEnsemble, selectRegularization } from '../core';
+import { calibrateTemperature, debias, estimatePrior, glaLogits, type Matrix, outputEnsemble, selectRegularization } from '@gla/core';
 import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString, requireString } from '../args';
 import { writeAtomic } from '../atomic';
 import { CliError } from '../errors';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accuracy, createRng, estimatePrior, estimatePriorReference, type Matrix } from '../core';
+import { accuracy, createRng, estimatePrior, estimatePriorReference, type Matrix } from '@gla/core';
 import { flag, type OptionSpecs, type OptionValue, optionalString } from '../args';
 import { writeAtomic } from '../atomic';
 import { normalizeRows } from '../dataset';
@@ -160,8 +160,8 @@ async function probeBenchmark(quick: boolean, python: string | undefined, tmp: s
   }
   const byClass = shuffledByClass(y, C, 1);
   const test = Int32Array.from(byClass.flatMap((m) => m.slice(0, 25)));
-  let train = Int32Array.from(byClass.flatMap((m) => m.slice(25)));
-  if (quick) train = train.slice(0, Math.min(train.length, 1500));
+  // --quick: at most 60 training examples per class (all classes present)
+  const train = Int32Array.from(byClass.flatMap((m) => (quick ? m.slice(25, 85) : m.slice(25))));
   const xTrain = rows(x, train);
   const yTrain = pick(y, train);
   const xTest = rows(x, test);

@@ -1,2 +1,0 @@
-/** The GLA math bench uses, all from @gla/core (one import site, so call sites stay uniform). */
-export * from '@gla/core';
