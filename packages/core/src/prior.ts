@@ -92,8 +92,103 @@ export interface EstimatePriorOptions {
 /** Largest N x C for which the exp cache is kept in Float64 (128 MiB); above it Float32 is used. */
 const FLOAT64_CACHE_LIMIT = 1 << 24;
 
-/** 2 * 2^-24 / (1 - 2^-24) plus slack for the Float64 arithmetic: see estimatePrior. */
-const FLOAT32_GRADIENT_BOUND = 2.000001 * 2 ** -24;
+/**
+ * Relative error of one Float32 cache entry: float32 rounding (2^-24) plus the table exp below
+ * (< 2e-13, see fastExpTable), so a probability moves by at most 2 delta / (1 - delta) relatively
+ * with delta <= 2^-24 (1 + 4e-6): 2.00001 * 2^-24 bounds that with slack for the Float64 sums.
+ */
+const FLOAT32_GRADIENT_BOUND = 2.00001 * 2 ** -24;
+
+/**
+ * Entries with z/T - rowmax < -EXP_CUTOFF are stored as 0 in the Float32 cache (e^-64 = 1.6e-28;
+ * the row maximum contributes 1). Each such entry is an absolute error < e^-64, accounted for in
+ * the rounding bound of estimatePrior like the Float32 underflow (2^-150) it replaces.
+ */
+const EXP_CUTOFF = 64;
+
+/** 16 / ln 2: x * EXP_SCALE is the exponent in sixteenths of a power of two. */
+const EXP_SCALE = 16 / Math.LN2;
+const LN2_16 = Math.LN2 / 16;
+/** 1.5 * 2^52: adding and subtracting it rounds a double of magnitude < 2^51 to the nearest integer. */
+const ROUND_MAGIC = 6755399441055744;
+let fastExpTableCache: Float64Array | undefined;
+
+/**
+ * 2^(-j/16) for j = 0 .. 16 * 64 / ln 2 + 2 (correctly rounded to within 1 ulp by Math.pow). With
+ * x = -j ln2/16 + r, |r| <= ln2/32 (+ 1e-14), exp(x) = 2^(-j/16) * e^r and e^r is its degree-5
+ * Taylor polynomial: relative truncation error <= r^6/720 * e^|r| < 1.5e-13, plus a few ulps of
+ * rounding, so < 2e-13 in total, far below the Float32 rounding (6e-8) that follows.
+ */
+function fastExpTable(): Float64Array {
+  if (!fastExpTableCache) {
+    const n = Math.ceil(EXP_CUTOFF * EXP_SCALE) + 3;
+    fastExpTableCache = new Float64Array(n);
+    for (let j = 0; j < n; j++) fastExpTableCache[j] = 2 ** (-j / 16);
+  }
+  return fastExpTableCache;
+}
+
+/**
+ * Fills E[o .. o + C) with exp(data * beta - m) (m = beta * rowmax, so every exponent is <= 0) by
+ * the table exp, 0 below -EXP_CUTOFF; returns their Float64 sum of the Float32-rounded values.
+ */
+function fillExpRowFloat32(data: ArrayLike<number>, o: number, C: number, beta: number, m: number, E: Float32Array, table: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < C; k++) {
+    const x = data[o + k]! * beta - m;
+    if (x < -EXP_CUTOFF) {
+      E[o + k] = 0;
+      continue;
+    }
+    const j = ROUND_MAGIC - x * EXP_SCALE - ROUND_MAGIC; // nearest integer to -x * 16 / ln 2, >= 0
+    const r = x + j * LN2_16;
+    const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
+    const e = Math.fround(table[j | 0]! * p);
+    E[o + k] = e;
+    s += e;
+  }
+  return s;
+}
+
+/** Float64 cache row: exp(data * beta - m) by Math.exp; returns the sum. */
+function fillExpRowFloat64(data: ArrayLike<number>, o: number, C: number, beta: number, m: number, E: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < C; k++) {
+    const e = Math.exp(data[o + k]! * beta - m);
+    E[o + k] = e;
+    s += e;
+  }
+  return s;
+}
+
+/** s = sum_k E[o + k] w[k] with four partial sums (breaks the add dependency chain). */
+function rowDot(E: Float32Array | Float64Array, o: number, w: Float64Array, C: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < C; k += 4) {
+    s0 += E[o + k]! * w[k]!;
+    s1 += E[o + k + 1]! * w[k + 1]!;
+    s2 += E[o + k + 2]! * w[k + 2]!;
+    s3 += E[o + k + 3]! * w[k + 3]!;
+  }
+  for (; k < C; k++) s0 += E[o + k]! * w[k]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** acc[k] += E[o + k] * r. */
+function rowAxpy(E: Float32Array | Float64Array, o: number, r: number, acc: Float64Array, C: number): void {
+  for (let k = 0; k < C; k++) acc[k]! += E[o + k]! * r;
+}
+
+/** Lists the k with E[o + k] >= s * threshold[k] in index; returns their count. */
+function rowSelect(E: Float32Array | Float64Array, o: number, s: number, threshold: Float64Array, index: Int32Array, C: number): number {
+  let count = 0;
+  for (let k = 0; k < C; k++) if (E[o + k]! >= s * threshold[k]!) index[count++] = k;
+  return count;
+}
 
 /**
  * exp(z / T - rowmax) computed once; every solver pass is then two multiply-add sweeps, since
@@ -111,23 +206,20 @@ class ExpCache {
     this.E = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
     this.rowMaxima = new Float64Array(rows);
     const E = this.E;
+    const table = fastExpTable();
     // The statistics at b = 0 come for free while the cache is filled (the solver's first pass).
     const atZero = emptyPriorStatistics(cols);
     const acc = atZero.mass;
+    let lse = 0;
     for (let i = 0; i < rows; i++) {
       const o = i * cols;
       const m = rowMax(data, o, cols) * beta;
       this.rowMaxima[i] = m;
-      let s = 0;
-      for (let k = 0; k < cols; k++) {
-        const e = Math.exp(data[o + k]! * beta - m);
-        E[o + k] = e;
-        s += E[o + k]!;
-      }
-      atZero.logSumExp += m + Math.log(s);
-      const r = 1 / s;
-      for (let k = 0; k < cols; k++) acc[k]! += E[o + k]! * r;
+      const s = E instanceof Float32Array ? fillExpRowFloat32(data, o, cols, beta, m, E, table) : fillExpRowFloat64(data, o, cols, beta, m, E);
+      lse += m + Math.log(s);
+      rowAxpy(E, o, 1 / s, acc, cols);
     }
+    atZero.logSumExp = lse;
     atZero.rows = rows;
     this.atZero = atZero;
   }
@@ -156,31 +248,36 @@ class ExpCache {
     const threshold = new Float64Array(C);
     for (let k = 0; k < C; k++) threshold[k] = SPARSE_HESSIAN_THRESHOLD / w[k]!;
     const index = new Int32Array(C);
+    const rowMaxima = this.rowMaxima;
     let lse = 0;
     for (let i = 0; i < rows; i++) {
       const o = i * C;
-      // Four partial sums break the floating-point add dependency chain.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let k = 0;
-      for (; k + 3 < C; k += 4) {
-        s0 += E[o + k]! * w[k]!;
-        s1 += E[o + k + 1]! * w[k + 1]!;
-        s2 += E[o + k + 2]! * w[k + 2]!;
-        s3 += E[o + k + 3]! * w[k + 3]!;
-      }
-      for (; k < C; k++) s0 += E[o + k]! * w[k]!;
-      const s = s0 + s1 + s2 + s3;
+      const s = rowDot(E, o, w, C);
       if (!(s > 1e-280 && s < 1e280)) {
         // Extreme bias: fall back to the exact row computation.
         accumulateExact(stats, this.logits, i, i + 1, bias, this.beta, level);
         continue;
       }
-      lse += this.rowMaxima[i]! - minBias + Math.log(s);
+      lse += rowMaxima[i]! - minBias + Math.log(s);
       const r = 1 / s;
-      if (hessian) {
+      if (!diagonal) {
+        rowAxpy(E, o, r, acc, C);
+      } else if (sparse) {
+        // p_ik = u_k w_k >= SPARSE_HESSIAN_THRESHOLD selects the few pairs of this row; only their
+        // squares go into squaredMass: the rest (p < SPARSE_HESSIAN_THRESHOLD, so p^2 < 0.002 p) is
+        // left out of this Hessian model (the diagonal only grows, it stays diagonally dominant).
+        rowAxpy(E, o, r, acc, C);
+        const count = rowSelect(E, o, s, threshold, index, C);
+        for (let x = 0; x < count; x++) {
+          const k = index[x]!;
+          const u = E[o + k]! * r;
+          acc2[k]! += u * u;
+          p[k] = u * w[k]!;
+        }
+        const kept = capSparseIndices(p, index, count);
+        if (process.env.PT) { (globalThis as any).cnt = ((globalThis as any).cnt ?? 0) + count; (globalThis as any).kept = ((globalThis as any).kept ?? 0) + kept; }
+        addSparseOuterUpper(stats.secondMoment!, p, index, kept, C);
+      } else if (hessian) {
         for (let k = 0; k < C; k++) {
           const u = E[o + k]! * r;
           acc[k]! += u;
@@ -188,28 +285,12 @@ class ExpCache {
           p[k] = u * w[k]!;
         }
         addOuterUpper(stats.secondMoment!, p, C);
-      } else if (sparse) {
-        let count = 0;
-        for (let k = 0; k < C; k++) {
-          const u = E[o + k]! * r;
-          acc[k]! += u;
-          acc2[k]! += u * u;
-          if (u >= threshold[k]!) index[count++] = k;
-        }
-        for (let x = 0; x < count; x++) {
-          const k = index[x]!;
-          p[k] = E[o + k]! * r * w[k]!;
-        }
-        count = capSparseIndices(p, index, count);
-        addSparseOuterUpper(stats.secondMoment!, p, index, count, C);
-      } else if (diagonal) {
-        for (let k = 0; k < C; k++) {
-          const u = E[o + k]! * r;
-          acc[k]! += u;
-          acc2[k]! += u * u;
-        }
       } else {
-        for (let k = 0; k < C; k++) acc[k]! += E[o + k]! * r;
+        for (let k = 0; k < C; k++) {
+          const u = E[o + k]! * r;
+          acc[k]! += u;
+          acc2[k]! += u * u;
+        }
       }
     }
     stats.logSumExp += lse;
@@ -339,8 +420,9 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
       lo = Math.min(lo, v);
       hi = Math.max(hi, v);
     }
-    // Relative rounding of normal floats plus absolute rounding (2^-150) of subnormal ones.
-    return FLOAT32_GRADIENT_BOUND * maxMass * 1.0001 + C * 2 ** -150 * Math.exp(hi - lo) * 2;
+    // Relative rounding (and table-exp) error of the stored entries plus the absolute error
+    // (< e^-EXP_CUTOFF each, relative to the row maximum 1) of the entries stored as 0.
+    return FLOAT32_GRADIENT_BOUND * maxMass * 1.0001 + C * Math.exp(-EXP_CUTOFF) * Math.exp(hi - lo) * 2;
   };
   const cache = new ExpCache(logits, 1 / temperature, float32);
   const withLabels = (stats: PriorStatistics): PriorStatistics => {
@@ -355,7 +437,7 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     return withLabels(stats);
   };
   const float32Tolerance = Math.max(settings.tolerance - FLOAT32_GRADIENT_BOUND * maxTarget * 2, 0.25 * settings.tolerance);
-  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => withLabels(cache.pass(request.bias, request.level)));
+  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => { const t0 = performance.now(); const r = withLabels(cache.pass(request.bias, request.level)); if (process.env.PT) { console.log('PASS', request.level, (performance.now() - t0).toFixed(1), (globalThis as any).cnt / logits.rows, (globalThis as any).kept / logits.rows); (globalThis as any).cnt = 0; (globalThis as any).kept = 0; } return r; });
   if (float32) {
     const bound = float32RoundingBound(outcome, logits.rows);
     if (outcome.gradientNorm + bound <= settings.tolerance) {

@@ -1,11 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { decodeModel, OnnxFormatError } from '@gla/onnx-builder';
+import { decodeModel } from '@gla/onnx-builder';
 import {
   type LoadOptions,
   type ModelSession,
   type ModelSource,
   type Runtime,
+  assertModelBytes,
+  isTensorDType,
   RuntimeError,
   type Tensor,
   type TensorDType,
@@ -40,19 +42,6 @@ export interface NodeRuntimeOptions {
 /** Load options of this adapter: the common ones plus the Node-specific ones. */
 export type NodeLoadOptions = LoadOptions & Omit<NodeRuntimeOptions, 'executionProviders'>;
 
-const ORT_TO_DTYPE: Readonly<Record<string, TensorDType>> = {
-  float32: 'float32',
-  float64: 'float64',
-  float16: 'float16',
-  int8: 'int8',
-  uint8: 'uint8',
-  int16: 'int16',
-  int32: 'int32',
-  int64: 'int64',
-  bool: 'bool',
-  string: 'string',
-};
-
 function checkPositiveInteger(value: number | undefined, what: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
     throw new RangeError(`${what} must be a positive integer, got ${value}`);
@@ -61,20 +50,6 @@ function checkPositiveInteger(value: number | undefined, what: string): void {
 
 function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Checks model bytes with the ONNX reader to give a precise `'invalid-model'` message. */
-function assertOnnxBytes(bytes: Uint8Array, where: string): void {
-  try {
-    decodeModel(bytes);
-  } catch (e) {
-    if (e instanceof OnnxFormatError) {
-      const reason =
-        e.code === 'truncated' ? 'the bytes are truncated' : e.code === 'invalid' ? 'the bytes are not protocol buffers' : 'the bytes are not an ONNX model';
-      throw new RuntimeError('invalid-model', `${where}: ${reason} (${bytes.length} bytes): ${e.message}`, { cause: e });
-    }
-    throw e;
-  }
 }
 
 function signature(
@@ -88,7 +63,7 @@ function signature(
     if (meta === undefined || !meta.isTensor) {
       throw new RuntimeError('unsupported-dtype', `${where}: ${what} '${name}' is not a tensor; only tensor inputs and outputs are supported`);
     }
-    const dtype = ORT_TO_DTYPE[meta.type];
+    const dtype = isTensorDType(meta.type) ? meta.type : undefined;
     if (dtype === undefined) {
       throw new RuntimeError('unsupported-dtype', `${where}: ${what} '${name}' has dtype ${meta.type}, which this runtime does not exchange`);
     }
@@ -104,7 +79,7 @@ function toOrtTensor(tensor: Tensor): ort.Tensor {
 
 function fromOrtTensor(value: ort.OnnxValue, name: string): Tensor {
   const t = value as ort.Tensor;
-  const dtype = ORT_TO_DTYPE[t.type];
+  const dtype = isTensorDType(t.type) ? t.type : undefined;
   if (dtype === undefined) throw new RuntimeError('unsupported-dtype', `output '${name}' has dtype ${t.type}, which this runtime does not exchange`);
   return { dtype, dims: [...t.dims], data: t.data as Tensor['data'] };
 }
@@ -223,7 +198,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
       } else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
         model = toBytes(source);
         where = `model bytes (${model.length} bytes)`;
-        assertOnnxBytes(model, 'model bytes');
+        assertModelBytes(model, 'model bytes', decodeModel);
       } else {
         throw new RuntimeError('model-not-found', `cannot load a model from ${String(source)}: pass a path, a file: URL, a Uint8Array or an ArrayBuffer`);
       }
@@ -257,7 +232,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
       }
       // Every provider failed. If the CPU provider failed too (or was tried alone), the model is at fault.
       if (providers.includes('cpu')) {
-        if (typeof model === 'string') assertOnnxBytes(await readFile(model), model);
+        if (typeof model === 'string') assertModelBytes(await readFile(model), model, decodeModel);
         throw new RuntimeError('invalid-model', `${where}: onnxruntime-node cannot load the model: ${failures.join('; ')}`, { cause: lastError });
       }
       throw new RuntimeError(

@@ -1,9 +1,11 @@
-import { decodeModel, OnnxFormatError } from '@gla/onnx-builder';
+import { decodeModel } from '@gla/onnx-builder';
 import {
   type LoadOptions,
   type ModelSession,
   type ModelSource,
   type Runtime,
+  assertModelBytes,
+  isTensorDType,
   RuntimeError,
   type Tensor,
   type TensorDType,
@@ -46,19 +48,6 @@ export interface WebRuntimeOptions {
   /** Used to download models given as URLs; default `globalThis.fetch`. */
   readonly fetch?: (input: string) => Promise<Response>;
 }
-
-const ORT_TO_DTYPE: Readonly<Record<string, TensorDType>> = {
-  float32: 'float32',
-  float64: 'float64',
-  float16: 'float16',
-  int8: 'int8',
-  uint8: 'uint8',
-  int16: 'int16',
-  int32: 'int32',
-  int64: 'int64',
-  bool: 'bool',
-  string: 'string',
-};
 
 interface BrowserGlobals {
   crossOriginIsolated?: boolean;
@@ -119,20 +108,6 @@ export function defaultExecutionProviders(): WebExecutionProvider[] {
   return globals.navigator?.gpu !== undefined ? ['webgpu', 'wasm'] : ['wasm'];
 }
 
-/** Checks model bytes with the ONNX reader to give a precise `'invalid-model'` message. */
-function assertOnnxBytes(bytes: Uint8Array, where: string): void {
-  try {
-    decodeModel(bytes);
-  } catch (e) {
-    if (e instanceof OnnxFormatError) {
-      const reason =
-        e.code === 'truncated' ? 'the bytes are truncated' : e.code === 'invalid' ? 'the bytes are not protocol buffers' : 'the bytes are not an ONNX model';
-      throw new RuntimeError('invalid-model', `${where}: ${reason} (${bytes.length} bytes): ${e.message}`, { cause: e });
-    }
-    throw e;
-  }
-}
-
 function signature(session: ort.InferenceSession, bytes: Uint8Array, kind: 'input' | 'output', where: string): TensorInfo[] {
   const names = kind === 'input' ? session.inputNames : session.outputNames;
   const metadata = (kind === 'input' ? session.inputMetadata : session.outputMetadata) as
@@ -152,7 +127,7 @@ function signature(session: ort.InferenceSession, bytes: Uint8Array, kind: 'inpu
       type = info?.dtype;
       shape = info?.shape ?? [];
     }
-    const dtype = type === undefined ? undefined : ORT_TO_DTYPE[type];
+    const dtype = isTensorDType(type) ? type : undefined;
     if (dtype === undefined) {
       throw new RuntimeError('unsupported-dtype', `${where}: ${kind} '${name}' has type ${type ?? 'non-tensor'}, which this runtime does not exchange`);
     }
@@ -166,7 +141,7 @@ function toOrtTensor(tensor: Tensor): ort.Tensor {
 
 async function fromOrtTensor(value: ort.OnnxValue, name: string): Promise<Tensor> {
   const t = value as ort.Tensor;
-  const dtype = ORT_TO_DTYPE[t.type];
+  const dtype = isTensorDType(t.type) ? t.type : undefined;
   if (dtype === undefined) throw new RuntimeError('unsupported-dtype', `output '${name}' has dtype ${t.type}, which this runtime does not exchange`);
   let data = (t.location === 'cpu' || t.location === undefined ? t.data : await t.getData(true)) as Tensor['data'];
   if (dtype === 'float16' && !(data instanceof Uint16Array)) {
@@ -286,7 +261,7 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): Runtime {
       } else {
         throw new RuntimeError('model-not-found', `cannot load a model from ${String(source)}: pass a URL, a Uint8Array or an ArrayBuffer`);
       }
-      assertOnnxBytes(bytes, where);
+      assertModelBytes(bytes, where, decodeModel);
       if (loadOptions.threads !== undefined) resolveThreads(loadOptions.threads);
       applyEnvironment({ ...options, ...(loadOptions.threads !== undefined ? { threads: loadOptions.threads } : {}) });
       const providers = (loadOptions.executionProviders ?? options.executionProviders ?? defaultExecutionProviders()) as readonly string[];

@@ -21,3 +21,4 @@ export {
   tensorSize,
 } from './tensor';
 export { resolveOutputNames, validateFeeds } from './validate';
+export { assertModelBytes } from './model-bytes';
