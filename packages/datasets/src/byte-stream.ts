@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { DatasetError } from './errors';
+import { DatasetError, fsError } from './errors';
 
 /**
  * Pulls exact byte counts from a stream of chunks. Memory is only ever allocated for bytes
@@ -92,5 +93,38 @@ export async function* fileChunks(path: string, gzip: boolean, highWaterMark = 1
     raw.unpipe(gunzip);
     raw.destroy();
     gunzip.destroy();
+  }
+}
+
+/**
+ * Reads exactly `length` bytes at `position`; a file that ends first is 'truncated' (named).
+ * Only `length` bytes are allocated, so callers check declared lengths against the file size first.
+ */
+export async function readExactlyAt(handle: FileHandle, length: number, position: number, file: string): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(out, done, length - done, position + done);
+    if (bytesRead === 0) {
+      throw new DatasetError('truncated', `expected ${length} bytes at offset ${position}, file ends after ${done}`, { file });
+    }
+    done += bytesRead;
+  }
+  return out;
+}
+
+/** Opens a file for random-access reads and returns its size; a missing file is 'not-found'. */
+export async function openForReading(path: string): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw fsError(error, path);
+  }
+  try {
+    return { handle, size: (await handle.stat()).size };
+  } catch (error) {
+    await handle.close();
+    throw fsError(error, path);
   }
 }

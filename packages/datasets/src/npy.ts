@@ -13,6 +13,7 @@ import {
   type TypedArray,
   valuesPerElement,
 } from './dtypes';
+import { openForReading, readExactlyAt } from './byte-stream';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -353,32 +354,15 @@ export interface NpyReader {
   close(): Promise<void>;
 }
 
-async function readExactly(handle: FileHandle, length: number, position: number, file: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(out, done, length - done, position + done);
-    if (bytesRead === 0) throw new DatasetError('truncated', `expected ${length} bytes at offset ${position}, file ends after ${done}`, { file });
-    done += bytesRead;
-  }
-  return out;
-}
-
 /**
  * Opens a .npy file for streaming reads. The header is checked against the file size before
  * anything is allocated: 'truncated' if the file is shorter than declared,
  * 'header-mismatch' if longer.
  */
 export async function openNpy(path: string): Promise<NpyReader> {
-  let handle: FileHandle;
+  const { handle, size } = await openForReading(path);
   try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw fsError(error, path);
-  }
-  try {
-    const size = (await handle.stat()).size;
-    const preamble = await readExactly(handle, Math.min(size, 12), 0, path);
+    const preamble = await readExactlyAt(handle, Math.min(size, 12), 0, path);
     // Parse once for the header length, then read the exact header.
     let headerEnd = 10;
     if (preamble.length >= 10 && MAGIC.every((b, k) => preamble[k] === b)) {
@@ -388,7 +372,7 @@ export async function openNpy(path: string): Promise<NpyReader> {
       else if ((major === 2 || major === 3) && preamble.length >= 12) headerEnd = 12 + view.getUint32(8, true);
     }
     if (headerEnd > MAX_HEADER_LENGTH + 12) headerEnd = MAX_HEADER_LENGTH + 13;
-    const head = await readExactly(handle, Math.min(size, headerEnd), 0, path);
+    const head = await readExactlyAt(handle, Math.min(size, headerEnd), 0, path);
     const header = parseNpyHeader(head, path);
     const available = size - header.dataOffset;
     if (available < header.dataLength) {
@@ -418,13 +402,13 @@ function makeReader(handle: FileHandle, path: string, header: NpyHeader): NpyRea
     }
     const outShape = shape.length === 0 ? [] : [count, ...rest];
     if (!header.fortranOrder || shape.length < 2) {
-      const bytes = await readExactly(handle, count * rowElements * itemSize, header.dataOffset + start * rowElements * itemSize, path);
+      const bytes = await readExactlyAt(handle, count * rowElements * itemSize, header.dataOffset + start * rowElements * itemSize, path);
       return { dtype, shape: outShape, data: decodeElements(bytes, dtype, count * rowElements, header.littleEndian, true) };
     }
     // Fortran order: rows [start, start+count) of every "column" (all trailing indices) are contiguous.
     const bytes = new Uint8Array(count * rowElements * itemSize);
     for (let j = 0; j < rowElements; j++) {
-      const piece = await readExactly(handle, count * itemSize, header.dataOffset + (j * rows + start) * itemSize, path);
+      const piece = await readExactlyAt(handle, count * itemSize, header.dataOffset + (j * rows + start) * itemSize, path);
       bytes.set(piece, j * count * itemSize);
     }
     const fortran = decodeElements(bytes, dtype, count * rowElements, header.littleEndian, true);
@@ -437,7 +421,7 @@ function makeReader(handle: FileHandle, path: string, header: NpyHeader): NpyRea
     rows,
     readRows,
     readAll: async () => {
-      const bytes = await readExactly(handle, header.dataLength, header.dataOffset, path);
+      const bytes = await readExactlyAt(handle, header.dataLength, header.dataOffset, path);
       return decodeNpyData(header, bytes, path, true);
     },
     async *batches(batchRows: number, options: { signal?: AbortSignal } = {}) {

@@ -1,8 +1,8 @@
-import { type FileHandle, open } from 'node:fs/promises';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { writeFileAtomic } from './atomic-write';
 import { crc32 } from './crc32';
 import type { NdArray } from './dtypes';
+import { openForReading, readExactlyAt } from './byte-stream';
 import { DatasetError, fsError } from './errors';
 import { decodeNpy, encodeNpy, type NdArrayInput } from './npy';
 
@@ -31,17 +31,6 @@ function u64(b: Uint8Array, o: number, file: string): number {
   const hi = u32(b, o + 4);
   if (hi > 0x1fffff) throw new DatasetError('header-mismatch', 'zip64 size or offset beyond 2^53', { file });
   return hi * 4294967296 + lo;
-}
-
-async function readAt(handle: FileHandle, length: number, position: number, file: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(out, done, length - done, position + done);
-    if (bytesRead === 0) throw new DatasetError('truncated', `zip: expected ${length} bytes at offset ${position}`, { file });
-    done += bytesRead;
-  }
-  return out;
 }
 
 /**
@@ -185,15 +174,9 @@ export interface NpzReader {
 
 /** Opens a .npz (zip of .npy files; stored or deflated, zip64 aware) and reads its directory. */
 export async function openNpz(path: string): Promise<NpzReader> {
-  let handle: FileHandle;
+  const { handle, size } = await openForReading(path);
   try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw fsError(error, path);
-  }
-  try {
-    const size = (await handle.stat()).size;
-    const read = (length: number, position: number) => readAt(handle, length, position, path);
+    const read = (length: number, position: number) => readExactlyAt(handle, length, position, path);
     const entries = await readCentralDirectory(size, read, path);
     const byName = new Map(entries.map((e) => [e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name, e]));
     return {

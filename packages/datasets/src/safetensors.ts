@@ -1,6 +1,6 @@
-import { type FileHandle, open } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write';
 import { DTYPE_SIZE, type Dtype, decodeElements, encodeElements, type NdArray, shapeSize } from './dtypes';
+import { openForReading, readExactlyAt } from './byte-stream';
 import { DatasetError, fsError } from './errors';
 import type { NdArrayInput } from './npy';
 
@@ -81,17 +81,6 @@ function parseHeader(json: unknown, dataLength: number, file: string): { tensors
   return { tensors, metadata };
 }
 
-async function readAt(handle: FileHandle, length: number, position: number, file: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(out, done, length - done, position + done);
-    if (bytesRead === 0) throw new DatasetError('truncated', `expected ${length} bytes at offset ${position}`, { file });
-    done += bytesRead;
-  }
-  return out;
-}
-
 function parsePrefix(prefix: Uint8Array, size: number, file: string): number {
   if (size < 8) throw new DatasetError('truncated', `safetensors file of ${size} bytes has no header length`, { file });
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
@@ -113,16 +102,10 @@ function parseJson(bytes: Uint8Array, file: string): unknown {
 
 /** Opens a .safetensors file: header validated against the file size before any tensor is read. */
 export async function openSafetensors(path: string): Promise<SafetensorsReader> {
-  let handle: FileHandle;
+  const { handle, size } = await openForReading(path);
   try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw fsError(error, path);
-  }
-  try {
-    const size = (await handle.stat()).size;
-    const n = parsePrefix(await readAt(handle, Math.min(8, size), 0, path), size, path);
-    const { tensors, metadata } = parseHeader(parseJson(await readAt(handle, n, 8, path), path), size - 8 - n, path);
+    const n = parsePrefix(await readExactlyAt(handle, Math.min(8, size), 0, path), size, path);
+    const { tensors, metadata } = parseHeader(parseJson(await readExactlyAt(handle, n, 8, path), path), size - 8 - n, path);
     const byName = new Map(tensors.map((t) => [t.name, t]));
     return {
       path,
@@ -131,7 +114,7 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
       async read(name) {
         const t = byName.get(name);
         if (!t) throw new DatasetError('not-found', `no tensor '${name}'`, { file: path });
-        const bytes = await readAt(handle, t.end - t.begin, 8 + n + t.begin, path);
+        const bytes = await readExactlyAt(handle, t.end - t.begin, 8 + n + t.begin, path);
         return { dtype: t.dtype, shape: [...t.shape], data: decodeElements(bytes, t.dtype, shapeSize(t.shape), true) };
       },
       close: () => handle.close(),
