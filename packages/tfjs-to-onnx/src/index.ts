@@ -1,16 +1,5 @@
-export { type ConversionErrorCode, ConversionError } from './errors';
-export {
-  type ConversionReport,
-  type ConversionResult,
-  type ConvertInput,
-  type ConvertOptions,
-  convertGraphModel,
-  findUnsupportedOps,
-  SUPPORTED_OPS,
-  type TensorSignature,
-} from './convert';
-export type { GraphModelJson, TfNodeDef, WeightEntry, WeightsGroup } from './model-json';
-export { CONVERTER_VERSION } from './version';
+/** Everything in `./browser` (conversion from bytes in memory), plus the Node helpers that read files and cache. */
+export * from './browser';
 export {
   type ConvertedModel,
   convertGraphModelFromDir,
