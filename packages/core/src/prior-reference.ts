@@ -19,6 +19,8 @@ export interface EstimatePriorReferenceOptions {
   batchSize?: number;
   /** Seed of the mini-batch sampling (default 0). */
   seed?: number;
+  /** Called after every step with (steps done, total steps), e.g. to print progress. */
+  onStep?: (step: number, steps: number) => void;
 }
 
 /**
@@ -86,6 +88,7 @@ export function estimatePriorReference(logits: Matrix, labels: Labels, options: 
       sum += Math.exp(logQ[k]!);
     }
     mu += lr * (sum - 1);
+    options.onStep?.(step + 1, steps);
   }
   const q = logQ.map(Math.exp);
   let sum = 0;

@@ -453,7 +453,7 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
 }
 
 /** Below this max-abs gradient sparse Newton keeps its last Hessian model (chord steps). */
-const SPARSE_REFRESH_BELOW = 1e-5;
+const SPARSE_REFRESH_BELOW = 1e-4;
 
 interface SparseHessian {
   solve(q: Float64Array): Float64Array;

@@ -31,7 +31,6 @@ import {
   SPARSE_HESSIAN_THRESHOLD,
 } from './prior-solver';
 import { stratifiedFolds } from './random';
-import { rowMax } from './softmax';
 import { calibrateTemperature, type TemperatureMethod } from './temperature';
 
 /** Result shared by every prior estimator of this package. */
@@ -161,6 +160,20 @@ function fillExpRowFloat64(data: ArrayLike<number>, o: number, C: number, beta: 
   return s;
 }
 
+/** First index of the row maximum (rows are validated: not all masked). */
+function rowArgmax(data: ArrayLike<number>, o: number, C: number): number {
+  let top = 0;
+  let m = data[o]!;
+  for (let k = 1; k < C; k++) {
+    const v = data[o + k]!;
+    if (v > m) {
+      m = v;
+      top = k;
+    }
+  }
+  return top;
+}
+
 /** s = sum_k E[o + k] w[k] with four partial sums (breaks the add dependency chain). */
 function rowDot(E: Float32Array | Float64Array, o: number, w: Float64Array, C: number): number {
   let s0 = 0;
@@ -178,16 +191,105 @@ function rowDot(E: Float32Array | Float64Array, o: number, w: Float64Array, C: n
   return s0 + s1 + s2 + s3;
 }
 
+/** Number of indices listed by the last {@link rowDotSelect} call. */
+let selectedCount = 0;
+
+/**
+ * rowDot that also lists in `index` (count in selectedCount) the k with E[o + k] w[k] >= cut: with
+ * cut <= SPARSE_HESSIAN_THRESHOLD * s this is a superset of the sparse-Hessian entries of the row.
+ */
+function rowDotSelect(E: Float32Array | Float64Array, o: number, w: Float64Array, C: number, cut: number, index: Int32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  let count = 0;
+  let k = 0;
+  for (; k + 1 < C; k += 2) {
+    const t0 = E[o + k]! * w[k]!;
+    const t1 = E[o + k + 1]! * w[k + 1]!;
+    s0 += t0;
+    s1 += t1;
+    if (t0 >= cut) index[count++] = k;
+    if (t1 >= cut) index[count++] = k + 1;
+  }
+  for (; k < C; k++) {
+    const t = E[o + k]! * w[k]!;
+    s0 += t;
+    if (t >= cut) index[count++] = k;
+  }
+  selectedCount = count;
+  return s0 + s1;
+}
+
+/** The second row's sum of the last {@link rowDot2} call. */
+let secondSum = 0;
+
+/** rowDot of the two consecutive rows at o and o + C (w read once); the second sum in secondSum. */
+function rowDot2(E: Float32Array | Float64Array, o: number, w: Float64Array, C: number): number {
+  const ob = o + C;
+  let a0 = 0;
+  let a1 = 0;
+  let b0 = 0;
+  let b1 = 0;
+  let k = 0;
+  for (; k + 1 < C; k += 2) {
+    const w0 = w[k]!;
+    const w1 = w[k + 1]!;
+    a0 += E[o + k]! * w0;
+    a1 += E[o + k + 1]! * w1;
+    b0 += E[ob + k]! * w0;
+    b1 += E[ob + k + 1]! * w1;
+  }
+  for (; k < C; k++) {
+    a0 += E[o + k]! * w[k]!;
+    b0 += E[ob + k]! * w[k]!;
+  }
+  secondSum = b0 + b1;
+  return a0 + a1;
+}
+
+/** acc[k] += E[o + k] * ra + E[o + C + k] * rb: two rows per load / store of acc. */
+function rowAxpy2(E: Float32Array | Float64Array, o: number, ra: number, rb: number, acc: Float64Array, C: number): void {
+  const ob = o + C;
+  for (let k = 0; k < C; k++) acc[k]! += E[o + k]! * ra + E[ob + k]! * rb;
+}
+
+/**
+ * Sparse-Hessian part of one row (r = 1 / s): keeps the listed candidates with p_ik = E_ik r w_k >=
+ * SPARSE_HESSIAN_THRESHOLD, adds their squares to acc2 (times w^2 later) and their pairwise products
+ * to the second moment. Entries below the threshold (p^2 < 0.002 p) are left out of squaredMass in
+ * this Hessian model: its diagonal only grows, so it stays diagonally dominant.
+ */
+function sparseRow(
+  E: Float32Array | Float64Array,
+  o: number,
+  r: number,
+  w: Float64Array,
+  threshold: Float64Array,
+  index: Int32Array,
+  candidates: number,
+  acc2: Float64Array,
+  p: Float64Array,
+  secondMoment: Float64Array,
+  C: number,
+): void {
+  let count = 0;
+  for (let x = 0; x < candidates; x++) {
+    const k = index[x]!;
+    if (E[o + k]! * r >= threshold[k]!) index[count++] = k;
+  }
+  for (let x = 0; x < count; x++) {
+    const k = index[x]!;
+    const u = E[o + k]! * r;
+    acc2[k]! += u * u;
+    p[k] = u * w[k]!;
+  }
+  const kept = capSparseIndices(p, index, count);
+  addSparseOuterUpper(secondMoment, p, index, kept, C);
+}
+
 /** acc[k] += E[o + k] * r. */
 function rowAxpy(E: Float32Array | Float64Array, o: number, r: number, acc: Float64Array, C: number): void {
   for (let k = 0; k < C; k++) acc[k]! += E[o + k]! * r;
-}
-
-/** Lists the k with E[o + k] >= s * threshold[k] in index; returns their count. */
-function rowSelect(E: Float32Array | Float64Array, o: number, s: number, threshold: Float64Array, index: Int32Array, C: number): number {
-  let count = 0;
-  for (let k = 0; k < C; k++) if (E[o + k]! >= s * threshold[k]!) index[count++] = k;
-  return count;
 }
 
 /**
@@ -197,6 +299,15 @@ function rowSelect(E: Float32Array | Float64Array, o: number, s: number, thresho
 class ExpCache {
   readonly E: Float32Array | Float64Array;
   readonly rowMaxima: Float64Array;
+  /** A column where the row attains its maximum (E = exp(0) = 1 there). */
+  readonly rowArgmax: Int32Array;
+  /**
+   * s_i = sum_k E_ik lastW_k of the latest pass (0 if unknown). Since s_i(w) >= rho * lastSums_i with
+   * rho = min_k w_k / lastW_k, it gives a tight lower bound on the new s_i before it is summed,
+   * hence a tight cut for the sparse-Hessian candidates.
+   */
+  private readonly lastSums: Float64Array;
+  private lastW: Float64Array;
   constructor(
     readonly logits: Matrix,
     readonly beta: number,
@@ -205,19 +316,29 @@ class ExpCache {
     const { data, rows, cols } = logits;
     this.E = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
     this.rowMaxima = new Float64Array(rows);
+    this.rowArgmax = new Int32Array(rows);
+    this.lastSums = new Float64Array(rows);
+    this.lastW = new Float64Array(cols).fill(1);
     const E = this.E;
     const table = fastExpTable();
     // The statistics at b = 0 come for free while the cache is filled (the solver's first pass).
     const atZero = emptyPriorStatistics(cols);
     const acc = atZero.mass;
     let lse = 0;
+    let pendingInverse = 0;
     for (let i = 0; i < rows; i++) {
       const o = i * cols;
-      const m = rowMax(data, o, cols) * beta;
+      const top = rowArgmax(data, o, cols);
+      this.rowArgmax[i] = top;
+      const m = data[o + top]! * beta;
       this.rowMaxima[i] = m;
       const s = E instanceof Float32Array ? fillExpRowFloat32(data, o, cols, beta, m, E, table) : fillExpRowFloat64(data, o, cols, beta, m, E);
       lse += m + Math.log(s);
-      rowAxpy(E, o, 1 / s, acc, cols);
+      this.lastSums[i] = s;
+      // Rows in pairs for the accumulation (acc loaded / stored once per two rows).
+      if (i % 2 === 1) rowAxpy2(E, o - cols, pendingInverse, 1 / s, acc, cols);
+      else if (i === rows - 1) rowAxpy(E, o, 1 / s, acc, cols);
+      else pendingInverse = 1 / s;
     }
     atZero.logSumExp = lse;
     atZero.rows = rows;
@@ -248,35 +369,66 @@ class ExpCache {
     const threshold = new Float64Array(C);
     for (let k = 0; k < C; k++) threshold[k] = SPARSE_HESSIAN_THRESHOLD / w[k]!;
     const index = new Int32Array(C);
-    const rowMaxima = this.rowMaxima;
+    const { rowMaxima, rowArgmax } = this;
+    const indexB = new Int32Array(C);
+    const { lastSums, lastW } = this;
+    let rho = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < C; k++) rho = Math.min(rho, w[k]! / lastW[k]!);
+    if (!(rho >= 0 && rho < Number.POSITIVE_INFINITY)) rho = 0;
+    // Candidate cut of row i: SPARSE_HESSIAN_THRESHOLD * (lower bound of s_i); E[o + argmax] = 1
+    // gives s_i >= w[argmax], the latest pass s_i >= rho * lastSums[i] (the rounding of these
+    // bounds, ~1e-16 relative, can only drop pairs at the threshold from this Hessian model).
+    const cutOf = (i: number) => SPARSE_HESSIAN_THRESHOLD * Math.max(w[rowArgmax[i]!]!, rho * lastSums[i]!);
     let lse = 0;
-    for (let i = 0; i < rows; i++) {
+    let i = 0;
+    if (!diagonal || sparse) {
+      // Rows in pairs: w and acc are loaded / stored once per two rows.
+      for (; i + 1 < rows; i += 2) {
+        const o = i * C;
+        let sa: number;
+        let sb: number;
+        let na = 0;
+        let nb = 0;
+        if (sparse) {
+          sa = rowDotSelect(E, o, w, C, cutOf(i), index);
+          na = selectedCount;
+          sb = rowDotSelect(E, o + C, w, C, cutOf(i + 1), indexB);
+          nb = selectedCount;
+        } else {
+          sa = rowDot2(E, o, w, C);
+          sb = secondSum;
+        }
+        // Extreme bias: finish row by row below (exact fallback).
+        if (!(sa > 1e-280 && sa < 1e280 && sb > 1e-280 && sb < 1e280)) break;
+        lastSums[i] = sa;
+        lastSums[i + 1] = sb;
+        lse += rowMaxima[i]! + rowMaxima[i + 1]! - 2 * minBias + Math.log(sa) + Math.log(sb);
+        const ra = 1 / sa;
+        const rb = 1 / sb;
+        rowAxpy2(E, o, ra, rb, acc, C);
+        if (sparse) {
+          sparseRow(E, o, ra, w, threshold, index, na, acc2, p, stats.secondMoment!, C);
+          sparseRow(E, o + C, rb, w, threshold, indexB, nb, acc2, p, stats.secondMoment!, C);
+        }
+      }
+    }
+    for (; i < rows; i++) {
       const o = i * C;
-      const s = rowDot(E, o, w, C);
+      const s = sparse ? rowDotSelect(E, o, w, C, cutOf(i), index) : rowDot(E, o, w, C);
       if (!(s > 1e-280 && s < 1e280)) {
         // Extreme bias: fall back to the exact row computation.
         accumulateExact(stats, this.logits, i, i + 1, bias, this.beta, level);
+        lastSums[i] = 0;
         continue;
       }
+      lastSums[i] = s;
       lse += rowMaxima[i]! - minBias + Math.log(s);
       const r = 1 / s;
       if (!diagonal) {
         rowAxpy(E, o, r, acc, C);
       } else if (sparse) {
-        // p_ik = u_k w_k >= SPARSE_HESSIAN_THRESHOLD selects the few pairs of this row; only their
-        // squares go into squaredMass: the rest (p < SPARSE_HESSIAN_THRESHOLD, so p^2 < 0.002 p) is
-        // left out of this Hessian model (the diagonal only grows, it stays diagonally dominant).
         rowAxpy(E, o, r, acc, C);
-        const count = rowSelect(E, o, s, threshold, index, C);
-        for (let x = 0; x < count; x++) {
-          const k = index[x]!;
-          const u = E[o + k]! * r;
-          acc2[k]! += u * u;
-          p[k] = u * w[k]!;
-        }
-        const kept = capSparseIndices(p, index, count);
-        if (process.env.PT) { (globalThis as any).cnt = ((globalThis as any).cnt ?? 0) + count; (globalThis as any).kept = ((globalThis as any).kept ?? 0) + kept; }
-        addSparseOuterUpper(stats.secondMoment!, p, index, kept, C);
+        sparseRow(E, o, r, w, threshold, index, selectedCount, acc2, p, stats.secondMoment!, C);
       } else if (hessian) {
         for (let k = 0; k < C; k++) {
           const u = E[o + k]! * r;
@@ -293,6 +445,7 @@ class ExpCache {
         }
       }
     }
+    this.lastW = w;
     stats.logSumExp += lse;
     stats.rows = rows;
     for (let k = 0; k < C; k++) {
@@ -437,7 +590,7 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     return withLabels(stats);
   };
   const float32Tolerance = Math.max(settings.tolerance - FLOAT32_GRADIENT_BOUND * maxTarget * 2, 0.25 * settings.tolerance);
-  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => { const t0 = performance.now(); const r = withLabels(cache.pass(request.bias, request.level)); if (process.env.PT) { console.log('PASS', request.level, (performance.now() - t0).toFixed(1), (globalThis as any).cnt / logits.rows, (globalThis as any).kept / logits.rows); (globalThis as any).cnt = 0; (globalThis as any).kept = 0; } return r; });
+  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => withLabels(cache.pass(request.bias, request.level)));
   if (float32) {
     const bound = float32RoundingBound(outcome, logits.rows);
     if (outcome.gradientNorm + bound <= settings.tolerance) {
