@@ -97,6 +97,9 @@ export interface FewShotDetail {
   /** Weights of the gla row as temperatures: f / T and (z/T_z - log q) / T, fitted jointly on out-of-fold logits. */
   jointFinetunedTemperature: number;
   jointZeroShotTemperature: number;
+  /** Which weights the gla row used: the paper's (1/T_f, 1) or the joint fit, by second-level CV NLL on L. */
+  glaWeights: GlaWeights;
+  glaHeldOutNll: { probe: number; paper: number; joint: number };
   regularization: number;
   l2: number;
   alpha: number;
@@ -141,7 +144,7 @@ export interface LongTailResults {
   methods: Record<string, GroupStat>;
   trainCounts: number[];
   groups: { head: string[]; medium: string[]; tail: string[] };
-  details: { seed: number; l2: number; zeroShotTemperature: number; finetunedTemperature: number; jointFinetunedTemperature: number; jointZeroShotTemperature: number; regularization: number; seconds: number }[];
+  details: { seed: number; l2: number; zeroShotTemperature: number; finetunedTemperature: number; jointFinetunedTemperature: number; jointZeroShotTemperature: number; glaWeights: GlaWeights; regularization: number; seconds: number }[];
 }
 
 export interface ProgressSink {
@@ -268,7 +271,8 @@ export function crossFitProbe(x: Matrix, y: Int32Array, C: number, folds: Int32A
     for (let f = 0; f < F; f++) {
       const { train, held } = foldRows[f]!;
       if (held.length === 0) continue;
-      const head = fitProbe(rows(x, train), pick(y, train), C, l2, previous[f], { tolerance: 1e-4, maxIterations: 150 });
+      // Warm start: the same fold's head at the previous (larger) l2, else the previous fold's head.
+      const head = fitProbe(rows(x, train), pick(y, train), C, l2, previous[f] ?? heads[f - 1], { tolerance: 1e-4, maxIterations: 150 });
       heads[f] = head;
       const logits = linearLogits(rows(x, held), head.weights, head.bias);
       for (let r = 0; r < held.length; r++) for (let c = 0; c < C; c++) oof[held[r]! * C + c] = logits.data[r * C + c]!;
@@ -352,18 +356,11 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   const folds = stratifiedFolds(yL, C, F, seed);
   const cf = crossFitProbe(xL, yL, C, folds, F, settings.l2Grid);
   const head = fitProbe(xL, yL, C, cf.l2, cf.heads[0]);
+  // Every method that uses the fine-tuned model uses this same refit on all of L (the `linear-probe`
+  // row). Its temperature and ensemble weights cannot be fitted on L itself (training logits), so
+  // they are fitted on the out-of-fold logits of the cross-fitted fold heads and then applied to the
+  // refit (CalibratedClassifierCV(ensemble=False) style).
   const fTest = linearLogits(xTest, head.weights, head.bias);
-  // The ensembles use the cross-fitted probe: the average of the fold heads, i.e. exactly the
-  // models whose out-of-fold logits their temperatures were calibrated on (a refit on all of L is
-  // more confident than its out-of-fold logits suggest).
-  const foldHeads = cf.heads.filter((h): h is Head => Boolean(h));
-  const avgW = new Float64Array(head.weights.data.length);
-  const avgB = new Float64Array(C);
-  for (const h of foldHeads) {
-    for (let k = 0; k < avgW.length; k++) avgW[k]! += h.weights.data[k]! / foldHeads.length;
-    for (let c = 0; c < C; c++) avgB[c]! += h.bias[c]! / foldHeads.length;
-  }
-  const fCrossTest = linearLogits(xTest, { data: avgW, rows: C, cols: head.weights.cols }, avgB);
   const Tf = calibrateTemperature(cf.outOfFold, yL, { method });
   const alpha = chooseWiseAlpha(xL, yL, C, folds, cf.heads, p.zeroShotHead, settings.alphaGrid);
   const wiseW = { data: interpolate(p.zeroShotHead.data, head.weights.data, alpha), rows: C, cols: p.zeroShotHead.cols };
@@ -372,7 +369,7 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   const debiased = combine([[1 / Tz, zTest]], negLogQ);
   const glaSeparate = combine(
     [
-      [1 / Tf, fCrossTest],
+      [1 / Tf, fTest],
       [1 / Tz, zTest],
     ],
     negLogQ,
@@ -385,12 +382,16 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   // so the weight of the zero-shot term is fitted on held-out values only.
   const debiasedL = crossFittedDebiased(zL, yL, C, folds, F, Tz, selection.regularization);
   const joint = jointTemperatures(cf.outOfFold, debiasedL, yL, new Float64Array(C), [1 / Tf, 1]);
+  // Paper weights (1/T_f, 1) or jointly fitted (a, w): chosen by held-out NLL of a second-level
+  // cross-validation over the out-of-fold values of L (both candidates refitted without the fold).
+  const choice = chooseGlaWeights(cf.outOfFold, debiasedL, yL, folds, F, new Float64Array(C), method);
+  const [glaA, glaW] = choice.choice === 'joint' ? [1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature] : [1 / Tf, choice.choice === 'paper' ? 1 : 0];
   const glaTest = combine([
-    [1 / joint.finetunedTemperature, fCrossTest],
-    [1 / joint.zeroShotTemperature, debiased],
+    [glaA, fTest],
+    [glaW, debiased],
   ]);
   const ensemble = combine([
-    [1 / Tf, fCrossTest],
+    [1 / Tf, fTest],
     [1 / Tz, zTest],
   ]);
   const acc: Record<FewShotMethod, number> = {
@@ -415,6 +416,8 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
     finetunedTemperature: Tf,
     jointFinetunedTemperature: joint.finetunedTemperature,
     jointZeroShotTemperature: joint.zeroShotTemperature,
+    glaWeights: choice.choice,
+    glaHeldOutNll: { probe: choice.nllProbe, paper: choice.nllPaper, joint: choice.nllJoint },
     regularization: selection.regularization,
     l2: cf.l2,
     alpha,
@@ -507,6 +510,53 @@ export function crossFittedDebiased(z: Matrix, y: Int32Array, C: number, folds: 
     for (const i of held) for (let c = 0; c < C; c++) out[i * C + c] = z.data[i * C + c]! / T - logQ[c]!;
   }
   return { data: out, rows: z.rows, cols: C };
+}
+
+/** Candidate weights of the gla row: (1/T_f, 0) probe only, (1/T_f, 1) the paper's, or the joint fit. */
+export type GlaWeights = 'probe' | 'paper' | 'joint';
+
+/**
+ * Chooses the weights of GLA's `a f + w d` (d = z/T_z - log q) among the probe alone (1/T_f, 0), the
+ * paper's formula (1/T_f, 1) and the jointly NLL-fitted (a, w), by a second-level cross-validation
+ * over held-out values of the labelled set: for every fold g, T_f and the joint weights are fitted on
+ * the other folds' rows and every candidate is scored by NLL on fold g. (Comparing them on the rows
+ * the joint weights were fitted on would always favour the joint fit.) Ties keep the paper's formula.
+ */
+export function chooseGlaWeights(f: Matrix, d: Matrix, y: Int32Array, folds: Int32Array, F: number, offset: ArrayLike<number>, method: 'nll' | 'match-confidence'): { choice: GlaWeights; nllProbe: number; nllPaper: number; nllJoint: number } {
+  let probe = 0;
+  let paper = 0;
+  let jointSum = 0;
+  let n = 0;
+  for (let g = 0; g < F; g++) {
+    const train: number[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < y.length; i++) (folds[i] === g ? held : train).push(i);
+    if (held.length === 0 || train.length === 0) continue;
+    const fT = rows(f, train);
+    const dT = rows(d, train);
+    const yT = pick(y, train);
+    const fH = rows(f, held);
+    const dH = rows(d, held);
+    const yH = pick(y, held);
+    const Tf = hasOffset(offset) ? temperatureWithOffset(fT, yT, offset) : calibrateTemperature(fT, yT, { method });
+    const jt = jointTemperatures(fT, dT, yT, offset, [1 / Tf, 1]);
+    probe += held.length * negativeLogLikelihood(combine([[1 / Tf, fH]], offset), yH);
+    paper += held.length * negativeLogLikelihood(combine([[1 / Tf, fH], [1, dH]], offset), yH);
+    jointSum += held.length * negativeLogLikelihood(combine([[1 / jt.finetunedTemperature, fH], [1 / jt.zeroShotTemperature, dH]], offset), yH);
+    n += held.length;
+  }
+  const nllProbe = probe / n;
+  const nllPaper = paper / n;
+  const nllJoint = jointSum / n;
+  let choice: GlaWeights = 'paper';
+  if (nllJoint < nllPaper) choice = 'joint';
+  if (nllProbe < Math.min(nllPaper, nllJoint)) choice = 'probe';
+  return { choice, nllProbe, nllPaper, nllJoint };
+}
+
+function hasOffset(offset: ArrayLike<number>): boolean {
+  for (let c = 0; c < offset.length; c++) if (offset[c] !== 0) return true;
+  return false;
 }
 
 /**
@@ -647,6 +697,7 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
   let done = 0;
   const seeds = settings.seeds.slice(0, settings.longTailSeeds);
   let chosenL2: number | undefined;
+  let previousHead: Head | undefined;
   for (const seed of seeds) {
     await yieldToEventLoop();
     if (signal?.aborted) throw new CliError('interrupted', 'interrupted');
@@ -680,6 +731,8 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     // l2 is chosen on the first seed's validation split and reused for the other seeds (each fit
     // on ~7,000 examples costs ~15 s on one core).
     const grid = chosenL2 !== undefined ? [chosenL2] : [...settings.longTailL2Grid].sort((a, b) => b - a);
+    // Later seeds: warm start from the previous seed's head (same l2, overlapping training set).
+    init = previousHead;
     for (const l2 of grid) {
       // Warm start from the previous (stronger) l2 of this seed; at most 100 L-BFGS iterations each.
       const head = fitProbe(xTrain, yTrain, C, l2, init, { tolerance: 1e-4, maxIterations: 100 });
@@ -691,6 +744,7 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     }
     const head = best!.head;
     chosenL2 = best!.l2;
+    previousHead = head;
     const fVal = linearLogits(xVal, head.weights, head.bias);
     const fTest = linearLogits(xTest, head.weights, head.bias);
     const Tz = calibrateTemperature(zVal, yVal, { method: settings.temperatureMethod });
@@ -701,8 +755,15 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     // balanced validation split.
     const Tf = temperatureWithOffset(fVal, yVal, negLogPiS);
     const offset = Float64Array.from(negLogQ, (x, c) => x + negLogPiS[c]!);
-    const debiasedVal = combine([[1 / Tz, zVal]], negLogQ);
+    // As in the few-shot protocol: d = z/T_z - log q cross-fitted over folds of the validation
+    // split (q of the other folds), so the weights are fitted on held-out values only; paper vs
+    // joint weights by second-level CV NLL on the validation split.
+    const Fv = Math.min(settings.folds, v);
+    const valFolds = stratifiedFolds(yVal, C, Fv, seed);
+    const debiasedVal = crossFittedDebiased(zVal, yVal, C, valFolds, Fv, Tz, selection.regularization);
     const joint = jointTemperatures(fVal, debiasedVal, yVal, negLogPiS, [1 / Tf, 1]);
+    const choice = chooseGlaWeights(fVal, debiasedVal, yVal, valFolds, Fv, negLogPiS, settings.temperatureMethod);
+    const [glaA, glaW] = choice.choice === 'joint' ? [1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature] : [1 / Tf, choice.choice === 'paper' ? 1 : 0];
     const logits: Record<LongTailMethod, Matrix> = {
       'zero-shot': zTest,
       'zero-shot-debiased': combine([[1 / Tz, zTest]], negLogQ),
@@ -717,8 +778,8 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
       ),
       gla: combine(
         [
-          [1 / joint.finetunedTemperature, fTest],
-          [1 / joint.zeroShotTemperature, combine([[1 / Tz, zTest]], negLogQ)],
+          [glaA, fTest],
+          [glaW, combine([[1 / Tz, zTest]], negLogQ)],
         ],
         negLogPiS,
       ),
@@ -738,6 +799,7 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
       finetunedTemperature: Tf,
       jointFinetunedTemperature: joint.finetunedTemperature,
       jointZeroShotTemperature: joint.zeroShotTemperature,
+      glaWeights: choice.choice,
       regularization: selection.regularization,
       seconds: (performance.now() - t0) / 1000,
     });

@@ -128,3 +128,25 @@ describe('jointTemperatures', () => {
     }
   });
 });
+
+describe('chooseGlaWeights', () => {
+  it('scores the candidates on held-out folds: an informative zero-shot term is kept, pure noise is dropped', async () => {
+    const { chooseGlaWeights } = await import('../src/protocol');
+    const { createRng, stratifiedFolds } = await import('@gla/core');
+    const rng = createRng(7);
+    const N = 400;
+    const C = 4;
+    const y = Int32Array.from({ length: N }, (_, i) => i % C);
+    const folds = stratifiedFolds(y, C, 5, 1);
+    const f = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()), rows: N, cols: C };
+    const informative = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1.5 : 0) + rng.normal()), rows: N, cols: C };
+    const noise = { data: Float64Array.from({ length: N * C }, () => 3 * rng.normal()), rows: N, cols: C };
+    const zero = new Float64Array(C);
+    const good = chooseGlaWeights(f, informative, y, folds, 5, zero, 'nll');
+    expect(good.choice).not.toBe('probe');
+    expect(Math.min(good.nllPaper, good.nllJoint)).toBeLessThan(good.nllProbe);
+    const bad = chooseGlaWeights(f, noise, y, folds, 5, zero, 'nll');
+    expect(bad.choice).not.toBe('paper');
+    expect(bad.nllPaper).toBeGreaterThan(bad.nllProbe);
+  });
+});
