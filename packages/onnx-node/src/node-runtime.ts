@@ -10,7 +10,6 @@ import {
   isTensorDType,
   RuntimeError,
   type Tensor,
-  type TensorDType,
   type TensorInfo,
   resolveOutputNames,
   validateFeeds,

@@ -8,7 +8,6 @@ import {
   isTensorDType,
   RuntimeError,
   type Tensor,
-  type TensorDType,
   type TensorInfo,
   resolveOutputNames,
   validateFeeds,
