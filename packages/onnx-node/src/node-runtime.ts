@@ -7,6 +7,9 @@ import {
   type ModelSource,
   type Runtime,
   assertModelBytes,
+  describeError,
+  normalizeDim,
+  outputTensor,
   isTensorDType,
   RuntimeError,
   type Tensor,
@@ -47,10 +50,6 @@ function checkPositiveInteger(value: number | undefined, what: string): void {
   }
 }
 
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 function signature(
   metadata: readonly ort.InferenceSession.ValueMetadata[] | undefined,
   names: readonly string[],
@@ -66,7 +65,7 @@ function signature(
     if (dtype === undefined) {
       throw new RuntimeError('unsupported-dtype', `${where}: ${what} '${name}' has dtype ${meta.type}, which this runtime does not exchange`);
     }
-    const shape = meta.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+    const shape = meta.shape.map(normalizeDim);
     return { name, dtype, shape };
   });
 }
@@ -78,9 +77,7 @@ function toOrtTensor(tensor: Tensor): ort.Tensor {
 
 function fromOrtTensor(value: ort.OnnxValue, name: string): Tensor {
   const t = value as ort.Tensor;
-  const dtype = isTensorDType(t.type) ? t.type : undefined;
-  if (dtype === undefined) throw new RuntimeError('unsupported-dtype', `output '${name}' has dtype ${t.type}, which this runtime does not exchange`);
-  return { dtype, dims: [...t.dims], data: t.data as Tensor['data'] };
+  return outputTensor(name, t.type, t.dims, t.data);
 }
 
 class NodeModelSession implements ModelSession {

@@ -5,6 +5,9 @@ import {
   type ModelSource,
   type Runtime,
   assertModelBytes,
+  describeError,
+  normalizeDim,
+  outputTensor,
   isTensorDType,
   RuntimeError,
   type Tensor,
@@ -55,10 +58,6 @@ interface BrowserGlobals {
   document?: { baseURI?: string };
 }
 const globals = globalThis as unknown as BrowserGlobals;
-
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** Absolute form of a possibly relative URL (relative to the page). */
 function absoluteUrl(url: string): string {
@@ -119,7 +118,7 @@ function signature(session: ort.InferenceSession, bytes: Uint8Array, kind: 'inpu
     let shape: readonly (number | string | null)[] | undefined;
     if (meta?.isTensor === true) {
       type = meta.type;
-      shape = meta.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+      shape = meta.shape.map(normalizeDim);
     } else if (meta === undefined) {
       decoded ??= decodeModel(bytes).graph;
       const info = (kind === 'input' ? decoded.inputs : decoded.outputs).find((v) => v.name === name);
@@ -140,15 +139,13 @@ function toOrtTensor(tensor: Tensor): ort.Tensor {
 
 async function fromOrtTensor(value: ort.OnnxValue, name: string): Promise<Tensor> {
   const t = value as ort.Tensor;
-  const dtype = isTensorDType(t.type) ? t.type : undefined;
-  if (dtype === undefined) throw new RuntimeError('unsupported-dtype', `output '${name}' has dtype ${t.type}, which this runtime does not exchange`);
   let data = (t.location === 'cpu' || t.location === undefined ? t.data : await t.getData(true)) as Tensor['data'];
-  if (dtype === 'float16' && !(data instanceof Uint16Array)) {
+  if (t.type === 'float16' && !(data instanceof Uint16Array)) {
     // Newer ORT builds return Float16Array where available; the contract carries raw bits.
     const view = data as unknown as ArrayBufferView;
     data = new Uint16Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
   }
-  return { dtype, dims: [...t.dims], data };
+  return outputTensor(name, t.type, t.dims, data);
 }
 
 /**

@@ -22,3 +22,4 @@ export {
 } from './tensor';
 export { resolveOutputNames, validateFeeds } from './validate';
 export { assertModelBytes } from './model-bytes';
+export { describeError, normalizeDim, outputTensor } from './backend';
