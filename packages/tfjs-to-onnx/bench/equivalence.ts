@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ensureConvertedModel } from '../src/index';
+import { rowAgreement } from '../test/helpers';
 import { loadReference, ragged, realTexts } from './reference';
 
 const count = Number(process.argv[2] ?? 500);
@@ -27,22 +28,10 @@ for (let start = 0; start < texts.length; start += batchSize) {
   });
   const got = out[output]!;
   if (JSON.stringify([...got.dims]) !== JSON.stringify(want.shape)) throw new Error(`shape ${got.dims} vs ${want.shape}`);
-  const data = got.data as Float32Array;
-  for (let r = 0; r < want.shape[0]!; r++) {
-    let dot = 0;
-    let nx = 0;
-    let ny = 0;
-    for (let k = 0; k < 512; k++) {
-      const x = data[r * 512 + k]!;
-      const y = want.data[r * 512 + k]!;
-      maxAbs = Math.max(maxAbs, Math.abs(x - y));
-      dot += x * y;
-      nx += x * x;
-      ny += y * y;
-    }
-    minCosine = Math.min(minCosine, dot / Math.sqrt(nx * ny));
-    rows++;
-  }
+  const agreement = rowAgreement(got.data as Float32Array, want.data, want.shape[0]!, 512);
+  maxAbs = Math.max(maxAbs, agreement.maxAbs);
+  minCosine = Math.min(minCosine, agreement.minCosine);
+  rows += want.shape[0]!;
 }
 console.log(`texts ${rows}  max-abs ${maxAbs.toExponential(3)}  min-cosine ${minCosine.toFixed(10)}  (reference: TF.js ${reference.backend})`);
 if (maxAbs > 1e-4 || minCosine < 0.99999) process.exit(1);

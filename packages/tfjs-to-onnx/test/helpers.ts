@@ -118,3 +118,27 @@ export function maxScaledDifference(x: number[], y: number[]): number {
   }
   return worst;
 }
+
+/**
+ * Agreement of two row-major embedding matrices over their first `rows` rows of `cols` values:
+ * the largest absolute difference and the smallest per-row cosine similarity.
+ */
+export function rowAgreement(x: ArrayLike<number>, y: ArrayLike<number>, rows: number, cols: number): { maxAbs: number; minCosine: number } {
+  let maxAbs = 0;
+  let minCosine = 1;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    let nx = 0;
+    let ny = 0;
+    for (let k = r * cols; k < (r + 1) * cols; k++) {
+      const a = x[k]!;
+      const b = y[k]!;
+      maxAbs = Math.max(maxAbs, Math.abs(a - b));
+      dot += a * b;
+      nx += a * a;
+      ny += b * b;
+    }
+    minCosine = Math.min(minCosine, dot / Math.sqrt(nx * ny));
+  }
+  return { maxAbs, minCosine };
+}

@@ -4,6 +4,7 @@
  * reference implementation @energetic-ai/embeddings (TF.js, wasm backend) on the same ragged
  * token ids made by the reference tokenizer.
  */
+import { rowAgreement } from './helpers';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
@@ -83,22 +84,10 @@ describe('Universal Sentence Encoder lite: ONNX vs TF.js reference', () => {
       });
       const got = out[outputName]!;
       expect([...got.dims]).toEqual(wantShape);
-      const data = got.data as Float32Array;
-      for (let r = 0; r < wantShape[0]!; r++) {
-        let dot = 0;
-        let nx = 0;
-        let ny = 0;
-        for (let k = 0; k < 512; k++) {
-          const x = data[r * 512 + k]!;
-          const y = want[r * 512 + k]!;
-          maxAbs = Math.max(maxAbs, Math.abs(x - y));
-          dot += x * y;
-          nx += x * x;
-          ny += y * y;
-        }
-        minCosine = Math.min(minCosine, dot / Math.sqrt(nx * ny));
-        rows++;
-      }
+      const agreement = rowAgreement(got.data as Float32Array, want, wantShape[0]!, 512);
+      maxAbs = Math.max(maxAbs, agreement.maxAbs);
+      minCosine = Math.min(minCosine, agreement.minCosine);
+      rows += wantShape[0]!;
     }
     console.info(`USE-lite equivalence: ${rows} texts, max-abs ${maxAbs.toExponential(2)}, min cosine ${minCosine.toFixed(9)}`);
     expect(rows).toBe(100);
