@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -13,6 +14,7 @@ export function packageTestConfig(options: { testTimeout?: number } = {}) {
       testTimeout: options.testTimeout ?? 30_000,
       hookTimeout: 120_000,
       pool: 'forks',
+      setupFiles: [fileURLToPath(new URL('./vitest.fast-check.ts', import.meta.url))],
     },
   });
 }

@@ -80,6 +80,17 @@ export function shapeSize(shape: readonly number[], file?: string): number {
   return n;
 }
 
+/**
+ * Refuses to stream items that hold no data (a trailing dimension of 0, e.g. shape
+ * [4294967295, 0]): such a header costs nothing to write but would make a batch loop spin
+ * through billions of empty batches. Throws 'header-mismatch' naming the shape.
+ */
+export function assertStreamableItems(shape: readonly number[], file?: string): void {
+  if (shape.length > 1 && shape[0]! > 0 && shapeSize(shape.slice(1), file) === 0) {
+    throw new DatasetError('header-mismatch', `shape [${shape.join(', ')}] has ${shape[0]} items of zero elements: nothing to stream`, { file });
+  }
+}
+
 const NATIVE_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function allocate(dtype: Dtype, count: number): TypedArray {

@@ -2,7 +2,7 @@ import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { fileChunks, ChunkReader, isGzip } from './byte-stream';
-import { DTYPE_SIZE, type Dtype, decodeElements, type NdArray, shapeSize } from './dtypes';
+import { assertStreamableItems, DTYPE_SIZE, type Dtype, decodeElements, type NdArray, shapeSize } from './dtypes';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 
 const gunzipAsync = promisify(gunzip);
@@ -160,6 +160,7 @@ export async function* streamIdx(path: string, options: { batchSize?: number; si
   const source = await openIdxSource(path);
   try {
     const { dtype, shape } = source.header;
+    assertStreamableItems(shape, path);
     const n = shape[0]!;
     const rest = shape.slice(1);
     const itemElements = shapeSize(rest);

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
 import {
+  assertStreamableItems,
   DTYPE_SIZE,
   type Dtype,
   decodeElements,
@@ -428,6 +429,7 @@ function makeReader(handle: FileHandle, path: string, header: NpyHeader): NpyRea
       if (!Number.isSafeInteger(batchRows) || batchRows < 1) {
         throw new DatasetError('invalid-argument', `batchRows must be a positive integer, got ${batchRows}`);
       }
+      assertStreamableItems(shape, path);
       for (let start = 0; start < rows; start += batchRows) {
         throwIfAborted(options.signal);
         yield { start, array: await readRows(start, Math.min(batchRows, rows - start)) };

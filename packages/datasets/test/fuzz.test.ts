@@ -16,6 +16,7 @@ import {
   readIdx,
   streamCifarBinary,
   streamIdx,
+  streamNpyRows,
 } from '../src/index';
 import { makeTempDir } from './helpers';
 
@@ -144,5 +145,25 @@ describe('binary parsers under random and mutated input: typed errors, no hangs,
     const cd = npz.length - 22 - (46 + 'a.npy'.length);
     new DataView(npz.buffer).setUint32(cd + 24, 3_000_000_000, true);
     await expect(decodeNpz(npz)).rejects.toMatchObject({ code: 'header-mismatch' });
+  });
+
+  it('billions of zero-size items are refused by the streams instead of looping through empty batches', async () => {
+    // Found by the IDX fuzz run above with a random seed: shape [4294967295, 0] took 20 minutes to stream.
+    const idx = encodeIdx({ dtype: 'uint8', shape: [0, 0], data: [] });
+    new DataView(idx.buffer).setUint32(4, 0xffffffff, false);
+    const file = join(tmp.dir, 'empty-items.idx');
+    for (const bytes of [idx, gzipSync(idx)]) {
+      writeFileSync(file, bytes);
+      await expect(readIdx(file)).resolves.toMatchObject({ shape: [0xffffffff, 0] });
+      await expect(streamIdx(file).next()).rejects.toMatchObject({ code: 'header-mismatch', message: expect.stringContaining('zero elements') });
+    }
+    const npy = join(tmp.dir, 'empty-rows.npy');
+    writeFileSync(npy, encodeNpy({ dtype: 'float32', shape: [1e15, 0], data: [] }));
+    await expect(streamNpyRows(npy).next()).rejects.toMatchObject({ code: 'header-mismatch' });
+    // an empty first axis is fine: nothing to stream, no error
+    writeFileSync(npy, encodeNpy({ dtype: 'float32', shape: [0, 5], data: [] }));
+    let batches = 0;
+    for await (const _ of streamNpyRows(npy)) batches++;
+    expect(batches).toBe(0);
   });
 });
