@@ -97,9 +97,11 @@ export interface FewShotDetail {
   /** Weights of the gla row as temperatures: f / T and (z/T_z - log q) / T, fitted jointly on out-of-fold logits. */
   jointFinetunedTemperature: number;
   jointZeroShotTemperature: number;
-  /** Which weights the gla row used: the paper's (1/T_f, 1) or the joint fit, by second-level CV NLL on L. */
+  /** Which weights the gla row used: the probe alone, the paper's (1/T_f, 1) or the joint fit (chooseGlaWeights: second-level CV NLL on L plus a significance test against the probe alone). */
   glaWeights: GlaWeights;
   glaHeldOutNll: { probe: number; paper: number; joint: number };
+  /** Paired z statistic of the better ensemble's held-out NLL improvement over the probe alone (used if > 1.645). */
+  glaZ: number;
   regularization: number;
   l2: number;
   alpha: number;
@@ -144,7 +146,7 @@ export interface LongTailResults {
   methods: Record<string, GroupStat>;
   trainCounts: number[];
   groups: { head: string[]; medium: string[]; tail: string[] };
-  details: { seed: number; l2: number; zeroShotTemperature: number; finetunedTemperature: number; jointFinetunedTemperature: number; jointZeroShotTemperature: number; glaWeights: GlaWeights; regularization: number; seconds: number }[];
+  details: { seed: number; l2: number; zeroShotTemperature: number; finetunedTemperature: number; jointFinetunedTemperature: number; jointZeroShotTemperature: number; glaWeights: GlaWeights; glaZ: number; regularization: number; seconds: number }[];
 }
 
 export interface ProgressSink {
@@ -382,8 +384,9 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   // so the weight of the zero-shot term is fitted on held-out values only.
   const debiasedL = crossFittedDebiased(zL, yL, C, folds, F, Tz, selection.regularization);
   const joint = jointTemperatures(cf.outOfFold, debiasedL, yL, new Float64Array(C), [1 / Tf, 1]);
-  // Paper weights (1/T_f, 1) or jointly fitted (a, w): chosen by held-out NLL of a second-level
-  // cross-validation over the out-of-fold values of L (both candidates refitted without the fold).
+  // Paper weights (1/T_f, 1) or jointly fitted (a, w): the better by held-out NLL of a second-level
+  // cross-validation over the out-of-fold values of L (both candidates refitted without the fold);
+  // it replaces the probe alone only if its held-out NLL improvement is significant (z > 1.645).
   const choice = chooseGlaWeights(cf.outOfFold, debiasedL, yL, folds, F, new Float64Array(C), method);
   const [glaA, glaW] = choice.choice === 'joint' ? [1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature] : [1 / Tf, choice.choice === 'paper' ? 1 : 0];
   const glaTest = combine([
@@ -418,6 +421,7 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
     jointZeroShotTemperature: joint.zeroShotTemperature,
     glaWeights: choice.choice,
     glaHeldOutNll: { probe: choice.nllProbe, paper: choice.nllPaper, joint: choice.nllJoint },
+    glaZ: choice.z,
     regularization: selection.regularization,
     l2: cf.l2,
     alpha,
@@ -516,42 +520,131 @@ export function crossFittedDebiased(z: Matrix, y: Int32Array, C: number, folds: 
 export type GlaWeights = 'probe' | 'paper' | 'joint';
 
 /**
+ * One-sided 5 % critical value of the standard normal. The zero-shot term is added to the probe
+ * only if the second-level cross-validated NLL improvement it brings is significant at this level
+ * (paired z statistic over the labelled examples, see {@link chooseGlaWeights}).
+ */
+export const GLA_SIGNIFICANCE_Z = 1.645;
+
+/** Result of {@link chooseGlaWeights}: the choice and the second-level CV evidence behind it. */
+export interface GlaChoice {
+  choice: GlaWeights;
+  /** Mean held-out NLL of each candidate (second-level CV). */
+  nllProbe: number;
+  nllPaper: number;
+  nllJoint: number;
+  /**
+   * Paired z statistic of the held-out NLL improvement of the better ensemble (paper or joint) over
+   * the probe alone: mean(nll_probe_i - nll_ens_i) / (sd / sqrt(n)). The ensemble is used only when
+   * z > the significance threshold.
+   */
+  z: number;
+}
+
+/**
  * Chooses the weights of GLA's `a f + w d` (d = z/T_z - log q) among the probe alone (1/T_f, 0), the
  * paper's formula (1/T_f, 1) and the jointly NLL-fitted (a, w), by a second-level cross-validation
  * over held-out values of the labelled set: for every fold g, T_f and the joint weights are fitted on
  * the other folds' rows and every candidate is scored by NLL on fold g. (Comparing them on the rows
- * the joint weights were fitted on would always favour the joint fit.) Ties keep the paper's formula.
+ * the joint weights were fitted on would always favour the joint fit.)
+ *
+ * Two steps: (1) the better ensemble is the paper's formula or the joint fit, by mean held-out NLL
+ * (ties keep the paper's formula); (2) it replaces the probe alone only if its per-example held-out
+ * NLL improvement over the probe is significant: paired z = mean(diff) / (sd(diff) / sqrt(n)) >
+ * `minZ` (one-sided 5 %, {@link GLA_SIGNIFICANCE_Z}). Taking the raw minimum instead picks a zero-shot
+ * term whose held-out benefit is indistinguishable from noise, and that noise is not symmetric: the
+ * weights are fitted on out-of-fold logits of fold probes trained on (F-1)/F of the labelled set and
+ * applied to the stronger refit, so a zero-shot term fitted to "help" the fold probes tends to get
+ * too much weight for the refit.
  */
-export function chooseGlaWeights(f: Matrix, d: Matrix, y: Int32Array, folds: Int32Array, F: number, offset: ArrayLike<number>, method: 'nll' | 'match-confidence'): { choice: GlaWeights; nllProbe: number; nllPaper: number; nllJoint: number } {
-  let probe = 0;
-  let paper = 0;
-  let jointSum = 0;
-  let n = 0;
+export function chooseGlaWeights(f: Matrix, d: Matrix, y: Int32Array, folds: Int32Array, F: number, offset: ArrayLike<number>, method: 'nll' | 'match-confidence', minZ: number = GLA_SIGNIFICANCE_Z): GlaChoice {
+  const N = y.length;
+  const probe = new Float64Array(N);
+  const paper = new Float64Array(N);
+  const joint = new Float64Array(N);
+  const scored = new Uint8Array(N);
   for (let g = 0; g < F; g++) {
     const train: number[] = [];
     const held: number[] = [];
-    for (let i = 0; i < y.length; i++) (folds[i] === g ? held : train).push(i);
+    for (let i = 0; i < N; i++) (folds[i] === g ? held : train).push(i);
     if (held.length === 0 || train.length === 0) continue;
-    const fT = rows(f, train);
-    const dT = rows(d, train);
-    const yT = pick(y, train);
-    const fH = rows(f, held);
-    const dH = rows(d, held);
-    const yH = pick(y, held);
+    const tIdx = Int32Array.from(train);
+    const hIdx = Int32Array.from(held);
+    const fT = rows(f, tIdx);
+    const dT = rows(d, tIdx);
+    const yT = pick(y, tIdx);
+    const fH = rows(f, hIdx);
+    const dH = rows(d, hIdx);
+    const yH = pick(y, hIdx);
     const Tf = hasOffset(offset) ? temperatureWithOffset(fT, yT, offset) : calibrateTemperature(fT, yT, { method });
     const jt = jointTemperatures(fT, dT, yT, offset, [1 / Tf, 1]);
-    probe += held.length * negativeLogLikelihood(combine([[1 / Tf, fH]], offset), yH);
-    paper += held.length * negativeLogLikelihood(combine([[1 / Tf, fH], [1, dH]], offset), yH);
-    jointSum += held.length * negativeLogLikelihood(combine([[1 / jt.finetunedTemperature, fH], [1 / jt.zeroShotTemperature, dH]], offset), yH);
-    n += held.length;
+    const lossProbe = rowNll(combine([[1 / Tf, fH]], offset), yH);
+    const lossPaper = rowNll(combine([[1 / Tf, fH], [1, dH]], offset), yH);
+    const lossJoint = rowNll(combine([[1 / jt.finetunedTemperature, fH], [1 / jt.zeroShotTemperature, dH]], offset), yH);
+    held.forEach((i, r) => {
+      probe[i] = lossProbe[r]!;
+      paper[i] = lossPaper[r]!;
+      joint[i] = lossJoint[r]!;
+      scored[i] = 1;
+    });
   }
-  const nllProbe = probe / n;
-  const nllPaper = paper / n;
-  const nllJoint = jointSum / n;
-  let choice: GlaWeights = 'paper';
-  if (nllJoint < nllPaper) choice = 'joint';
-  if (nllProbe < Math.min(nllPaper, nllJoint)) choice = 'probe';
-  return { choice, nllProbe, nllPaper, nllJoint };
+  let n = 0;
+  let sumProbe = 0;
+  let sumPaper = 0;
+  let sumJoint = 0;
+  for (let i = 0; i < N; i++) {
+    if (!scored[i]) continue;
+    n++;
+    sumProbe += probe[i]!;
+    sumPaper += paper[i]!;
+    sumJoint += joint[i]!;
+  }
+  const nllProbe = sumProbe / n;
+  const nllPaper = sumPaper / n;
+  const nllJoint = sumJoint / n;
+  const ensemble: GlaWeights = nllJoint < nllPaper ? 'joint' : 'paper';
+  const ens = ensemble === 'joint' ? joint : paper;
+  const z = pairedZ(probe, ens, scored);
+  return { choice: z > minZ ? ensemble : 'probe', nllProbe, nllPaper, nllJoint, z };
+}
+
+/** Per-row NLL of softmax(logits) at the labels. */
+export function rowNll(logits: Matrix, y: Int32Array): Float64Array {
+  const C = logits.cols;
+  const out = new Float64Array(logits.rows);
+  for (let i = 0; i < logits.rows; i++) {
+    const o = i * C;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < C; c++) if (logits.data[o + c]! > max) max = logits.data[o + c]!;
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += Math.exp(logits.data[o + c]! - max);
+    out[i] = Math.log(sum) + max - logits.data[o + y[i]!]!;
+  }
+  return out;
+}
+
+/**
+ * Paired z statistic of a - b over the rows where `mask` is set: mean / (sample sd / sqrt(n)).
+ * +Infinity (or -Infinity) when every difference is the same positive (negative) number, 0 when all are 0.
+ */
+export function pairedZ(a: ArrayLike<number>, b: ArrayLike<number>, mask?: ArrayLike<number>): number {
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (mask && !mask[i]) continue;
+    n++;
+    sum += a[i]! - b[i]!;
+  }
+  if (n === 0) return 0;
+  const m = sum / n;
+  let ss = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (mask && !mask[i]) continue;
+    ss += (a[i]! - b[i]! - m) ** 2;
+  }
+  const se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : 0;
+  if (!(se > 1e-15 * Math.max(1, Math.abs(m)))) return m > 0 ? Number.POSITIVE_INFINITY : m < 0 ? Number.NEGATIVE_INFINITY : 0;
+  return m / se;
 }
 
 function hasOffset(offset: ArrayLike<number>): boolean {
@@ -757,7 +850,8 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     const offset = Float64Array.from(negLogQ, (x, c) => x + negLogPiS[c]!);
     // As in the few-shot protocol: d = z/T_z - log q cross-fitted over folds of the validation
     // split (q of the other folds), so the weights are fitted on held-out values only; paper vs
-    // joint weights by second-level CV NLL on the validation split.
+    // joint weights by second-level CV NLL on the validation split, used instead of the probe alone
+    // only if the held-out improvement is significant (chooseGlaWeights).
     const Fv = Math.min(settings.folds, v);
     const valFolds = stratifiedFolds(yVal, C, Fv, seed);
     const debiasedVal = crossFittedDebiased(zVal, yVal, C, valFolds, Fv, Tz, selection.regularization);
@@ -800,6 +894,7 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
       jointFinetunedTemperature: joint.finetunedTemperature,
       jointZeroShotTemperature: joint.zeroShotTemperature,
       glaWeights: choice.choice,
+      glaZ: choice.z,
       regularization: selection.regularization,
       seconds: (performance.now() - t0) / 1000,
     });

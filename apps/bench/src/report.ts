@@ -77,10 +77,20 @@ export function claimChecks(fs: FewShotResults, shots: readonly number[]): strin
     const others = FEW_SHOT_METHODS.filter((m) => !m.startsWith('gla')).map((m) => [m, fs.methods[m]?.[key]?.mean ?? Number.NaN] as const);
     const beaten = others.filter(([, v]) => v > gla + 1e-12).map(([m, v]) => `${m} ${pct(v)}`);
     out.push(
-      `- k=${k}: debiased ${deb > zs ? '>' : '<='} zero-shot (${pct(deb)} vs ${pct(zs)}); gla ${pct(gla)} ${beaten.length ? `is beaten by ${beaten.join(', ')}` : 'is >= every baseline'}`,
+      `- k=${k}: debiased ${deb > zs ? '>' : '<='} zero-shot (${pct(deb)} vs ${pct(zs)}); gla ${pct(gla)} ${beaten.length ? `is beaten by ${beaten.join(', ')}` : 'is >= every baseline'}${glaChoices(fs, k)}`,
     );
   }
   return out;
+}
+
+/** Which weights the gla row used at k over the seeds, with the range of the significance statistic z. */
+function glaChoices(fs: FewShotResults, k: number): string {
+  const cells = fs.details.filter((d) => d.shots === k);
+  if (cells.length === 0) return '';
+  const n = (w: string) => cells.filter((d) => d.glaWeights === w).length;
+  const zs = cells.map((d) => d.glaZ).filter((z) => Number.isFinite(z));
+  const range = zs.length ? `; held-out NLL z ${Math.min(...zs).toFixed(2)}..${Math.max(...zs).toFixed(2)}` : '';
+  return ` (gla weights: joint ${n('joint')}, paper ${n('paper')}, probe alone ${n('probe')} of ${cells.length} seeds${range})`;
 }
 
 export function markdownReport(doc: ResultsDocument): string {
@@ -107,6 +117,8 @@ export function markdownReport(doc: ResultsDocument): string {
     lines.push(longTailTable(ds.longTail));
     lines.push('');
     lines.push(`Head: ${ds.longTail.groups.head.join(', ')}. Medium: ${ds.longTail.groups.medium.join(', ')}. Tail: ${ds.longTail.groups.tail.join(', ')}.`);
+    lines.push('');
+    lines.push(`gla weights per seed: ${ds.longTail.details.map((d) => `${d.glaWeights} (held-out NLL z ${Number.isFinite(d.glaZ) ? d.glaZ.toFixed(2) : String(d.glaZ)})`).join(', ')}.`);
     lines.push('');
   }
   const d = ds.fewShot.diagnostics;

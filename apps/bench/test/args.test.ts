@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions, splitCommand } from '../src/args';
 import { main } from '../src/cli';
+import { RUN_OPTIONS, settingsFrom } from '../src/commands/run';
 import { CliError } from '../src/errors';
-import { settingsFrom } from '../src/commands/run';
-import { RUN_OPTIONS } from '../src/commands/run';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const lines: string[] = [];

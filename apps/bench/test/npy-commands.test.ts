@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { calibrateTemperature, createRng, debias, estimatePrior, glaLogits } from '@gla/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli';
-import { readMatrix, readVector, writeLabels, writeMatrix, writeVector } from '../src/npyio';
 import { syntheticLogits } from '../src/commands/speed';
+import { readMatrix, readVector, writeLabels, writeMatrix, writeVector } from '../src/npyio';
 
 let dir: string;
 const N = 400;

@@ -150,3 +150,68 @@ describe('chooseGlaWeights', () => {
     expect(bad.nllPaper).toBeGreaterThan(bad.nllProbe);
   });
 });
+
+describe('chooseGlaWeights significance test (zero-shot term only when its held-out benefit is significant)', () => {
+  const N = 400;
+  const C = 4;
+  const y = Int32Array.from({ length: N }, (_, i) => i % C);
+  // f: a probe-like term (true-class margin 1, unit noise); d: a zero-shot-like term with margin `signal`.
+  const make = async (signal: number, seed: number) => {
+    const { createRng } = await import('@gla/core');
+    const rng = createRng(seed);
+    const f = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()), rows: N, cols: C };
+    const d = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? signal : 0) + rng.normal()), rows: N, cols: C };
+    return { f, d };
+  };
+
+  it('keeps a weak zero-shot term out although it lowers the mean held-out NLL (z below 1.645)', async () => {
+    const { chooseGlaWeights, GLA_SIGNIFICANCE_Z } = await import('../src/protocol');
+    const { stratifiedFolds } = await import('@gla/core');
+    expect(GLA_SIGNIFICANCE_Z).toBe(1.645);
+    const folds = stratifiedFolds(y, C, 5, 1);
+    const zero = new Float64Array(C);
+    const { f, d } = await make(0.15, 7);
+    const r = chooseGlaWeights(f, d, y, folds, 5, zero, 'nll');
+    // the joint fit is better on average (1.0550 vs 1.0615 nats) ...
+    expect(r.nllProbe).toBeCloseTo(1.0615, 3);
+    expect(r.nllJoint).toBeCloseTo(1.055, 3);
+    expect(r.nllJoint).toBeLessThan(r.nllProbe);
+    // ... but not significantly (paired z = 0.91): the probe alone is kept
+    expect(r.z).toBeCloseTo(0.91, 2);
+    expect(r.choice).toBe('probe');
+    // the raw minimum (threshold 0, the previous rule) would have taken the joint fit
+    expect(chooseGlaWeights(f, d, y, folds, 5, zero, 'nll', 0).choice).toBe('joint');
+  });
+
+  it('uses the ensemble when the improvement is significant, and never for a pure-noise term', async () => {
+    const { chooseGlaWeights } = await import('../src/protocol');
+    const { stratifiedFolds } = await import('@gla/core');
+    const folds = stratifiedFolds(y, C, 5, 1);
+    const zero = new Float64Array(C);
+    const moderate = await make(0.3, 7);
+    const m = chooseGlaWeights(moderate.f, moderate.d, y, folds, 5, zero, 'nll');
+    expect(m.z).toBeCloseTo(2.27, 2);
+    expect(m.choice).toBe('joint');
+    expect(m.nllJoint).toBeCloseTo(1.0337, 3);
+    const strong = await make(1.5, 7);
+    const s = chooseGlaWeights(strong.f, strong.d, y, folds, 5, zero, 'nll');
+    expect(s.z).toBeGreaterThan(10);
+    expect(s.choice).toBe('joint');
+    for (const seed of [7, 8, 9]) {
+      const noise = await make(0, seed);
+      const r = chooseGlaWeights(noise.f, noise.d, y, folds, 5, zero, 'nll');
+      expect(r.z).toBeLessThan(0);
+      expect(r.choice).toBe('probe');
+    }
+  });
+
+  it('pairedZ: mean difference over its standard error, on the masked rows', async () => {
+    const { pairedZ } = await import('../src/protocol');
+    // differences 1, 2, 3, 4: mean 2.5, sd sqrt(5/3), se sqrt(5/12)
+    expect(pairedZ([1, 2, 3, 4], [0, 0, 0, 0])).toBeCloseTo(2.5 / Math.sqrt(5 / 12), 12);
+    expect(pairedZ([1, 1], [0, 0])).toBe(Number.POSITIVE_INFINITY);
+    expect(pairedZ([0, 0], [1, 1])).toBe(Number.NEGATIVE_INFINITY);
+    expect(pairedZ([0, 0], [0, 0])).toBe(0);
+    expect(pairedZ([2, 0, 5], [1, 1, 1], [1, 1, 0])).toBe(0);
+  });
+});

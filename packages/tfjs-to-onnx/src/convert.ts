@@ -4,7 +4,7 @@ import { ConversionError } from './errors';
 import { foldConstants } from './fold';
 import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName, tfjsDtypeOf } from './model-json';
 import { type LowerArgs, LOWERINGS } from './ops';
-import { packAttentionProjections, sinkReshapesBelowBias } from './optimize';
+import { fuseLayerNorms, packAttentionProjections, poolBeforeLastProjection, sinkReshapesBelowBias, tabulateTimingSignals } from './optimize';
 import { CONVERTER_VERSION } from './version';
 import { decodeWeights } from './weights';
 
@@ -60,6 +60,12 @@ export interface ConversionReport {
   packedProjections: number;
   /** `MatMul → Reshape → bias [→ Relu]` chains reordered so the runtime fuses them (option `optimize`). */
   fusedBiasChains: number;
+  /** Final projections moved after the mean pooling they feed (option `optimize`; see `poolBeforeLastProjection`). */
+  pooledProjections: number;
+  /** Op-by-op layer norms replaced by ONNX `LayerNormalization` (option `optimize`; opset ≥ 17). */
+  fusedLayerNorms: number;
+  /** Sinusoidal timing signals replaced by a lookup table over the clipped positions (option `optimize`). */
+  tabulatedTimingSignals: number;
 }
 
 /** Result of a conversion: the serialised ONNX `ModelProto` and a report. */
@@ -212,6 +218,9 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
 
   const optimizations = options.optimize === false ? 0 : packAttentionProjections(ctx, order);
   const sunkReshapes = options.optimize === false ? 0 : sinkReshapesBelowBias(ctx);
+  const pooledProjections = options.optimize === false ? 0 : poolBeforeLastProjection(ctx);
+  const fusedLayerNorms = options.optimize === false ? 0 : fuseLayerNorms(ctx);
+  const tabulatedTimingSignals = options.optimize === false ? 0 : tabulateTimingSignals(ctx);
 
   // graph outputs carry the TF tensor names
   const outputs: TensorSignature[] = [];
@@ -273,6 +282,9 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
       unusedNodeCount: nodes.size - order.length,
       packedProjections: optimizations,
       fusedBiasChains: sunkReshapes,
+      pooledProjections,
+      fusedLayerNorms,
+      tabulatedTimingSignals,
     },
   };
 }

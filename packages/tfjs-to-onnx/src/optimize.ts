@@ -1,4 +1,5 @@
-import type { IrInitializer, IrNode, LoweringContext } from './context';
+import { attr } from '@gla/onnx-builder';
+import type { Dim, IrInitializer, IrNode, LoweringContext } from './context';
 import type { TfNodeDef } from './model-json';
 
 /**
@@ -11,8 +12,9 @@ import type { TfNodeDef } from './model-json';
  * positions can reach the output: the tokens (`Encode/Greater`: id > 0, the attention keys and
  * values; every other key gets a -1e9 bias, i.e. a softmax weight of exactly 0) and the pooled
  * positions (`p < MaskLength/Sum`, the final mean). So the projections are computed on the packed
- * rows of their union only (Gather → MatMul + bias → Gather back onto the grid); every other grid
- * row gets `0·W + b` instead of `x·W + b`, which no output reads (finite × softmax weight 0). The qkv projection's Split is
+ * rows of their union (plus position 0 of each row) only (Gather → MatMul + bias → Gather back
+ * onto the grid); every other grid position reads the first packed row instead of its own
+ * `x·W + b`, a finite value no output reads (finite × softmax weight 0). The qkv projection's Split is
  * folded into three per-part projections with pre-sliced weights. Each kept row is the same dot
  * products as before, so the outputs are unchanged (up to GEMM summation order).
  */
@@ -101,13 +103,15 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   const positions = ctx.op('Range', [ctx.small('int64', [0], []), length, ctx.small('int64', [1], [])]);
   // = MaskLength/Sum (emitted late in the graph), recomputed from the mask: tokens per row, [B, 1]
   const count = ctx.op('ReduceSum', [ctx.op('Cast', [maskName], { to: 7 }), ctx.small('int64', [1])], { keepdims: 1 });
-  const keep = ctx.op('Or', [maskName, ctx.op('Less', [positions, count])]);
+  // position 0 of every row is kept too (a token unless the text is empty), so a non-empty grid
+  // always has a packed row for the other positions to read
+  const zero = ctx.small('int64', [0], []);
+  const keep = ctx.op('Or', [ctx.op('Or', [maskName, ctx.op('Less', [positions, count])]), ctx.op('Equal', [positions, zero])]);
   const keepFlat = ctx.op('Reshape', [keep, ctx.small('int64', [-1])]);
   const select = ctx.op('Squeeze', [ctx.op('NonZero', [keepFlat]), ctx.small('int64', [0])]);
   const keepInt = ctx.op('Cast', [keepFlat], { to: 7 });
   const rank = ctx.op('Sub', [ctx.op('CumSum', [keepInt, ctx.small('int64', [0], [])]), ctx.small('int64', [1], [])]);
-  const packedCount = ctx.op('ReduceSum', [keepInt, ctx.small('int64', [0])], { keepdims: 0 });
-  const gridToPacked = ctx.op('Reshape', [ctx.op('Where', [keepFlat, rank, packedCount]), gridShape]);
+  const gridToPacked = ctx.op('Reshape', [ctx.op('Where', [keepFlat, rank, zero]), gridShape]);
   const prelude = nodes.splice(start);
   const insertAt = maskNode + 1;
 
@@ -118,8 +122,7 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
     ctx.beginNode({ name: m.matmul.outputs[0]!, op: 'NoOp' } as TfNodeDef);
     const [cin, cout] = m.weight.dims as [number, number];
     const flat = ctx.op('Reshape', [m.unsqueeze.inputs[0]!, ctx.small('int64', [-1, cin])]);
-    // packed rows + one zero row (what the other grid positions read: finite, never used)
-    const packed = ctx.op('Pad', [ctx.op('Gather', [flat, select], { axis: 0 }), ctx.small('int64', [0, 0, 1, 0])]);
+    const packed = ctx.op('Gather', [flat, select], { axis: 0 });
     const w = m.weight.data as Float32Array;
     const b = m.bias.data as Float32Array;
     let offset = 0;
@@ -217,5 +220,235 @@ export function sinkReshapesBelowBias(ctx: LoweringContext): number {
   }
   nodes.length = 0;
   nodes.push(...rebuilt);
+  return count;
+}
+
+/**
+ * Mean pooling commutes with the last linear map. Universal Sentence Encoder lite ends with
+ * `Sum_p mask_p · (ScatterNd(FFN(x))_p + h_p)`: the last FFN's output projection
+ * `u_t = r_t·W2 + b2` (r_t = ReLU(conv1), one row per token t) is scattered back onto the
+ * `[batch, length]` grid, added to the residual h, masked (`p < token count`) and summed over
+ * positions. By linearity
+ *
+ *   Sum_p mask_p · Scatter(u)_p = (Sum_t m_t · r_t)·W2 + (Sum_t m_t)·b2,   m_t = mask at token t,
+ *
+ * so the 1536 → 512 projection runs once per text on the pooled r instead of once per token:
+ * the token rows are weighted by their mask value and summed per text (a [batch, tokens]
+ * membership matrix times the rows: batch/1536 of the projection's cost), then projected. The result is the same sum in another order (float rounding only). The
+ * rewrite replaces the final `ReduceSum` and points the one other reader of the grid value (a
+ * `Shape`) at the residual, which has the same shape; the per-token projection and scatter then
+ * have no reader and are dropped. Returns the number of rewrites (0 or 1).
+ */
+export function poolBeforeLastProjection(ctx: LoweringContext): number {
+  const nodes = ctx.nodes;
+  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
+  const producer = new Map<string, IrNode>();
+  const consumers = new Map<string, IrNode[]>();
+  for (const n of nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  }
+  const readers = (name: string) => consumers.get(name) ?? [];
+  const ints = (name: string | undefined) => {
+    const i = name === undefined ? undefined : inits.get(name);
+    return i && i.dtype === 'int64' ? Array.from(i.data as BigInt64Array, Number) : undefined;
+  };
+  const shapeByName = new Map<string, Dim[] | undefined>();
+  for (const v of ctx.values.values()) if (v.name) shapeByName.set(v.name, v.shape);
+  /** Rank and last dimension of a value, looking through the int64 Casts added for ONNX index inputs. */
+  const rankAndLast = (name: string): { rank: number; last: Dim | undefined } | undefined => {
+    const cast = producer.get(name);
+    const shape = shapeByName.get(name) ?? (cast?.opType === 'Cast' ? shapeByName.get(cast.inputs[0]!) : undefined);
+    return shape ? { rank: shape.length, last: shape[shape.length - 1] } : undefined;
+  };
+
+  for (const sum of nodes) {
+    if (sum.opType !== 'ReduceSum' || !/KonaTransformer\/Sum$/.test(sum.outputs[0]!)) continue;
+    if (ints(sum.inputs[1])?.join() !== '1' || sum.attributes.keepdims !== 0) continue;
+    const mul = producer.get(sum.inputs[0]!);
+    if (mul?.opType !== 'Mul' || readers(mul.outputs[0]!).length !== 1) continue;
+    const [grid, mask] = mul.inputs as [string, string];
+    const add = producer.get(grid);
+    if (add?.opType !== 'Add') continue;
+    const others = readers(grid).filter((n) => n !== mul);
+    if (others.some((n) => n.opType !== 'Shape')) continue;
+    const scatterIndex = add.inputs.findIndex((i) => producer.get(i)?.opType === 'ScatterND');
+    if (scatterIndex < 0) continue;
+    const scatter = producer.get(add.inputs[scatterIndex]!)!;
+    const residual = add.inputs[1 - scatterIndex]!;
+    if (scatter.attributes.reduction !== 'add' || readers(scatter.outputs[0]!).length !== 1) continue;
+    const zeros = producer.get(scatter.inputs[0]!);
+    const zero = zeros?.opType === 'Expand' ? inits.get(zeros.inputs[0]!) : undefined;
+    if (zero?.dtype !== 'float32' || zero.data.length !== 1 || zero.data[0] !== 0) continue;
+    const [, indices, updates] = scatter.inputs as [string, string, string];
+    // updates = Squeeze(Reshape(Add(MatMul(r, W2), b2))) with the same [tokens, d] rows as the Add
+    const squeeze = producer.get(updates);
+    const reshape = squeeze?.opType === 'Squeeze' ? producer.get(squeeze.inputs[0]!) : undefined;
+    const biasAdd = reshape?.opType === 'Reshape' ? producer.get(reshape.inputs[0]!) : undefined;
+    const matmul = biasAdd?.opType === 'Add' ? producer.get(biasAdd.inputs[0]!) : undefined;
+    const weight = matmul?.opType === 'MatMul' ? inits.get(matmul.inputs[1]!) : undefined;
+    const bias = biasAdd ? inits.get(biasAdd.inputs[1]!) : undefined;
+    if (!matmul || !weight || !bias || weight.dtype !== 'float32' || bias.dtype !== 'float32') continue;
+    if (weight.dims.length !== 2 || bias.dims.length !== 1 || bias.dims[0] !== weight.dims[1]) continue;
+    const [hidden, d] = weight.dims as [number, number];
+    const rows = matmul.inputs[0]!;
+    const shapes = [rankAndLast(rows), rankAndLast(matmul.outputs[0]!), rankAndLast(updates), rankAndLast(indices)];
+    if (shapes[0]?.rank !== 2 || shapes[0].last !== hidden || shapes[1]?.rank !== 2 || shapes[1].last !== d) continue;
+    if (shapes[2]?.rank !== 2 || shapes[2].last !== d || shapes[3]?.rank !== 2 || shapes[3].last !== 2) continue;
+    // the mask multiplies as [batch, length, 1]
+    const maskShape = rankAndLast(mask);
+    if (maskShape?.rank !== 3 || maskShape.last !== 1) continue;
+
+    const at = nodes.length;
+    ctx.beginNode({ name: sum.outputs[0]!, op: 'NoOp' } as TfNodeDef);
+    // M [batch, tokens]: M[b, t] = m_t if token t belongs to text b, else 0; then M·r sums each
+    // text's weighted rows. (A ScatterND with reduction 'add' would sum them too, but onnxruntime
+    // runs its updates in parallel and duplicate targets race: results vary from run to run.)
+    const weightOfToken = ctx.op('GatherND', [mask, indices]); // [tokens, 1]
+    const textOfToken = ctx.op('Slice', [indices, ctx.small('int64', [0]), ctx.small('int64', [1]), ctx.small('int64', [1])]); // [tokens, 1]
+    const batch = ctx.op('Squeeze', [ctx.op('Slice', [ctx.op('Shape', [residual]), ctx.small('int64', [0]), ctx.small('int64', [1])]), ctx.small('int64', [0])]);
+    const texts = ctx.op('Unsqueeze', [ctx.op('Range', [ctx.small('int64', [0], []), batch, ctx.small('int64', [1], [])]), ctx.small('int64', [1])]); // [batch, 1]
+    const belongs = ctx.op('Cast', [ctx.op('Equal', [texts, ctx.op('Transpose', [textOfToken], { perm: [1, 0] })])], { to: 1 }); // [batch, tokens]
+    const membership = ctx.op('Mul', [belongs, ctx.op('Transpose', [weightOfToken], { perm: [1, 0] })]);
+    const pooled = ctx.op('MatMul', [membership, rows]); // [batch, hidden]
+    const counted = ctx.op('ReduceSum', [membership, ctx.small('int64', [1])], { keepdims: 1 }); // [batch, 1]
+    const projected = ctx.op('Add', [ctx.op('MatMul', [pooled, weight.name]), ctx.op('Mul', [counted, bias.name])]);
+    const residualSum = ctx.op('ReduceSum', [ctx.op('Mul', [residual, mask]), sum.inputs[1]!], { keepdims: 0 });
+    ctx.op('Add', [residualSum, projected], {}, sum.outputs[0]!);
+    const replacement = nodes.splice(at);
+    for (const shape of others) shape.inputs[0] = residual;
+    const index = nodes.indexOf(sum);
+    nodes.splice(index, 1, ...replacement);
+    return 1;
+  }
+  return 0;
+}
+
+/**
+ * TF's layer norm as lowered op by op — `m = mean(x)`, `d = x − m`, `v = mean(d·d)`,
+ * `y = d · (γ · 1/√(v + ε)) + β`, all over the last axis — becomes one ONNX
+ * `LayerNormalization(x, γ, β; axis −1, epsilon ε)` (opset 17), which the runtime computes in a
+ * single pass instead of nine passes over the activations. Only where γ and β are 1-D constants
+ * and the intermediate values have no other reader. Returns the number of fused layer norms.
+ */
+export function fuseLayerNorms(ctx: LoweringContext): number {
+  if (ctx.opsetVersion < 17) return 0;
+  const nodes = ctx.nodes;
+  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
+  const producer = new Map<string, IrNode>();
+  const readerCount = new Map<string, number>();
+  for (const n of nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) readerCount.set(i, (readerCount.get(i) ?? 0) + 1);
+  }
+  const made = (name: string | undefined, op: string) => {
+    const n = name === undefined ? undefined : producer.get(name);
+    return n?.opType === op ? n : undefined;
+  };
+  const vector = (name: string | undefined) => {
+    const i = name === undefined ? undefined : inits.get(name);
+    return i && i.dtype === 'float32' && i.dims.length === 1 ? i : undefined;
+  };
+  /** A ReduceMean over the last axis only, keeping it (axes as attribute before opset 18, as input from 18). */
+  const lastAxisMean = (n: IrNode | undefined) => {
+    if (n === undefined || n.attributes.keepdims !== 1) return false;
+    const axesInit = n.inputs[1] === undefined ? undefined : inits.get(n.inputs[1]);
+    const axes = axesInit?.dtype === 'int64' ? Array.from(axesInit.data as BigInt64Array, Number) : n.attributes.axes;
+    return Array.isArray(axes) && axes.length === 1 && axes[0] === -1;
+  };
+  /** The operand of a commutative binary node that is not `other`. */
+  const otherInput = (n: IrNode, other: string) => (n.inputs[0] === other ? n.inputs[1] : n.inputs[1] === other ? n.inputs[0] : undefined);
+
+  const rewrite = new Map<IrNode, IrNode>();
+  for (const add1 of nodes) {
+    if (add1.opType !== 'Add') continue;
+    for (const side of [0, 1]) {
+      const beta = vector(add1.inputs[1 - side]);
+      const mul1 = made(add1.inputs[side], 'Mul');
+      if (!beta || !mul1) continue;
+      const mul = made(mul1.inputs[0], 'Mul') ?? made(mul1.inputs[1], 'Mul');
+      const sub = mul ? made(otherInput(mul1, mul.outputs[0]!), 'Sub') : undefined;
+      if (!mul || !sub) continue;
+      const gammaName = mul.inputs.find((i) => vector(i));
+      const gamma = vector(gammaName);
+      const reciprocal = gammaName ? made(otherInput(mul, gammaName), 'Reciprocal') : undefined;
+      const sqrt = made(reciprocal?.inputs[0], 'Sqrt');
+      const addEps = made(sqrt?.inputs[0], 'Add');
+      const varMean = addEps ? made(addEps.inputs[0], 'ReduceMean') : undefined;
+      const eps = addEps ? inits.get(addEps.inputs[1]!) : undefined;
+      const square = made(varMean?.inputs[0], 'Mul');
+      const [x, meanName] = sub.inputs as [string, string];
+      const mean = made(meanName, 'ReduceMean');
+      if (!gamma || !reciprocal || !sqrt || !addEps || !varMean || !eps || eps.dtype !== 'float32' || eps.data.length !== 1 || !square || !mean) continue;
+      if (square.inputs[0] !== sub.outputs[0] || square.inputs[1] !== sub.outputs[0] || mean.inputs[0] !== x) continue;
+      if (!lastAxisMean(mean) || !lastAxisMean(varMean) || gamma.dims[0] !== beta.dims[0]) continue;
+      const privateValues: [IrNode, number][] = [[mean, 1], [sub, 3], [square, 1], [varMean, 1], [addEps, 1], [sqrt, 1], [reciprocal, 1], [mul, 1], [mul1, 1]];
+      if (privateValues.some(([n, readers]) => readerCount.get(n.outputs[0]!) !== readers)) continue;
+      rewrite.set(add1, {
+        opType: 'LayerNormalization',
+        inputs: [x, gamma.name, beta.name],
+        outputs: [add1.outputs[0]!],
+        attributes: { axis: -1, epsilon: attr.float(Number(eps.data[0])) },
+        name: `${add1.outputs[0]}:LayerNormalization`,
+      });
+      break;
+    }
+  }
+  for (let i = 0; i < nodes.length; i++) {
+    const r = rewrite.get(nodes[i]!);
+    if (r) nodes[i] = r;
+  }
+  return rewrite.size;
+}
+
+/**
+ * Universal Sentence Encoder lite's sinusoidal timing signal, `concat(sin(p·ω), cos(p·ω))` for
+ * every token position p, is a function of p alone, and positions are bounded by the model's
+ * `ClipToMaxLength` constant. So it is tabulated at conversion time — one row per possible
+ * position, the float32 product rounded as the graph rounds it — and looked up with a Gather
+ * instead of evaluating sin and cos for every token of every batch. (A position outside the
+ * table cannot occur; if it did, the Gather would fail loudly rather than return a wrong row.)
+ * Returns the number of tabulated signals.
+ */
+export function tabulateTimingSignals(ctx: LoweringContext): number {
+  const nodes = ctx.nodes;
+  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
+  const producer = new Map<string, IrNode>();
+  for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
+  const clip = nodes.find((n) => n.opType === 'Less' && /KonaTransformer\/ClipToMaxLength\/Less$/.test(n.outputs[0]!));
+  const bound = clip ? inits.get(clip.inputs[1]!) : undefined;
+  const maxLength = bound?.data.length === 1 ? Number(bound.data[0]) : Number.NaN;
+  if (!Number.isSafeInteger(maxLength) || maxLength < 1 || maxLength > 65_536) return 0;
+
+  let count = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const concat = nodes[i]!;
+    if (concat.opType !== 'Concat' || concat.inputs.length !== 2 || !/TimingSignal\/concat$/.test(concat.outputs[0]!)) continue;
+    if (concat.attributes.axis !== 1 && concat.attributes.axis !== -1) continue;
+    const sin = producer.get(concat.inputs[0]!);
+    const cos = producer.get(concat.inputs[1]!);
+    if (sin?.opType !== 'Sin' || cos?.opType !== 'Cos' || sin.inputs[0] !== cos.inputs[0]) continue;
+    const mul = producer.get(sin.inputs[0]!);
+    const frequencies = mul?.opType === 'Mul' ? inits.get(mul.inputs[1]!) : undefined;
+    const unsqueeze = mul ? producer.get(mul.inputs[0]!) : undefined;
+    const cast = unsqueeze?.opType === 'Unsqueeze' ? producer.get(unsqueeze.inputs[0]!) : undefined;
+    if (frequencies?.dtype !== 'float32' || frequencies.dims.length !== 2 || frequencies.dims[0] !== 1) continue;
+    if (cast?.opType !== 'Cast' || cast.attributes.to !== 1 || unsqueeze!.inputs[1] === undefined) continue;
+    const axes = inits.get(unsqueeze!.inputs[1]);
+    if (axes?.dtype !== 'int64' || axes.data.length !== 1 || Number(axes.data[0]) !== 1) continue;
+    const omega = frequencies.data as Float32Array;
+    const n = omega.length;
+    const table = new Float32Array(maxLength * 2 * n);
+    for (let p = 0; p < maxLength; p++) {
+      for (let j = 0; j < n; j++) {
+        const angle = Math.fround(p * omega[j]!);
+        table[p * 2 * n + j] = Math.sin(angle);
+        table[p * 2 * n + n + j] = Math.cos(angle);
+      }
+    }
+    const name = ctx.addInitializer(`${concat.outputs[0]}/_table`, 'float32', [maxLength, 2 * n], table);
+    nodes[i] = { opType: 'Gather', inputs: [name, cast.inputs[0]!], outputs: [concat.outputs[0]!], attributes: { axis: 0 }, name: `${concat.outputs[0]}:Gather` };
+    count++;
+  }
   return count;
 }

@@ -5,7 +5,7 @@ import { type FeatureDataset, loadFeatureDir, saveFeatureDir } from '../dataset'
 import { type EncoderChoice, fortuneFeatures, loadEncoder } from '../embed';
 import { CliError } from '../errors';
 import { FORTUNE_TASKS, FORTUNES_MAIN } from '../fortunes';
-import { userPath, defaultOutDir } from '../paths';
+import { defaultOutDir, userPath } from '../paths';
 import { log, Progress } from '../progress';
 import { DEFAULT_SETTINGS, type ProtocolSettings, prepare, runFewShot, runLongTail } from '../protocol';
 import { fewShotTable, longTailTable, type ResultsDocument, writeReport } from '../report';

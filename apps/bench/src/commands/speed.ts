@@ -76,6 +76,13 @@ export function syntheticLogits(N: number, C: number, seed: number): { logits: M
   return { logits: { data, rows: N, cols: C }, labels };
 }
 
+/** Median of a non-empty list (mean of the middle two for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 function fmtS(s: number | null): string {
   return s === null ? 'n/a' : s < 0.01 ? `${(s * 1000).toFixed(2)} ms` : `${s.toFixed(2)} s`;
 }
@@ -206,12 +213,27 @@ async function encodeBenchmark(quick: boolean, rowsOut: SpeedRow[]): Promise<voi
   try {
     await onnx.encode(sample.slice(0, 8));
     await tfjs.encode(sample.slice(0, 8));
-    const t0 = performance.now();
-    const a = await onnx.encode(sample);
-    const oursSeconds = (performance.now() - t0) / 1000;
-    const t1 = performance.now();
-    const b = await tfjs.encode(sample);
-    const baseSeconds = (performance.now() - t1) / 1000;
+    // interleaved rounds, medians: each round times TF.js once and ours three times (ours takes
+    // ~1/20 of the time, so single passes of it are the noisiest numbers on a shared machine)
+    const rounds = quick ? 1 : 3;
+    const ours: number[] = [];
+    const base: number[] = [];
+    let a: Matrix | undefined;
+    let b: Matrix | undefined;
+    for (let round = 0; round < rounds; round++) {
+      for (let rep = 0; rep < 3; rep++) {
+        const t0 = performance.now();
+        a = await onnx.encode(sample);
+        ours.push((performance.now() - t0) / 1000);
+      }
+      const t1 = performance.now();
+      b = await tfjs.encode(sample);
+      base.push((performance.now() - t1) / 1000);
+      log(`text encoding round ${round + 1}/${rounds}: ours ${ours.slice(-3).map((t) => t.toFixed(2)).join(' / ')} s, TF.js ${base[base.length - 1]!.toFixed(1)} s`);
+    }
+    if (!a || !b) throw new Error('no encoding rounds ran');
+    const oursSeconds = median(ours);
+    const baseSeconds = median(base);
     let minCos = 1;
     let sumCos = 0;
     for (let i = 0; i < a.rows; i++) {
@@ -236,7 +258,7 @@ async function encodeBenchmark(quick: boolean, rowsOut: SpeedRow[]): Promise<voi
       oursSeconds,
       baselineSeconds: baseSeconds,
       speedup: baseSeconds / oursSeconds,
-      notes: `embeddings agree: mean cosine ${(sumCos / a.rows).toFixed(6)}, min ${minCos.toFixed(6)}`,
+      notes: `medians of ${ours.length} (ours) and ${base.length} (TF.js) interleaved passes, ours ${fmtS(Math.min(...ours))}–${fmtS(Math.max(...ours))}; embeddings agree: mean cosine ${(sumCos / a.rows).toFixed(6)}, min ${minCos.toFixed(6)}`,
     });
   } finally {
     await onnx.release();
