@@ -170,20 +170,33 @@ export class UniversalSentenceEncoder implements TextEmbedder {
     if (!sortByLength || batchSize >= texts.length) {
       return encodeInBatches(
         texts.length,
-        (start, end) => this.encodeBatch(texts.slice(start, end)),
+        (start, end) => this.encodeBatch(texts.slice(start, end).map((text) => this.tokenizer.encode(text))),
         batching,
       );
     }
-    // Order texts by token count (stable), encode in that order, then put rows back in input order.
-    const lengths = new Int32Array(texts.length);
+    // Tokenize once (ids packed in one Int32Array, 4 bytes per token), order texts by token count
+    // (stable), encode in that order, then put rows back in input order.
+    const offsets = new Int32Array(texts.length + 1);
+    let packed = new Int32Array(Math.max(1024, texts.length * 16));
     for (let i = 0; i < texts.length; i++) {
       if (i % 4096 === 0) throwIfAborted(batching.signal, 0, texts.length);
-      lengths[i] = this.tokenizer.encode(texts[i]!).length;
+      const ids = this.tokenizer.encode(texts[i]!);
+      const end = offsets[i]! + ids.length;
+      if (end > packed.length) {
+        const grown = new Int32Array(Math.max(end, packed.length * 2));
+        grown.set(packed);
+        packed = grown;
+      }
+      packed.set(ids, offsets[i]!);
+      offsets[i + 1] = end;
     }
-    const order = Array.from(texts.keys()).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+    const idsOf = (i: number) => packed.subarray(offsets[i]!, offsets[i + 1]!);
+    const order = Array.from(texts.keys()).sort(
+      (a, b) => offsets[a + 1]! - offsets[a]! - (offsets[b + 1]! - offsets[b]!) || a - b,
+    );
     const sorted = await encodeInBatches(
       texts.length,
-      (start, end) => this.encodeBatch(order.slice(start, end).map((i) => texts[i]!)),
+      (start, end) => this.encodeBatch(order.slice(start, end).map(idsOf)),
       batching,
     );
     const { cols } = sorted;
@@ -248,8 +261,8 @@ export class UniversalSentenceEncoder implements TextEmbedder {
     if (this.ownsSession) await this.session.release();
   }
 
-  private async encodeBatch(texts: readonly string[]): Promise<{ data: Float32Array; cols: number }> {
-    const ids = texts.map((text) => this.tokenizer.encode(text));
+  /** Embeds one batch of token-id rows (empty rows get the model's empty-text embedding). */
+  private async encodeBatch(ids: readonly ArrayLike<number>[]): Promise<{ data: Float32Array; cols: number }> {
     // The model sizes its output by the last row holding a token: rows after it come back missing.
     let lastWithTokens = -1;
     for (let i = 0; i < ids.length; i++) if (ids[i]!.length > 0) lastWithTokens = i;
@@ -259,10 +272,10 @@ export class UniversalSentenceEncoder implements TextEmbedder {
     if (rows > 0) {
       const output = await this.runRagged(ids.slice(0, rows));
       cols = output.cols;
-      if (rows === texts.length) return output;
+      if (rows === ids.length) return output;
       data = output.data;
     }
-    const out = new Float32Array(texts.length * cols);
+    const out = new Float32Array(ids.length * cols);
     out.set(data);
     const empty = await this.emptyEmbedding();
     if (empty.length !== cols) {
@@ -271,7 +284,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
         `model gave ${empty.length} values for an empty text but ${cols} for others`,
       );
     }
-    for (let row = rows; row < texts.length; row++) out.set(empty, row * cols);
+    for (let row = rows; row < ids.length; row++) out.set(empty, row * cols);
     return { data: out, cols };
   }
 
@@ -285,7 +298,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
     return this.emptyRow;
   }
 
-  private async runRagged(ids: readonly (readonly number[])[]): Promise<{ data: Float32Array; cols: number }> {
+  private async runRagged(ids: readonly ArrayLike<number>[]): Promise<{ data: Float32Array; cols: number }> {
     const batch = buildRaggedBatch(ids);
     const { indices, values, output } = this.layout;
     const feeds: Record<string, Tensor> = {

@@ -14,8 +14,8 @@ export interface RaggedBatch {
   readonly rows: number;
 }
 
-/** Builds the ragged `indices`/`values` pair for a batch of tokenised texts. */
-export function buildRaggedBatch(tokenIds: readonly (readonly number[])[]): RaggedBatch {
+/** Builds the ragged `indices`/`values` pair for a batch of tokenised texts (arrays or typed arrays of ids). */
+export function buildRaggedBatch(tokenIds: readonly ArrayLike<number>[]): RaggedBatch {
   let tokens = 0;
   for (const ids of tokenIds) tokens += ids.length;
   const indices = new Int32Array(tokens * 2);
