@@ -319,6 +319,9 @@ export function poolBeforeLastProjection(ctx: LoweringContext): number {
     for (const shape of others) shape.inputs[0] = residual;
     const index = nodes.indexOf(sum);
     nodes.splice(index, 1, ...replacement);
+    // the masked grid sum is gone: drop its Mul and the grid Add (no readers left), so later
+    // rewrites do not see them
+    for (const dead of [mul, add]) nodes.splice(nodes.indexOf(dead), 1);
     return 1;
   }
   return 0;
