@@ -61,6 +61,14 @@ export function mean(values: readonly number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
 }
 
+/** Median (mean of the middle two for an even count); NaN for an empty list. */
+export function median(values: readonly number[]): number {
+  if (!values.length) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Sample standard deviation (n - 1); 0 for a single value. */
 export function std(values: readonly number[]): number {
   if (values.length < 2) return 0;

@@ -7,6 +7,7 @@ import {
   estimatePriorEigen,
   estimatePriorEM,
   groupAccuracy,
+  logSumExp,
   type Matrix,
   negativeLogLikelihood,
   type ReliabilityBin,
@@ -608,19 +609,10 @@ export function chooseGlaWeights(f: Matrix, d: Matrix, y: Int32Array, folds: Int
   return { choice: z > minZ ? ensemble : 'probe', nllProbe, nllPaper, nllJoint, z };
 }
 
-/** Per-row NLL of softmax(logits) at the labels. */
+/** Per-row NLL of softmax(logits) at the labels: log-sum-exp of the row minus the label's logit. */
 export function rowNll(logits: Matrix, y: Int32Array): Float64Array {
-  const C = logits.cols;
-  const out = new Float64Array(logits.rows);
-  for (let i = 0; i < logits.rows; i++) {
-    const o = i * C;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < C; c++) if (logits.data[o + c]! > max) max = logits.data[o + c]!;
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += Math.exp(logits.data[o + c]! - max);
-    out[i] = Math.log(sum) + max - logits.data[o + y[i]!]!;
-  }
-  return out;
+  const lse = logSumExp(logits);
+  return lse.map((v, i) => v - logits.data[i * logits.cols + y[i]!]!);
 }
 
 /**

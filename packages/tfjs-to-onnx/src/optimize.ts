@@ -2,6 +2,56 @@ import { attr } from '@gla/onnx-builder';
 import type { Dim, IrInitializer, IrNode, LoweringContext } from './context';
 import type { TfNodeDef } from './model-json';
 
+/** The lookups every rewrite needs over the lowered graph, built once per rewrite (the graph changes between them). */
+interface GraphIndex {
+  inits: Map<string, IrInitializer>;
+  /** The node that outputs a value. */
+  producer: Map<string, IrNode>;
+  /** The nodes that read a value (one entry per input slot). */
+  readers(name: string): IrNode[];
+  /** The only reader of a value, if it has exactly one. */
+  onlyReader(name: string): IrNode | undefined;
+  /** Values of an int64 initializer (axes, sizes), or undefined. */
+  int64s(name: string | undefined): number[] | undefined;
+  /** Static shape recorded while lowering (TF-named values; looks through the int64 Casts added for ONNX index inputs). */
+  shapeOf(name: string): Dim[] | undefined;
+}
+
+function indexGraph(ctx: LoweringContext): GraphIndex {
+  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
+  const producer = new Map<string, IrNode>();
+  const readerLists = new Map<string, IrNode[]>();
+  for (const n of ctx.nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) {
+      const list = readerLists.get(i);
+      if (list) list.push(n);
+      else readerLists.set(i, [n]);
+    }
+  }
+  const shapes = new Map<string, Dim[] | undefined>();
+  for (const v of ctx.values.values()) if (v.name) shapes.set(v.name, v.shape);
+  const readers = (name: string) => readerLists.get(name) ?? [];
+  return {
+    inits,
+    producer,
+    readers,
+    onlyReader: (name) => {
+      const r = readers(name);
+      return r.length === 1 ? r[0] : undefined;
+    },
+    int64s: (name) => {
+      const i = name === undefined ? undefined : inits.get(name);
+      return i?.dtype === 'int64' ? Array.from(i.data as BigInt64Array, Number) : undefined;
+    },
+    shapeOf: (name) => {
+      if (shapes.has(name)) return shapes.get(name);
+      const cast = producer.get(name);
+      return cast?.opType === 'Cast' ? shapes.get(cast.inputs[0]!) : undefined;
+    },
+  };
+}
+
 /**
  * Graph rewrites on the lowered ONNX graph that make it cheaper to run without changing what the
  * outputs compute.
@@ -26,33 +76,14 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   if (!maskName || !countName) return 0;
 
   const nodes = ctx.nodes;
-  const producer = new Map<string, number>();
-  const consumers = new Map<string, number[]>();
-  nodes.forEach((n, i) => {
-    for (const o of n.outputs) producer.set(o, i);
-    for (const input of n.inputs) {
-      const list = consumers.get(input) ?? [];
-      list.push(i);
-      consumers.set(input, list);
-    }
-  });
-  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
-  const axesOf = (n: IrNode): number[] | undefined => {
-    const a = n.inputs[1] ? inits.get(n.inputs[1]) : undefined;
-    return a && a.dtype === 'int64' ? Array.from(a.data as BigInt64Array, Number) : undefined;
-  };
+  const { inits, producer, readers, onlyReader: only, int64s } = indexGraph(ctx);
   const maskNode = producer.get(maskName);
   const countNode = producer.get(countName);
-  if (maskNode === undefined || countNode === undefined) return 0;
-  if (nodes[maskNode]!.opType !== 'Greater' || nodes[countNode]!.opType !== 'ReduceSum') return 0;
+  if (maskNode?.opType !== 'Greater' || countNode?.opType !== 'ReduceSum') return 0;
   // MaskLength/Sum must be the per-row token count: ReduceSum(Cast(mask), axis 1)
-  const countCast = producer.get(nodes[countNode]!.inputs[0]!);
-  if (countCast === undefined || nodes[countCast]!.opType !== 'Cast' || nodes[countCast]!.inputs[0] !== maskName) return 0;
-  if (!['1', '-1'].includes(axesOf(nodes[countNode]!)?.join() ?? '')) return 0;
-  const only = (name: string): IrNode | undefined => {
-    const c = consumers.get(name);
-    return c?.length === 1 ? nodes[c[0]!] : undefined;
-  };
+  const countCast = producer.get(countNode.inputs[0]!);
+  if (countCast?.opType !== 'Cast' || countCast.inputs[0] !== maskName) return 0;
+  if (!['1', '-1'].includes(int64s(countNode.inputs[1])?.join() ?? '')) return 0;
 
   // find the Conv2D-as-dense projections of the MHA blocks: Unsqueeze(x,[2]) → MatMul(W) → Add(b) → Squeeze([2])
   interface Match {
@@ -69,15 +100,14 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   for (const matmul of nodes) {
     if (matmul.opType !== 'MatMul' || !/\/MultiheadAttention\/(qkv|output)_transform_single\/Conv2D$/.test(matmul.outputs[0]!)) continue;
     const weight = inits.get(matmul.inputs[1]!);
-    const up = producer.get(matmul.inputs[0]!);
-    if (weight?.dtype !== 'float32' || weight.dims.length !== 2 || up === undefined) continue;
-    const unsqueeze = nodes[up]!;
-    if (unsqueeze.opType !== 'Unsqueeze' || axesOf(unsqueeze)?.join() !== '2' || consumers.get(unsqueeze.outputs[0]!)?.length !== 1) continue;
+    const unsqueeze = producer.get(matmul.inputs[0]!);
+    if (weight?.dtype !== 'float32' || weight.dims.length !== 2 || unsqueeze === undefined) continue;
+    if (unsqueeze.opType !== 'Unsqueeze' || int64s(unsqueeze.inputs[1])?.join() !== '2' || readers(unsqueeze.outputs[0]!).length !== 1) continue;
     const add = only(matmul.outputs[0]!);
     const bias = add?.opType === 'Add' && add.inputs[0] === matmul.outputs[0] ? inits.get(add.inputs[1]!) : undefined;
     if (!add || !bias || bias.dtype !== 'float32' || bias.dims.length !== 1 || bias.dims[0] !== weight.dims[1]) continue;
     const squeeze = only(add.outputs[0]!);
-    if (squeeze?.opType !== 'Squeeze' || axesOf(squeeze)?.join() !== '2') continue;
+    if (squeeze?.opType !== 'Squeeze' || int64s(squeeze.inputs[1])?.join() !== '2') continue;
     const [cin, cout] = weight.dims as [number, number];
     let split: IrNode | undefined = only(squeeze.outputs[0]!);
     let sizes = [cout];
@@ -113,7 +143,7 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   const rank = ctx.op('Sub', [ctx.op('CumSum', [keepInt, ctx.small('int64', [0], [])]), ctx.small('int64', [1], [])]);
   const gridToPacked = ctx.op('Reshape', [ctx.op('Where', [keepFlat, rank, zero]), gridShape]);
   const prelude = nodes.splice(start);
-  const insertAt = maskNode + 1;
+  const insertAt = nodes.indexOf(maskNode) + 1;
 
   const replaced = new Set<IrNode>();
   const inserted = new Map<IrNode, IrNode[]>(); // node to replace → new nodes emitted in its place
@@ -171,19 +201,8 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
  */
 export function sinkReshapesBelowBias(ctx: LoweringContext): number {
   const nodes = ctx.nodes;
-  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
-  const lastDim = new Map<string, number | null | undefined>();
-  for (const v of ctx.values.values()) if (v.name) lastDim.set(v.name, v.shape?.[v.shape.length - 1]);
-  const producer = new Map<string, IrNode>();
-  const consumers = new Map<string, IrNode[]>();
-  for (const n of nodes) {
-    for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  }
-  const only = (name: string) => {
-    const c = consumers.get(name);
-    return c?.length === 1 ? c[0] : undefined;
-  };
+  const { inits, producer, onlyReader: only, shapeOf } = indexGraph(ctx);
+  const lastDim = (name: string) => shapeOf(name)?.at(-1);
   const rewrite = new Map<IrNode, IrNode[]>();
   const drop = new Set<IrNode>();
   let count = 0;
@@ -195,8 +214,8 @@ export function sinkReshapesBelowBias(ctx: LoweringContext): number {
     const add = only(reshape.outputs[0]!);
     const bias = add?.opType === 'Add' && add.inputs[0] === reshape.outputs[0] ? inits.get(add.inputs[1]!) : undefined;
     const d = weight.dims[1]!;
-    if (!add || !bias || bias.dims.length !== 1 || bias.dims[0] !== d || lastDim.get(reshape.outputs[0]!) !== d) continue;
-    if (lastDim.get(matmul.inputs[0]!) === undefined) continue; // rank of x unknown: keep
+    if (!add || !bias || bias.dims.length !== 1 || bias.dims[0] !== d || lastDim(reshape.outputs[0]!) !== d) continue;
+    if (lastDim(matmul.inputs[0]!) === undefined) continue; // rank of x unknown: keep
     const relu = only(add.outputs[0]!);
     const withRelu = relu?.opType === 'Relu' ? relu : undefined;
     const last = withRelu ?? add;
@@ -241,30 +260,15 @@ export function sinkReshapesBelowBias(ctx: LoweringContext): number {
  */
 export function poolBeforeLastProjection(ctx: LoweringContext): number {
   const nodes = ctx.nodes;
-  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
-  const producer = new Map<string, IrNode>();
-  const consumers = new Map<string, IrNode[]>();
-  for (const n of nodes) {
-    for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  }
-  const readers = (name: string) => consumers.get(name) ?? [];
-  const ints = (name: string | undefined) => {
-    const i = name === undefined ? undefined : inits.get(name);
-    return i && i.dtype === 'int64' ? Array.from(i.data as BigInt64Array, Number) : undefined;
-  };
-  const shapeByName = new Map<string, Dim[] | undefined>();
-  for (const v of ctx.values.values()) if (v.name) shapeByName.set(v.name, v.shape);
-  /** Rank and last dimension of a value, looking through the int64 Casts added for ONNX index inputs. */
-  const rankAndLast = (name: string): { rank: number; last: Dim | undefined } | undefined => {
-    const cast = producer.get(name);
-    const shape = shapeByName.get(name) ?? (cast?.opType === 'Cast' ? shapeByName.get(cast.inputs[0]!) : undefined);
-    return shape ? { rank: shape.length, last: shape[shape.length - 1] } : undefined;
+  const { inits, producer, readers, int64s, shapeOf } = indexGraph(ctx);
+  const rankAndLast = (name: string) => {
+    const shape = shapeOf(name);
+    return shape ? { rank: shape.length, last: shape.at(-1) } : undefined;
   };
 
   for (const sum of nodes) {
     if (sum.opType !== 'ReduceSum' || !/KonaTransformer\/Sum$/.test(sum.outputs[0]!)) continue;
-    if (ints(sum.inputs[1])?.join() !== '1' || sum.attributes.keepdims !== 0) continue;
+    if (int64s(sum.inputs[1])?.join() !== '1' || sum.attributes.keepdims !== 0) continue;
     const mul = producer.get(sum.inputs[0]!);
     if (mul?.opType !== 'Mul' || readers(mul.outputs[0]!).length !== 1) continue;
     const [grid, mask] = mul.inputs as [string, string];
@@ -337,13 +341,7 @@ export function poolBeforeLastProjection(ctx: LoweringContext): number {
 export function fuseLayerNorms(ctx: LoweringContext): number {
   if (ctx.opsetVersion < 17) return 0;
   const nodes = ctx.nodes;
-  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
-  const producer = new Map<string, IrNode>();
-  const readerCount = new Map<string, number>();
-  for (const n of nodes) {
-    for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) readerCount.set(i, (readerCount.get(i) ?? 0) + 1);
-  }
+  const { inits, producer, readers, int64s } = indexGraph(ctx);
   const made = (name: string | undefined, op: string) => {
     const n = name === undefined ? undefined : producer.get(name);
     return n?.opType === op ? n : undefined;
@@ -355,8 +353,7 @@ export function fuseLayerNorms(ctx: LoweringContext): number {
   /** A ReduceMean over the last axis only, keeping it (axes as attribute before opset 18, as input from 18). */
   const lastAxisMean = (n: IrNode | undefined) => {
     if (n === undefined || n.attributes.keepdims !== 1) return false;
-    const axesInit = n.inputs[1] === undefined ? undefined : inits.get(n.inputs[1]);
-    const axes = axesInit?.dtype === 'int64' ? Array.from(axesInit.data as BigInt64Array, Number) : n.attributes.axes;
+    const axes = int64s(n.inputs[1]) ?? n.attributes.axes;
     return Array.isArray(axes) && axes.length === 1 && axes[0] === -1;
   };
   /** The operand of a commutative binary node that is not `other`. */
@@ -386,7 +383,7 @@ export function fuseLayerNorms(ctx: LoweringContext): number {
       if (square.inputs[0] !== sub.outputs[0] || square.inputs[1] !== sub.outputs[0] || mean.inputs[0] !== x) continue;
       if (!lastAxisMean(mean) || !lastAxisMean(varMean) || gamma.dims[0] !== beta.dims[0]) continue;
       const privateValues: [IrNode, number][] = [[mean, 1], [sub, 3], [square, 1], [varMean, 1], [addEps, 1], [sqrt, 1], [reciprocal, 1], [mul, 1], [mul1, 1]];
-      if (privateValues.some(([n, readers]) => readerCount.get(n.outputs[0]!) !== readers)) continue;
+      if (privateValues.some(([n, count]) => readers(n.outputs[0]!).length !== count)) continue;
       rewrite.set(add1, {
         opType: 'LayerNormalization',
         inputs: [x, gamma.name, beta.name],
@@ -415,9 +412,7 @@ export function fuseLayerNorms(ctx: LoweringContext): number {
  */
 export function tabulateTimingSignals(ctx: LoweringContext): number {
   const nodes = ctx.nodes;
-  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
-  const producer = new Map<string, IrNode>();
-  for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
+  const { inits, producer, int64s } = indexGraph(ctx);
   const clip = nodes.find((n) => n.opType === 'Less' && /KonaTransformer\/ClipToMaxLength\/Less$/.test(n.outputs[0]!));
   const bound = clip ? inits.get(clip.inputs[1]!) : undefined;
   const maxLength = bound?.data.length === 1 ? Number(bound.data[0]) : Number.NaN;
@@ -436,9 +431,7 @@ export function tabulateTimingSignals(ctx: LoweringContext): number {
     const unsqueeze = mul ? producer.get(mul.inputs[0]!) : undefined;
     const cast = unsqueeze?.opType === 'Unsqueeze' ? producer.get(unsqueeze.inputs[0]!) : undefined;
     if (frequencies?.dtype !== 'float32' || frequencies.dims.length !== 2 || frequencies.dims[0] !== 1) continue;
-    if (cast?.opType !== 'Cast' || cast.attributes.to !== 1 || unsqueeze!.inputs[1] === undefined) continue;
-    const axes = inits.get(unsqueeze!.inputs[1]);
-    if (axes?.dtype !== 'int64' || axes.data.length !== 1 || Number(axes.data[0]) !== 1) continue;
+    if (cast?.opType !== 'Cast' || cast.attributes.to !== 1 || int64s(unsqueeze!.inputs[1])?.join() !== '1') continue;
     const omega = frequencies.data as Float32Array;
     const n = omega.length;
     const table = new Float32Array(maxLength * 2 * n);

@@ -9,7 +9,7 @@ import { normalizeRows } from '../dataset';
 import { fortuneFeatures, loadOnnxEncoder, loadTfjsEncoder } from '../embed';
 import { CliError } from '../errors';
 import { FORTUNES_MAIN, loadFortuneTexts } from '../fortunes';
-import { linearLogits, pick, rows } from '../linalg';
+import { linearLogits, median, pick, rows } from '../linalg';
 import { benchRoot, defaultOutDir, userPath } from '../paths';
 import { log } from '../progress';
 import { fitProbe, probeObjective } from '../probe';
@@ -74,13 +74,6 @@ export function syntheticLogits(N: number, C: number, seed: number): { logits: M
     data[o + y]! += 4;
   }
   return { logits: { data, rows: N, cols: C }, labels };
-}
-
-/** Median of a non-empty list (mean of the middle two for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function fmtS(s: number | null): string {
