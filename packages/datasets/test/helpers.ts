@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SHARED_DIR } from '../../../tooling/shared-data';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (/work/main in development). */
 export const REPO_ROOT = resolve(here, '../../..');
-/** ../shared beside the repository. */
-export const SHARED = resolve(REPO_ROOT, '../shared');
+/** The reference data: ../shared beside the repository, or $GLA_SHARED_DIR. */
+export const SHARED = SHARED_DIR;
 export const CIFAR10_SAMPLE = join(SHARED, 'data/images/cifar10-sample');
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FORTUNES_DIR = '/usr/share/games/fortunes';

@@ -8,14 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildClipFixtures } from '../../../tooling/fixtures/clip-fixtures';
 import { ClipModel, IMAGENET_TEMPLATES, preprocessClipImage, type RawImage, resizeBicubic, shortSideResize } from '../src/index';
 import { readClipTokenizerFile } from '../src/node';
+import { SHARED_DIR } from '../../../tooling/shared-data';
 import { createTestRuntime } from '../test/clip-runtime';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = path.resolve(here, '../../../../shared');
+const shared = SHARED_DIR;
 
 function syntheticImage(width: number, height: number, seed: number): RawImage {
   const data = new Uint8Array(width * height * 3);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SHARED_DIR } from '../../../tooling/shared-data';
 
-/** /work/shared resolved relative to this file (repo root's sibling `shared`). */
-export const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared');
+/** The reference data: ../shared beside the repository, or $GLA_SHARED_DIR. */
+export const SHARED = SHARED_DIR;
 export const sharedPath = (...parts: string[]): string => path.join(SHARED, ...parts);
 
 /** Minimal .npy reader for the goldens (little-endian float32 / uint8, C order). */
