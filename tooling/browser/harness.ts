@@ -11,8 +11,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
@@ -91,11 +91,7 @@ interface Served {
   close(): Promise<void>;
 }
 
-async function serve(
-  routes: Map<string, string | Uint8Array>,
-  ortDir: string,
-  isolated: boolean,
-): Promise<Served> {
+async function serve(routes: Map<string, string | Uint8Array>, ortDir: string, isolated: boolean): Promise<Served> {
   const server: Server = createServer((req, res) => {
     void (async () => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);

@@ -33,9 +33,7 @@ describe('browser harness', () => {
   });
 
   it('rethrows the page error with its message', async () => {
-    await expect(browser.run({ entry: entry('echo-entry.ts'), args: { fail: 'bad index 7' } })).rejects.toThrow(
-      'RangeError: bad index 7',
-    );
+    await expect(browser.run({ entry: entry('echo-entry.ts'), args: { fail: 'bad index 7' } })).rejects.toThrow('RangeError: bad index 7');
   });
 
   it('runs onnxruntime-web from /ort/ and agrees with onnxruntime-node; COOP/COEP give isolation and threads', async () => {

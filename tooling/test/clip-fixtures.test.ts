@@ -1,6 +1,6 @@
+import { decodeModel } from '@gla/onnx-builder';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel } from '@gla/onnx-builder';
 import {
   buildClipFixtures,
   CLIP_FIXTURE_DIMS,

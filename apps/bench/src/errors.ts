@@ -11,6 +11,12 @@ export class CliError extends Error {
   }
   get exitCode(): number {
     if (this.code === 'interrupted') return 130;
-    return this.code === 'usage' || this.code === 'unknown-command' || this.code === 'unknown-option' || this.code === 'missing-option' || this.code === 'bad-value' ? 2 : 1;
+    return this.code === 'usage' ||
+      this.code === 'unknown-command' ||
+      this.code === 'unknown-option' ||
+      this.code === 'missing-option' ||
+      this.code === 'bad-value'
+      ? 2
+      : 1;
   }
 }

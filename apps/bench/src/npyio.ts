@@ -1,6 +1,6 @@
-import { decodeNpy, encodeNpy, type NdArray } from '@gla/datasets';
 import { readFile } from 'node:fs/promises';
 import type { Matrix } from '@gla/core';
+import { decodeNpy, encodeNpy, type NdArray } from '@gla/datasets';
 import { writeAtomic } from './atomic';
 import { CliError } from './errors';
 
@@ -10,7 +10,10 @@ export async function readNpyFile(path: string): Promise<NdArray> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new CliError('io', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new CliError(
+      'io',
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   try {
     return decodeNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
@@ -53,15 +56,27 @@ export async function readLabels(path: string): Promise<Int32Array> {
   const d = array.data as ArrayLike<number | bigint>;
   for (let i = 0; i < out.length; i++) {
     const v = Number(d[i]);
-    if (!Number.isInteger(v) || v < 0) throw new CliError('data', `${path}: label ${i} is ${String(d[i])}, expected a non-negative integer`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new CliError('data', `${path}: label ${i} is ${String(d[i])}, expected a non-negative integer`);
     out[i] = v;
   }
   return out;
 }
 
 /** Writes a Matrix as float32 or float64 .npy (atomic). */
-export async function writeMatrix(path: string, m: Matrix, dtype: 'float32' | 'float64' = m.data instanceof Float32Array ? 'float32' : 'float64'): Promise<void> {
-  const data = dtype === 'float32' ? (m.data instanceof Float32Array ? m.data : Float32Array.from(m.data)) : m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
+export async function writeMatrix(
+  path: string,
+  m: Matrix,
+  dtype: 'float32' | 'float64' = m.data instanceof Float32Array ? 'float32' : 'float64',
+): Promise<void> {
+  const data =
+    dtype === 'float32'
+      ? m.data instanceof Float32Array
+        ? m.data
+        : Float32Array.from(m.data)
+      : m.data instanceof Float64Array
+        ? m.data
+        : Float64Array.from(m.data);
   await writeAtomic(path, encodeNpy({ dtype, shape: [m.rows, m.cols], data }));
 }
 
@@ -71,5 +86,8 @@ export async function writeVector(path: string, v: ArrayLike<number>, dtype: 'fl
 }
 
 export async function writeLabels(path: string, labels: ArrayLike<number>): Promise<void> {
-  await writeAtomic(path, encodeNpy({ dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(Array.from(labels, (v) => BigInt(v))) }));
+  await writeAtomic(
+    path,
+    encodeNpy({ dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(Array.from(labels, (v) => BigInt(v))) }),
+  );
 }

@@ -10,7 +10,14 @@ export interface Head {
  * Multinomial logistic regression on frozen features (core's trainLinearProbe): minimises
  * mean cross-entropy + l2/2 ||W||^2, warm-started from `init` when given.
  */
-export function fitProbe(x: Matrix, y: Int32Array, C: number, l2: number, init?: Head, options: { tolerance?: number; maxIterations?: number; center?: boolean } = {}): Head {
+export function fitProbe(
+  x: Matrix,
+  y: Int32Array,
+  C: number,
+  l2: number,
+  init?: Head,
+  options: { tolerance?: number; maxIterations?: number; center?: boolean } = {},
+): Head {
   // Centre the features (mean of these training rows) for conditioning; the head is mapped back to
   // the raw features exactly: W (x - mu) + b = W x + (b - W mu). The objective is unchanged.
   const D = x.cols;

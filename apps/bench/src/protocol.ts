@@ -35,7 +35,14 @@ export const FEW_SHOT_METHODS = [
 ] as const;
 export type FewShotMethod = (typeof FEW_SHOT_METHODS)[number];
 
-export const LONG_TAIL_METHODS = ['zero-shot', 'zero-shot-debiased', 'linear-probe', 'linear-probe+logit-adjustment', 'gla-separate-t', 'gla'] as const;
+export const LONG_TAIL_METHODS = [
+  'zero-shot',
+  'zero-shot-debiased',
+  'linear-probe',
+  'linear-probe+logit-adjustment',
+  'gla-separate-t',
+  'gla',
+] as const;
 export type LongTailMethod = (typeof LONG_TAIL_METHODS)[number];
 
 export interface ProtocolSettings {
@@ -147,12 +154,21 @@ export interface LongTailResults {
   methods: Record<string, GroupStat>;
   trainCounts: number[];
   groups: { head: string[]; medium: string[]; tail: string[] };
-  details: { seed: number; l2: number; zeroShotTemperature: number; finetunedTemperature: number; jointFinetunedTemperature: number; jointZeroShotTemperature: number; glaWeights: GlaWeights; glaZ: number; regularization: number; seconds: number }[];
+  details: {
+    seed: number;
+    l2: number;
+    zeroShotTemperature: number;
+    finetunedTemperature: number;
+    jointFinetunedTemperature: number;
+    jointZeroShotTemperature: number;
+    glaWeights: GlaWeights;
+    glaZ: number;
+    regularization: number;
+    seconds: number;
+  }[];
 }
 
-export interface ProgressSink {
-  (done: number, total: number): void;
-}
+export type ProgressSink = (done: number, total: number) => void;
 
 /** Prepared, normalised data shared by every split. */
 export interface Prepared {
@@ -167,7 +183,8 @@ export interface Prepared {
 
 export function prepare(ds: FeatureDataset): Prepared {
   const C = ds.classNames.length;
-  if (ds.textFeatures.dim !== ds.features.cols) throw new CliError('data', `text features have ${ds.textFeatures.dim} dims, features ${ds.features.cols}`);
+  if (ds.textFeatures.dim !== ds.features.cols)
+    throw new CliError('data', `text features have ${ds.textFeatures.dim} dims, features ${ds.features.cols}`);
   const x = normalizeRows(ds.features);
   const zeroShotHead = zeroShotWeights(ds);
   const z = linearLogits(x, zeroShotHead);
@@ -195,12 +212,21 @@ export interface FewShotSplit {
  * balanced test split, the next `valPerClass` the validation set, the following ones the k-shot
  * train pool (nested in k).
  */
-export function fewShotSplit(y: Int32Array, C: number, seed: number, settings: Pick<ProtocolSettings, 'testPerClass' | 'valPerClass' | 'shots'>): FewShotSplit {
+export function fewShotSplit(
+  y: Int32Array,
+  C: number,
+  seed: number,
+  settings: Pick<ProtocolSettings, 'testPerClass' | 'valPerClass' | 'shots'>,
+): FewShotSplit {
   const byClass = shuffledByClass(y, C, seed);
   const maxShots = Math.max(...settings.shots);
   const need = settings.testPerClass + settings.valPerClass + maxShots;
   byClass.forEach((m, c) => {
-    if (m.length < need) throw new CliError('data', `class ${c} has ${m.length} examples; the protocol needs ${need} (${settings.testPerClass} test + ${settings.valPerClass} val + ${maxShots} shots)`);
+    if (m.length < need)
+      throw new CliError(
+        'data',
+        `class ${c} has ${m.length} examples; the protocol needs ${need} (${settings.testPerClass} test + ${settings.valPerClass} val + ${maxShots} shots)`,
+      );
   });
   const test: number[] = [];
   const val: number[] = [];
@@ -296,7 +322,15 @@ export function crossFitProbe(x: Matrix, y: Int32Array, C: number, folds: Int32A
 }
 
 /** WiSE-FT alpha chosen on out-of-fold logits of the interpolated fold heads. */
-export function chooseWiseAlpha(x: Matrix, y: Int32Array, C: number, folds: Int32Array, heads: Head[], zeroShotHead: Matrix, alphaGrid: readonly number[]): number {
+export function chooseWiseAlpha(
+  x: Matrix,
+  y: Int32Array,
+  C: number,
+  folds: Int32Array,
+  heads: Head[],
+  zeroShotHead: Matrix,
+  alphaGrid: readonly number[],
+): number {
   let bestAlpha = alphaGrid[0] ?? 0.5;
   let bestAcc = -1;
   let bestNll = Number.POSITIVE_INFINITY;
@@ -330,7 +364,14 @@ export interface FewShotOutcome {
   diagnostics?: Diagnostics;
 }
 
-export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k: number, settings: ProtocolSettings, withDiagnostics: boolean): FewShotOutcome {
+export function runFewShotCell(
+  p: Prepared,
+  split: FewShotSplit,
+  seed: number,
+  k: number,
+  settings: ProtocolSettings,
+  withDiagnostics: boolean,
+): FewShotOutcome {
   const t0 = performance.now();
   const { C } = p;
   const labelled = concat(split.train(k), split.val);
@@ -344,7 +385,12 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
 
   // Zero-shot temperature and the GLA prior, on train + val.
   const Tz = calibrateTemperature(zL, yL, { method });
-  const selection = selectRegularization(zL, yL, { temperature: Tz, candidates: settings.regularizationCandidates, folds: Math.min(settings.folds, k + settings.valPerClass), seed });
+  const selection = selectRegularization(zL, yL, {
+    temperature: Tz,
+    candidates: settings.regularizationCandidates,
+    folds: Math.min(settings.folds, k + settings.valPerClass),
+    seed,
+  });
   const prior = estimatePrior(zL, yL, { temperature: Tz, regularization: selection.regularization });
   const logQ = prior.logPrior;
   const negLogQ = Float64Array.from(logQ, (v) => -v);
@@ -367,7 +413,11 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   const Tf = calibrateTemperature(cf.outOfFold, yL, { method });
   const alpha = chooseWiseAlpha(xL, yL, C, folds, cf.heads, p.zeroShotHead, settings.alphaGrid);
   const wiseW = { data: interpolate(p.zeroShotHead.data, head.weights.data, alpha), rows: C, cols: p.zeroShotHead.cols };
-  const wiseTest = linearLogits(xTest, wiseW, Float64Array.from(head.bias, (v) => alpha * v));
+  const wiseTest = linearLogits(
+    xTest,
+    wiseW,
+    Float64Array.from(head.bias, (v) => alpha * v),
+  );
 
   const debiased = combine([[1 / Tz, zTest]], negLogQ);
   const glaSeparate = combine(
@@ -389,7 +439,10 @@ export function runFewShotCell(p: Prepared, split: FewShotSplit, seed: number, k
   // cross-validation over the out-of-fold values of L (both candidates refitted without the fold);
   // it replaces the probe alone only if its held-out NLL improvement is significant (z > 1.645).
   const choice = chooseGlaWeights(cf.outOfFold, debiasedL, yL, folds, F, new Float64Array(C), method);
-  const [glaA, glaW] = choice.choice === 'joint' ? [1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature] : [1 / Tf, choice.choice === 'paper' ? 1 : 0];
+  const [glaA, glaW] =
+    choice.choice === 'joint'
+      ? [1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature]
+      : [1 / Tf, choice.choice === 'paper' ? 1 : 0];
   const glaTest = combine([
     [glaA, fTest],
     [glaW, debiased],
@@ -469,7 +522,13 @@ function eceOf(bins: ReliabilityBin[]): number {
 }
 
 /** The few-shot protocol over all seeds and shots. Deterministic given the settings. */
-export async function runFewShot(ds: FeatureDataset, settings: ProtocolSettings, onProgress?: ProgressSink, signal?: AbortSignal, prepared?: Prepared): Promise<FewShotResults> {
+export async function runFewShot(
+  ds: FeatureDataset,
+  settings: ProtocolSettings,
+  onProgress?: ProgressSink,
+  signal?: AbortSignal,
+  prepared?: Prepared,
+): Promise<FewShotResults> {
   const p = prepared ?? prepare(ds);
   const values: Record<string, Record<string, number[]>> = {};
   for (const m of FEW_SHOT_METHODS) values[m] = Object.fromEntries(settings.shots.map((k) => [String(k), [] as number[]]));
@@ -496,7 +555,15 @@ export async function runFewShot(ds: FeatureDataset, settings: ProtocolSettings,
 }
 
 /** z/T - log q_(-f) for the rows of each fold f, q_(-f) estimated on the other folds. */
-export function crossFittedDebiased(z: Matrix, y: Int32Array, C: number, folds: Int32Array, F: number, T: number, regularization: number): Matrix {
+export function crossFittedDebiased(
+  z: Matrix,
+  y: Int32Array,
+  C: number,
+  folds: Int32Array,
+  F: number,
+  T: number,
+  regularization: number,
+): Matrix {
   const out = new Float64Array(z.rows * C);
   for (let f = 0; f < F; f++) {
     const train: number[] = [];
@@ -558,7 +625,16 @@ export interface GlaChoice {
  * applied to the stronger refit, so a zero-shot term fitted to "help" the fold probes tends to get
  * too much weight for the refit.
  */
-export function chooseGlaWeights(f: Matrix, d: Matrix, y: Int32Array, folds: Int32Array, F: number, offset: ArrayLike<number>, method: 'nll' | 'match-confidence', minZ: number = GLA_SIGNIFICANCE_Z): GlaChoice {
+export function chooseGlaWeights(
+  f: Matrix,
+  d: Matrix,
+  y: Int32Array,
+  folds: Int32Array,
+  F: number,
+  offset: ArrayLike<number>,
+  method: 'nll' | 'match-confidence',
+  minZ: number = GLA_SIGNIFICANCE_Z,
+): GlaChoice {
   const N = y.length;
   const probe = new Float64Array(N);
   const paper = new Float64Array(N);
@@ -580,8 +656,26 @@ export function chooseGlaWeights(f: Matrix, d: Matrix, y: Int32Array, folds: Int
     const Tf = hasOffset(offset) ? temperatureWithOffset(fT, yT, offset) : calibrateTemperature(fT, yT, { method });
     const jt = jointTemperatures(fT, dT, yT, offset, [1 / Tf, 1]);
     const lossProbe = rowNll(combine([[1 / Tf, fH]], offset), yH);
-    const lossPaper = rowNll(combine([[1 / Tf, fH], [1, dH]], offset), yH);
-    const lossJoint = rowNll(combine([[1 / jt.finetunedTemperature, fH], [1 / jt.zeroShotTemperature, dH]], offset), yH);
+    const lossPaper = rowNll(
+      combine(
+        [
+          [1 / Tf, fH],
+          [1, dH],
+        ],
+        offset,
+      ),
+      yH,
+    );
+    const lossJoint = rowNll(
+      combine(
+        [
+          [1 / jt.finetunedTemperature, fH],
+          [1 / jt.zeroShotTemperature, dH],
+        ],
+        offset,
+      ),
+      yH,
+    );
     held.forEach((i, r) => {
       probe[i] = lossProbe[r]!;
       paper[i] = lossPaper[r]!;
@@ -651,7 +745,13 @@ function hasOffset(offset: ArrayLike<number>): boolean {
  * separately assumes the models' errors are conditionally independent; a linear probe and a
  * zero-shot head on the SAME frozen features are not, and the joint fit discounts the overlap.
  */
-export function jointTemperatures(f: Matrix, z: Matrix, labels: Int32Array, offset: ArrayLike<number>, start: [number, number]): { finetunedTemperature: number; zeroShotTemperature: number; nll: number } {
+export function jointTemperatures(
+  f: Matrix,
+  z: Matrix,
+  labels: Int32Array,
+  offset: ArrayLike<number>,
+  start: [number, number],
+): { finetunedTemperature: number; zeroShotTemperature: number; nll: number } {
   const N = f.rows;
   const C = f.cols;
   const evalAt = (a: number, b: number, withDerivatives: boolean) => {
@@ -732,7 +832,11 @@ export function jointTemperatures(f: Matrix, z: Matrix, labels: Int32Array, offs
     }
     if (!accepted) break;
   }
-  return { finetunedTemperature: a > 0 ? 1 / a : Number.POSITIVE_INFINITY, zeroShotTemperature: b > 0 ? 1 / b : Number.POSITIVE_INFINITY, nll: cur.nll };
+  return {
+    finetunedTemperature: a > 0 ? 1 / a : Number.POSITIVE_INFINITY,
+    zeroShotTemperature: b > 0 ? 1 / b : Number.POSITIVE_INFINITY,
+    nll: cur.nll,
+  };
 }
 
 /**
@@ -771,7 +875,13 @@ export function temperatureWithOffset(logits: Matrix, labels: Int32Array, offset
  * validation split; the linear probe trains on everything else (the natural, long-tailed class
  * sizes). l2 and temperatures are chosen on the validation split.
  */
-export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings, onProgress?: ProgressSink, signal?: AbortSignal, prepared?: Prepared): Promise<LongTailResults> {
+export async function runLongTail(
+  ds: FeatureDataset,
+  settings: ProtocolSettings,
+  onProgress?: ProgressSink,
+  signal?: AbortSignal,
+  prepared?: Prepared,
+): Promise<LongTailResults> {
   const p = prepared ?? prepare(ds);
   const { C } = p;
   const values: Record<string, { overall: number[]; head: number[]; medium: number[]; tail: number[] }> = {};
@@ -793,7 +903,11 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     const val: number[] = [];
     const train: number[] = [];
     byClass.forEach((m, c) => {
-      if (m.length < settings.testPerClass + v + 1) throw new CliError('data', `class ${c} has ${m.length} examples; the long-tailed protocol needs more than ${settings.testPerClass + v}`);
+      if (m.length < settings.testPerClass + v + 1)
+        throw new CliError(
+          'data',
+          `class ${c} has ${m.length} examples; the long-tailed protocol needs more than ${settings.testPerClass + v}`,
+        );
       test.push(...m.slice(0, settings.testPerClass));
       val.push(...m.slice(settings.testPerClass, settings.testPerClass + v));
       train.push(...m.slice(settings.testPerClass + v));
@@ -833,7 +947,12 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     const fVal = linearLogits(xVal, head.weights, head.bias);
     const fTest = linearLogits(xTest, head.weights, head.bias);
     const Tz = calibrateTemperature(zVal, yVal, { method: settings.temperatureMethod });
-    const selection = selectRegularization(zVal, yVal, { temperature: Tz, candidates: settings.regularizationCandidates, folds: Math.min(settings.folds, v), seed });
+    const selection = selectRegularization(zVal, yVal, {
+      temperature: Tz,
+      candidates: settings.regularizationCandidates,
+      folds: Math.min(settings.folds, v),
+      seed,
+    });
     const prior = estimatePrior(zVal, yVal, { temperature: Tz, regularization: selection.regularization });
     const negLogQ = Float64Array.from(prior.logPrior, (x) => -x);
     // The fine-tuned model carries pi_s: its temperature is fitted for f / T - log pi_s on the
@@ -849,7 +968,10 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
     const debiasedVal = crossFittedDebiased(zVal, yVal, C, valFolds, Fv, Tz, selection.regularization);
     const joint = jointTemperatures(fVal, debiasedVal, yVal, negLogPiS, [1 / Tf, 1]);
     const choice = chooseGlaWeights(fVal, debiasedVal, yVal, valFolds, Fv, negLogPiS, settings.temperatureMethod);
-    const [glaA, glaW] = choice.choice === 'joint' ? [1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature] : [1 / Tf, choice.choice === 'paper' ? 1 : 0];
+    const [glaA, glaW] =
+      choice.choice === 'joint'
+        ? [1 / joint.finetunedTemperature, 1 / joint.zeroShotTemperature]
+        : [1 / Tf, choice.choice === 'paper' ? 1 : 0];
     const logits: Record<LongTailMethod, Matrix> = {
       'zero-shot': zTest,
       'zero-shot-debiased': combine([[1 / Tz, zTest]], negLogQ),
@@ -876,7 +998,11 @@ export async function runLongTail(ds: FeatureDataset, settings: ProtocolSettings
       values[m]!.head.push(g.head);
       values[m]!.medium.push(g.medium);
       values[m]!.tail.push(g.tail);
-      groups = { head: Array.from(g.groups.head, (c) => ds.classNames[c]!), medium: Array.from(g.groups.medium, (c) => ds.classNames[c]!), tail: Array.from(g.groups.tail, (c) => ds.classNames[c]!) };
+      groups = {
+        head: Array.from(g.groups.head, (c) => ds.classNames[c]!),
+        medium: Array.from(g.groups.medium, (c) => ds.classNames[c]!),
+        tail: Array.from(g.groups.tail, (c) => ds.classNames[c]!),
+      };
     }
     details.push({
       seed,

@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { writeAtomic } from './atomic';
 import type { FeatureDataset } from './dataset';
-import { FEW_SHOT_METHODS, type FewShotResults, LONG_TAIL_METHODS, type LongTailResults, type ProtocolSettings, type Stat } from './protocol';
+import {
+  FEW_SHOT_METHODS,
+  type FewShotResults,
+  LONG_TAIL_METHODS,
+  type LongTailResults,
+  type ProtocolSettings,
+  type Stat,
+} from './protocol';
 import { barChart, lineChart } from './svg';
 
 export const RESULTS_SCHEMA = 'gla-bench/results@1';
@@ -99,9 +106,13 @@ export function markdownReport(doc: ResultsDocument): string {
   const lines: string[] = [];
   lines.push(`# GLA results: ${ds.name}`);
   lines.push('');
-  lines.push(`${ds.examples} examples, ${ds.classes.length} classes (sizes ${Math.min(...ds.classCounts)}..${Math.max(...ds.classCounts)}), features: ${ds.model} (${ds.dim}-d). Generated ${doc.createdAt} by \`${doc.command}\`.`);
+  lines.push(
+    `${ds.examples} examples, ${ds.classes.length} classes (sizes ${Math.min(...ds.classCounts)}..${Math.max(...ds.classCounts)}), features: ${ds.model} (${ds.dim}-d). Generated ${doc.createdAt} by \`${doc.command}\`.`,
+  );
   lines.push('');
-  lines.push(`Few-shot protocol: k in {${s.shots.join(', ')}}, seeds ${s.seeds.join(', ')}, balanced test split of ${s.testPerClass} per class, ${s.valPerClass} val per class; q, temperatures, l2 (out-of-fold accuracy, ${s.folds}-fold cross-fitting), prior regularisation (k-fold held-out cross-entropy) and WiSE alpha are all chosen on train + val. Accuracy in %, mean ± std over seeds.`);
+  lines.push(
+    `Few-shot protocol: k in {${s.shots.join(', ')}}, seeds ${s.seeds.join(', ')}, balanced test split of ${s.testPerClass} per class, ${s.valPerClass} val per class; q, temperatures, l2 (out-of-fold accuracy, ${s.folds}-fold cross-fitting), prior regularisation (k-fold held-out cross-entropy) and WiSE alpha are all chosen on train + val. Accuracy in %, mean ± std over seeds.`,
+  );
   lines.push('');
   lines.push('## Few-shot accuracy');
   lines.push('');
@@ -112,25 +123,35 @@ export function markdownReport(doc: ResultsDocument): string {
   if (ds.longTail) {
     lines.push('## Long-tailed training, balanced test');
     lines.push('');
-    lines.push(`Train on the natural class sizes (${Math.min(...ds.longTail.trainCounts)}..${Math.max(...ds.longTail.trainCounts)} per class) minus the test split and ${s.longTailValPerClass} val per class; head/medium/tail = thirds of the classes by training count.`);
+    lines.push(
+      `Train on the natural class sizes (${Math.min(...ds.longTail.trainCounts)}..${Math.max(...ds.longTail.trainCounts)} per class) minus the test split and ${s.longTailValPerClass} val per class; head/medium/tail = thirds of the classes by training count.`,
+    );
     lines.push('');
     lines.push(longTailTable(ds.longTail));
     lines.push('');
-    lines.push(`Head: ${ds.longTail.groups.head.join(', ')}. Medium: ${ds.longTail.groups.medium.join(', ')}. Tail: ${ds.longTail.groups.tail.join(', ')}.`);
+    lines.push(
+      `Head: ${ds.longTail.groups.head.join(', ')}. Medium: ${ds.longTail.groups.medium.join(', ')}. Tail: ${ds.longTail.groups.tail.join(', ')}.`,
+    );
     lines.push('');
-    lines.push(`gla weights per seed: ${ds.longTail.details.map((d) => `${d.glaWeights} (held-out NLL z ${Number.isFinite(d.glaZ) ? d.glaZ.toFixed(2) : String(d.glaZ)})`).join(', ')}.`);
+    lines.push(
+      `gla weights per seed: ${ds.longTail.details.map((d) => `${d.glaWeights} (held-out NLL z ${Number.isFinite(d.glaZ) ? d.glaZ.toFixed(2) : String(d.glaZ)})`).join(', ')}.`,
+    );
     lines.push('');
   }
   const d = ds.fewShot.diagnostics;
   if (d) {
     lines.push(`## Zero-shot bias (seed ${d.seed}, k=${d.shots})`);
     lines.push('');
-    lines.push(`Zero-shot temperature T=${d.zeroShotTemperature.toFixed(4)}; ECE on test before debiasing ${pct(d.eceZeroShot)}%, after ${pct(d.eceDebiased)}%.`);
+    lines.push(
+      `Zero-shot temperature T=${d.zeroShotTemperature.toFixed(4)}; ECE on test before debiasing ${pct(d.eceZeroShot)}%, after ${pct(d.eceDebiased)}%.`,
+    );
     lines.push('');
     lines.push('| class | prompt | q | test true | predicted zero-shot | predicted debiased | predicted gla |');
     lines.push('|---|---|---:|---:|---:|---:|---:|');
     ds.classes.forEach((c, i) => {
-      lines.push(`| ${c} | ${ds.promptNames[i]} | ${d.prior[i]!.toFixed(4)} | ${d.testCountsTrue[i]} | ${d.testCountsZeroShot[i]} | ${d.testCountsDebiased[i]} | ${d.testCountsGla[i]} |`);
+      lines.push(
+        `| ${c} | ${ds.promptNames[i]} | ${d.prior[i]!.toFixed(4)} | ${d.testCountsTrue[i]} | ${d.testCountsZeroShot[i]} | ${d.testCountsDebiased[i]} | ${d.testCountsGla[i]} |`,
+      );
     });
     lines.push('');
   }
@@ -171,7 +192,10 @@ export function plots(ds: DatasetReport, shots: readonly number[]): [string, str
   const d = ds.fewShot.diagnostics;
   if (d) {
     const total = ds.classCounts.reduce((a, b) => a + b, 0);
-    const order = d.prior.map((q, c) => [q, c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, c]) => c);
+    const order = d.prior
+      .map((q, c) => [q, c] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .map(([, c]) => c);
     out.push([
       'prior-vs-frequency.svg',
       barChart({

@@ -3,7 +3,20 @@
  * a title and a legend. Output is standalone, well-formed SVG 1.1 (no scripts, no external refs).
  */
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939'];
+const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#393b79',
+  '#637939',
+];
 
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
@@ -98,7 +111,14 @@ export interface LineChartOptions {
 /** Line chart with markers, optional error bars and a legend at the right. */
 export function lineChart(options: LineChartOptions): string {
   const legendWidth = 210;
-  const frame: Frame = { width: options.width ?? 760, height: options.height ?? 440, left: 70, right: legendWidth + 20, top: 40, bottom: 60 };
+  const frame: Frame = {
+    width: options.width ?? 760,
+    height: options.height ?? 440,
+    left: 70,
+    right: legendWidth + 20,
+    top: 40,
+    bottom: 60,
+  };
   const tx = (x: number) => (options.xScale === 'log2' ? Math.log2(x) : x);
   const all = options.series.flatMap((s) => s.points);
   const xs = all.map(([x]) => tx(x)).filter(Number.isFinite);
@@ -132,21 +152,31 @@ export function lineChart(options: LineChartOptions): string {
     const y = py(v);
     out.push(`<line x1="${frame.left}" y1="${y.toFixed(1)}" x2="${frame.left + plotW}" y2="${y.toFixed(1)}" stroke="#e0e0e0"/>`);
     out.push(`<line x1="${frame.left - 5}" y1="${y.toFixed(1)}" x2="${frame.left}" y2="${y.toFixed(1)}" stroke="#000000"/>`);
-    out.push(`<text x="${frame.left - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeXml(tickLabel(v, options.yPercent ?? false))}</text>`);
+    out.push(
+      `<text x="${frame.left - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeXml(tickLabel(v, options.yPercent ?? false))}</text>`,
+    );
   }
   for (const v of xTicks) {
     const x = px(v);
     if (!Number.isFinite(x)) continue;
     out.push(`<line x1="${x.toFixed(1)}" y1="${frame.top + plotH}" x2="${x.toFixed(1)}" y2="${frame.top + plotH + 5}" stroke="#000000"/>`);
-    out.push(`<text x="${x.toFixed(1)}" y="${frame.top + plotH + 18}" text-anchor="middle">${escapeXml(tickLabel(v, options.xPercent ?? false))}</text>`);
+    out.push(
+      `<text x="${x.toFixed(1)}" y="${frame.top + plotH + 18}" text-anchor="middle">${escapeXml(tickLabel(v, options.xPercent ?? false))}</text>`,
+    );
   }
   out.push('</g>');
-  out.push(`<text class="x-label" x="${frame.left + plotW / 2}" y="${frame.height - 18}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
-  out.push(`<text class="y-label" x="18" y="${frame.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${frame.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`);
+  out.push(
+    `<text class="x-label" x="${frame.left + plotW / 2}" y="${frame.height - 18}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
+  );
+  out.push(
+    `<text class="y-label" x="18" y="${frame.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${frame.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`,
+  );
   if (options.diagonal) {
     const lo = Math.max(xMin, yMin);
     const hi = Math.min(xMax, yMax);
-    out.push(`<line class="diagonal" x1="${px(lo).toFixed(1)}" y1="${py(lo).toFixed(1)}" x2="${px(hi).toFixed(1)}" y2="${py(hi).toFixed(1)}" stroke="#888888" stroke-dasharray="4 4"/>`);
+    out.push(
+      `<line class="diagonal" x1="${px(lo).toFixed(1)}" y1="${py(lo).toFixed(1)}" x2="${px(hi).toFixed(1)}" y2="${py(hi).toFixed(1)}" stroke="#888888" stroke-dasharray="4 4"/>`,
+    );
   }
   options.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
@@ -160,13 +190,22 @@ export function lineChart(options: LineChartOptions): string {
       if (!Number.isFinite(tx(x)) || !Number.isFinite(y)) return;
       const e = s.errors?.[j];
       if (e !== undefined && Number.isFinite(e) && e > 0) {
-        out.push(`<line x1="${px(x).toFixed(1)}" y1="${py(y - e).toFixed(1)}" x2="${px(x).toFixed(1)}" y2="${py(y + e).toFixed(1)}" stroke="${color}" stroke-width="1"/>`);
+        out.push(
+          `<line x1="${px(x).toFixed(1)}" y1="${py(y - e).toFixed(1)}" x2="${px(x).toFixed(1)}" y2="${py(y + e).toFixed(1)}" stroke="${color}" stroke-width="1"/>`,
+        );
       }
       out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
     });
     out.push('</g>');
   });
-  out.push(...legend(options.series.map((s) => s.name), frame.width - legendWidth, frame.top + 10, 'line'));
+  out.push(
+    ...legend(
+      options.series.map((s) => s.name),
+      frame.width - legendWidth,
+      frame.top + 10,
+      'line',
+    ),
+  );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
@@ -213,7 +252,9 @@ export function barChart(options: BarChartOptions): string {
   for (const v of ticks) {
     const y = py(v);
     out.push(`<line x1="${frame.left}" y1="${y.toFixed(1)}" x2="${frame.left + plotW}" y2="${y.toFixed(1)}" stroke="#e0e0e0"/>`);
-    out.push(`<text x="${frame.left - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeXml(tickLabel(v, options.yPercent ?? false))}</text>`);
+    out.push(
+      `<text x="${frame.left - 8}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeXml(tickLabel(v, options.yPercent ?? false))}</text>`,
+    );
   }
   out.push('</g>');
   options.series.forEach((s, si) => {
@@ -223,7 +264,9 @@ export function barChart(options: BarChartOptions): string {
       if (!Number.isFinite(v) || ci >= options.categories.length) return;
       const x = frame.left + ci * groupW + groupW * 0.1 + si * barW;
       const y = py(Math.max(0, v));
-      out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${(frame.top + plotH - y).toFixed(1)}"><title>${escapeXml(`${options.categories[ci]}: ${s.name} = ${fmt(v)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${(frame.top + plotH - y).toFixed(1)}"><title>${escapeXml(`${options.categories[ci]}: ${s.name} = ${fmt(v)}`)}</title></rect>`,
+      );
     });
     out.push('</g>');
   });
@@ -238,9 +281,21 @@ export function barChart(options: BarChartOptions): string {
     out.push(`<text x="${x.toFixed(1)}" y="${y}" text-anchor="end" transform="rotate(-45 ${x.toFixed(1)} ${y})">${escapeXml(c)}</text>`);
   });
   out.push('</g>');
-  if (options.xLabel) out.push(`<text class="x-label" x="${frame.left + plotW / 2}" y="${frame.height - 8}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
-  out.push(`<text class="y-label" x="18" y="${frame.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${frame.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`);
-  out.push(...legend(options.series.map((s) => s.name), frame.width - legendWidth, frame.top + 10, 'bar'));
+  if (options.xLabel)
+    out.push(
+      `<text class="x-label" x="${frame.left + plotW / 2}" y="${frame.height - 8}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
+    );
+  out.push(
+    `<text class="y-label" x="18" y="${frame.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 18 ${frame.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`,
+  );
+  out.push(
+    ...legend(
+      options.series.map((s) => s.name),
+      frame.width - legendWidth,
+      frame.top + 10,
+      'bar',
+    ),
+  );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

@@ -7,7 +7,9 @@ import type { FeatureDataset } from './dataset';
  * common direction that every example also carries, so some classes win zero-shot ties.
  * Class sizes are long-tailed between `maxPerClass` and `minPerClass`.
  */
-export function syntheticDataset(options: { classes?: number; dim?: number; minPerClass?: number; maxPerClass?: number; seed?: number; templates?: number } = {}): FeatureDataset {
+export function syntheticDataset(
+  options: { classes?: number; dim?: number; minPerClass?: number; maxPerClass?: number; seed?: number; templates?: number } = {},
+): FeatureDataset {
   const C = options.classes ?? 6;
   const D = options.dim ?? 16;
   const T = options.templates ?? 2;

@@ -12,7 +12,11 @@ const N = 400;
 const C = 7;
 const { logits, labels } = syntheticLogits(N, C, 5);
 const rng = createRng(9);
-const finetuned = { data: Float64Array.from({ length: N * C }, (_, k) => (labels[Math.floor(k / C)] === k % C ? 2 : 0) + rng.normal()), rows: N, cols: C };
+const finetuned = {
+  data: Float64Array.from({ length: N * C }, (_, k) => (labels[Math.floor(k / C)] === k % C ? 2 : 0) + rng.normal()),
+  rows: N,
+  cols: C,
+};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gla-npy-'));
@@ -32,7 +36,22 @@ const quiet = () => {
 describe('gla prior / debias / ensemble on .npy files', () => {
   it('prior matches a direct estimatePrior call and prints T, objective and gradient norm', async () => {
     const out = quiet();
-    const code = await main(['prior', '--logits', join(dir, 'z.npy'), '--labels', join(dir, 'y.npy'), '--temperature', 'nll', '--regularization', '0.01', '--out', join(dir, 'q.npy')], out.print);
+    const code = await main(
+      [
+        'prior',
+        '--logits',
+        join(dir, 'z.npy'),
+        '--labels',
+        join(dir, 'y.npy'),
+        '--temperature',
+        'nll',
+        '--regularization',
+        '0.01',
+        '--out',
+        join(dir, 'q.npy'),
+      ],
+      out.print,
+    );
     expect(code).toBe(0);
     const T = calibrateTemperature(logits, labels, { method: 'nll' });
     const direct = estimatePrior(logits, labels, { temperature: T, regularization: 0.01 });
@@ -49,18 +68,30 @@ describe('gla prior / debias / ensemble on .npy files', () => {
   });
 
   it('prior with a fixed temperature and label-free matching', async () => {
-    expect(await main(['prior', '--logits', join(dir, 'z.npy'), '--labels', join(dir, 'y.npy'), '--temperature', '2', '--out', join(dir, 'q2.npy')], quiet().print)).toBe(0);
+    expect(
+      await main(
+        ['prior', '--logits', join(dir, 'z.npy'), '--labels', join(dir, 'y.npy'), '--temperature', '2', '--out', join(dir, 'q2.npy')],
+        quiet().print,
+      ),
+    ).toBe(0);
     const direct = estimatePrior(logits, labels, { temperature: 2 });
     const q = await readVector(join(dir, 'q2.npy'));
     for (let c = 0; c < C; c++) expect(q[c]).toBeCloseTo(direct.prior[c]!, 10);
-    expect(await main(['prior', '--logits', join(dir, 'z.npy'), '--target-marginal', 'uniform', '--temperature', '1', '--out', join(dir, 'qm.npy')], quiet().print)).toBe(0);
+    expect(
+      await main(
+        ['prior', '--logits', join(dir, 'z.npy'), '--target-marginal', 'uniform', '--temperature', '1', '--out', join(dir, 'qm.npy')],
+        quiet().print,
+      ),
+    ).toBe(0);
     const matching = estimatePrior(logits, undefined, { temperature: 1, targetMarginal: new Float64Array(C).fill(1 / C) });
     const qm = await readVector(join(dir, 'qm.npy'));
     for (let c = 0; c < C; c++) expect(qm[c]).toBeCloseTo(matching.prior[c]!, 10);
   });
 
   it('debias equals z / T - log q with T from the prior sidecar', async () => {
-    expect(await main(['debias', '--logits', join(dir, 'z.npy'), '--prior', join(dir, 'q.npy'), '--out', join(dir, 'zd.npy')], quiet().print)).toBe(0);
+    expect(
+      await main(['debias', '--logits', join(dir, 'z.npy'), '--prior', join(dir, 'q.npy'), '--out', join(dir, 'zd.npy')], quiet().print),
+    ).toBe(0);
     const q = await readVector(join(dir, 'q.npy'));
     const T = JSON.parse(await readFile(join(dir, 'q.npy.json'), 'utf8')).temperature as number;
     const expected = debias(logits, Float64Array.from(q, Math.log), { temperature: T });
@@ -73,11 +104,32 @@ describe('gla prior / debias / ensemble on .npy files', () => {
   it('ensemble equals glaLogits, with train prior', async () => {
     const piS = Float64Array.from({ length: C }, (_, c) => (c + 1) / ((C * (C + 1)) / 2));
     await writeVector(join(dir, 'pis.npy'), piS);
-    const args = ['ensemble', '--finetuned', join(dir, 'f.npy'), '--zero-shot', join(dir, 'z.npy'), '--prior', join(dir, 'q.npy'), '--finetuned-temperature', '1.5', '--train-prior', join(dir, 'pis.npy'), '--out', join(dir, 'g.npy')];
+    const args = [
+      'ensemble',
+      '--finetuned',
+      join(dir, 'f.npy'),
+      '--zero-shot',
+      join(dir, 'z.npy'),
+      '--prior',
+      join(dir, 'q.npy'),
+      '--finetuned-temperature',
+      '1.5',
+      '--train-prior',
+      join(dir, 'pis.npy'),
+      '--out',
+      join(dir, 'g.npy'),
+    ];
     expect(await main(args, quiet().print)).toBe(0);
     const q = await readVector(join(dir, 'q.npy'));
     const T = JSON.parse(await readFile(join(dir, 'q.npy.json'), 'utf8')).temperature as number;
-    const expected = glaLogits({ finetuned, zeroShot: logits, logPrior: Float64Array.from(q, Math.log), finetunedTemperature: 1.5, zeroShotTemperature: T, trainPrior: piS });
+    const expected = glaLogits({
+      finetuned,
+      zeroShot: logits,
+      logPrior: Float64Array.from(q, Math.log),
+      finetunedTemperature: 1.5,
+      zeroShotTemperature: T,
+      trainPrior: piS,
+    });
     const got = await readMatrix(join(dir, 'g.npy'));
     for (let k = 0; k < got.data.length; k += 29) expect(got.data[k]).toBeCloseTo(expected.data[k]!, 9);
   });
@@ -88,7 +140,10 @@ describe('gla prior / debias / ensemble on .npy files', () => {
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((c: string) => errs.push(String(c)) > 0) as typeof process.stderr.write;
     try {
-      const code = await main(['prior', '--logits', join(dir, 'z.npy'), '--labels', join(dir, 'y-short.npy'), '--out', join(dir, 'bad.npy')], quiet().print);
+      const code = await main(
+        ['prior', '--logits', join(dir, 'z.npy'), '--labels', join(dir, 'y-short.npy'), '--out', join(dir, 'bad.npy')],
+        quiet().print,
+      );
       expect(code).toBe(1);
     } finally {
       process.stderr.write = write;

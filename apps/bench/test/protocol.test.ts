@@ -10,7 +10,19 @@ import { checkWellFormed } from './xml';
 
 let dir: string;
 const ds = syntheticDataset({ classes: 6, dim: 16, seed: 42 });
-const args = (out: string) => ['run', '--features', join(dir, 'features'), '--out', out, '--seeds', '2', '--shots', '1,2,4', '--val-per-class', '4'];
+const args = (out: string) => [
+  'run',
+  '--features',
+  join(dir, 'features'),
+  '--out',
+  out,
+  '--seeds',
+  '2',
+  '--shots',
+  '1,2,4',
+  '--val-per-class',
+  '4',
+];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gla-protocol-'));
@@ -112,8 +124,16 @@ describe('jointTemperatures', () => {
     const N = 300;
     const C = 5;
     const y = Int32Array.from({ length: N }, () => rng.int(C));
-    const f = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 3 : 0) + 2 * rng.normal()), rows: N, cols: C };
-    const z = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()), rows: N, cols: C };
+    const f = {
+      data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 3 : 0) + 2 * rng.normal()),
+      rows: N,
+      cols: C,
+    };
+    const z = {
+      data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()),
+      rows: N,
+      cols: C,
+    };
     const zero = new Float64Array(C);
     const joint = jointTemperatures(f, z, y, zero, [1, 1]);
     const combined = (a: number, b: number) => ({ data: Float64Array.from(f.data, (v, k) => a * v + b * z.data[k]!), rows: N, cols: C });
@@ -123,7 +143,12 @@ describe('jointTemperatures', () => {
     // a small perturbation of the optimum does not improve it
     const a = 1 / joint.finetunedTemperature;
     const b = 1 / joint.zeroShotTemperature;
-    for (const [da, db] of [[0.01, 0], [-0.01, 0], [0, 0.01], [0, -0.01]] as const) {
+    for (const [da, db] of [
+      [0.01, 0],
+      [-0.01, 0],
+      [0, 0.01],
+      [0, -0.01],
+    ] as const) {
       expect(negativeLogLikelihood(combined(a + da, Math.max(0, b + db)), y)).toBeGreaterThanOrEqual(joint.nll - 1e-9);
     }
   });
@@ -138,8 +163,16 @@ describe('chooseGlaWeights', () => {
     const C = 4;
     const y = Int32Array.from({ length: N }, (_, i) => i % C);
     const folds = stratifiedFolds(y, C, 5, 1);
-    const f = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()), rows: N, cols: C };
-    const informative = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1.5 : 0) + rng.normal()), rows: N, cols: C };
+    const f = {
+      data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()),
+      rows: N,
+      cols: C,
+    };
+    const informative = {
+      data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1.5 : 0) + rng.normal()),
+      rows: N,
+      cols: C,
+    };
     const noise = { data: Float64Array.from({ length: N * C }, () => 3 * rng.normal()), rows: N, cols: C };
     const zero = new Float64Array(C);
     const good = chooseGlaWeights(f, informative, y, folds, 5, zero, 'nll');
@@ -159,8 +192,16 @@ describe('chooseGlaWeights significance test (zero-shot term only when its held-
   const make = async (signal: number, seed: number) => {
     const { createRng } = await import('@gla/core');
     const rng = createRng(seed);
-    const f = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()), rows: N, cols: C };
-    const d = { data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? signal : 0) + rng.normal()), rows: N, cols: C };
+    const f = {
+      data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? 1 : 0) + rng.normal()),
+      rows: N,
+      cols: C,
+    };
+    const d = {
+      data: Float64Array.from({ length: N * C }, (_, k) => (y[Math.floor(k / C)] === k % C ? signal : 0) + rng.normal()),
+      rows: N,
+      cols: C,
+    };
     return { f, d };
   };
 

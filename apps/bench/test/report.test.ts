@@ -25,8 +25,27 @@ describe('svg writer', () => {
       xTicks: [1, 2, 4, 8, 16],
       yPercent: true,
       series: [
-        { name: 'gla', points: [[1, 0.5], [2, 0.6], [4, 0.7], [8, 0.75], [16, 0.8]], errors: [0.01, 0.02, 0.01, 0.01, 0.01] },
-        { name: 'zero-shot', points: [[1, 0.4], [2, 0.4], [4, 0.4], [8, 0.4], [16, Number.NaN]] },
+        {
+          name: 'gla',
+          points: [
+            [1, 0.5],
+            [2, 0.6],
+            [4, 0.7],
+            [8, 0.75],
+            [16, 0.8],
+          ],
+          errors: [0.01, 0.02, 0.01, 0.01, 0.01],
+        },
+        {
+          name: 'zero-shot',
+          points: [
+            [1, 0.4],
+            [2, 0.4],
+            [4, 0.4],
+            [8, 0.4],
+            [16, Number.NaN],
+          ],
+        },
       ],
     });
     const { elements } = checkWellFormed(svg);
@@ -42,7 +61,15 @@ describe('svg writer', () => {
   });
 
   it('bar chart: one rect per finite value, rotated category labels', () => {
-    const svg = barChart({ title: 'prior', yLabel: 'q', categories: ['a', 'b', 'c&d'], series: [{ name: 'q', values: [0.5, 0.3, 0.2] }, { name: 'freq', values: [0.2, Number.NaN, 0.5] }] });
+    const svg = barChart({
+      title: 'prior',
+      yLabel: 'q',
+      categories: ['a', 'b', 'c&d'],
+      series: [
+        { name: 'q', values: [0.5, 0.3, 0.2] },
+        { name: 'freq', values: [0.2, Number.NaN, 0.5] },
+      ],
+    });
     const { elements } = checkWellFormed(svg);
     // background + 5 finite bars + 2 legend swatches
     expect(elements.get('rect')).toBe(1 + 5 + 2);

@@ -74,7 +74,11 @@ const table = (rows: string[][]) => {
 
 const N = 50_000;
 const C = 1_000;
-console.log(`# @gla/core benchmark (node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, reps = ${reps})`);
+console.log(
+  `# @gla/core benchmark (node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, reps = ${reps})`,
+);
 const [{ logits, labels, logPrior: truth }, buildSeconds] = time(() => priorProblem(N, C, 1));
 console.log(`built ${N} x ${C} Float32 logits with a known bias in ${fmt(buildSeconds, 1)} s`);
 
@@ -97,7 +101,12 @@ const onStep = (step: number, steps: number) => {
   process.stderr.write(`  reference step ${step} / ${steps}: ${fmt(elapsed, 1)} s elapsed, ~${fmt(eta, 0)} s left\n`);
 };
 const [reference, referenceSeconds, referenceCpu] = time(() =>
-  estimatePriorReference(logits, labels, { steps: referenceSteps, ...(referenceBatchArg === undefined ? {} : { batchSize: referenceBatch }), shots, onStep }),
+  estimatePriorReference(logits, labels, {
+    steps: referenceSteps,
+    ...(referenceBatchArg === undefined ? {} : { batchSize: referenceBatch }),
+    shots,
+    onStep,
+  }),
 );
 const fullBatchSeconds = (referenceSeconds * N) / referenceBatch;
 
@@ -112,7 +121,16 @@ const maxError = (lq: Float64Array) => {
 console.log('\n## Prior estimation, N = 50,000 x C = 1,000 (Float32 logits)');
 table([
   ['solver', 'wall (s)', 'CPU (s)', 'objective (nats)', 'max |grad|', 'passes', 'max |log q - log q*|', 'sum q (raw)'],
-  [`estimatePrior (${ours.solver}), median of ${reps}`, fmt(oursSeconds), fmt(oursCpu), ours.objective.toFixed(12), ours.gradientNorm.toExponential(2), String(ours.passes), fmt(maxError(ours.logPrior), 4), '1'],
+  [
+    `estimatePrior (${ours.solver}), median of ${reps}`,
+    fmt(oursSeconds),
+    fmt(oursCpu),
+    ours.objective.toFixed(12),
+    ours.gradientNorm.toExponential(2),
+    String(ours.passes),
+    fmt(maxError(ours.logPrior), 4),
+    '1',
+  ],
   [
     `reference SGD (${referenceSteps} steps, batch ${referenceBatch}${referenceBatch === N ? ' = N' : ''}, lr ${(1e-5 * shots) / 50})`,
     fmt(referenceSeconds),
@@ -129,10 +147,23 @@ table([
   ['', 'ours', 'reference', 'reference / ours'],
   ['wall (s)', fmt(oursSeconds), fmt(referenceSeconds), `${fmt(referenceSeconds / oursSeconds, 1)}x`],
   ['CPU (s)', fmt(oursCpu), fmt(referenceCpu), `${fmt(referenceCpu / oursCpu, 1)}x`],
-  ['objective (nats)', ours.objective.toFixed(12), reference.objective.toFixed(12), `gap ${(reference.objective - ours.objective).toExponential(3)}`],
-  ['max |grad|', ours.gradientNorm.toExponential(2), reference.gradientNorm.toExponential(2), `${(reference.gradientNorm / ours.gradientNorm).toExponential(1)}x`],
+  [
+    'objective (nats)',
+    ours.objective.toFixed(12),
+    reference.objective.toFixed(12),
+    `gap ${(reference.objective - ours.objective).toExponential(3)}`,
+  ],
+  [
+    'max |grad|',
+    ours.gradientNorm.toExponential(2),
+    reference.gradientNorm.toExponential(2),
+    `${(reference.gradientNorm / ours.gradientNorm).toExponential(1)}x`,
+  ],
 ]);
-if (referenceBatch < N) console.log(`(mini-batch ${referenceBatch}: full-batch steps would take ~${fmt(fullBatchSeconds, 0)} s wall, ~${fmt(fullBatchSeconds / oursSeconds, 0)}x ours, extrapolated)`);
+if (referenceBatch < N)
+  console.log(
+    `(mini-batch ${referenceBatch}: full-batch steps would take ~${fmt(fullBatchSeconds, 0)} s wall, ~${fmt(fullBatchSeconds / oursSeconds, 0)}x ours, extrapolated)`,
+  );
 console.log(`our runs, wall / CPU (s): ${oursRuns.map((r) => `${fmt(r[1])} / ${fmt(r[2])}`).join(', ')}`);
 
 if (!args.has('skip-probe')) {
@@ -141,6 +172,15 @@ if (!args.has('skip-probe')) {
   console.log('\n## Linear probe, N = 10,000 x D = 512, C = 100 (L-BFGS, l2 = 1e-3, tolerance 1e-6)');
   table([
     ['wall (s)', 'CPU (s)', 'iterations', 'objective', 'max |grad|', 'converged', 'train accuracy', 's / iteration'],
-    [fmt(probeSeconds), fmt(probeCpu), String(probe.iterations), probe.objective.toFixed(8), probe.gradientNorm.toExponential(2), String(probe.converged), fmt(accuracy(probe.logits(features), y)), fmt(probeSeconds / Math.max(1, probe.iterations))],
+    [
+      fmt(probeSeconds),
+      fmt(probeCpu),
+      String(probe.iterations),
+      probe.objective.toFixed(8),
+      probe.gradientNorm.toExponential(2),
+      String(probe.converged),
+      fmt(accuracy(probe.logits(features), y)),
+      fmt(probeSeconds / Math.max(1, probe.iterations)),
+    ],
   ]);
 }

@@ -79,7 +79,8 @@ export function glaLogits(input: GlaLogitsInput): Matrix {
 export function logitAdjust(logits: Matrix, logPrior: ArrayLike<number>, tau = 1): Matrix {
   checkLogits(logits);
   checkLogPrior(logPrior, logits.cols, 'logPrior');
-  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 0) fail('invalid-option', `logitAdjust: tau must be a finite number >= 0, got ${String(tau)}`);
+  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 0)
+    fail('invalid-option', `logitAdjust: tau must be a finite number >= 0, got ${String(tau)}`);
   const { data, rows, cols } = logits;
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
@@ -96,7 +97,8 @@ export function logitAdjust(logits: Matrix, logPrior: ArrayLike<number>, tau = 1
 export function outputEnsemble(a: Matrix, b: Matrix, options: { weights?: [number, number] } = {}): Matrix {
   checkMatrix(a, 'a');
   checkMatrix(b, 'b');
-  if (a.rows !== b.rows || a.cols !== b.cols) fail('shape-mismatch', `outputEnsemble: a is ${a.rows} x ${a.cols} but b is ${b.rows} x ${b.cols}`);
+  if (a.rows !== b.rows || a.cols !== b.cols)
+    fail('shape-mismatch', `outputEnsemble: a is ${a.rows} x ${a.cols} but b is ${b.rows} x ${b.cols}`);
   checkLogits(a, 'a');
   checkLogits(b, 'b');
   const weights = options.weights ?? [1, 1];

@@ -16,7 +16,8 @@ export function checkHead(head: LinearHead, name = 'head'): [number, number] {
   checkNonEmpty(head.weights, `${name}.weights`);
   checkFinite(head.weights, `${name}.weights`, false);
   const C = head.weights.rows;
-  if (!(head.bias instanceof Float64Array || head.bias instanceof Float32Array)) fail('invalid-dtype', `${name}.bias must be a Float64Array or Float32Array`);
+  if (!(head.bias instanceof Float64Array || head.bias instanceof Float32Array))
+    fail('invalid-dtype', `${name}.bias must be a Float64Array or Float32Array`);
   if (head.bias.length !== C) fail('length-mismatch', `${name}.bias has length ${head.bias.length}, expected ${C}`);
   for (let c = 0; c < C; c++) if (!Number.isFinite(head.bias[c]!)) fail('non-finite', `${name}.bias[${c}] is not finite`);
   return [C, head.weights.cols];
@@ -33,7 +34,15 @@ function checkFeatures(features: Matrix, D: number, name = 'features'): void {
  * out (N x C) = X (N x D) W^T (C x D) + bias; rows of X and W are contiguous (internal). Four
  * classes are processed per sweep over a feature row, so each x_d is loaded once per four products.
  */
-export function linearLogits(X: ArrayLike<number>, N: number, D: number, W: ArrayLike<number>, bias: ArrayLike<number>, C: number, out: Float64Array): void {
+export function linearLogits(
+  X: ArrayLike<number>,
+  N: number,
+  D: number,
+  W: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  C: number,
+  out: Float64Array,
+): void {
   for (let i = 0; i < N; i++) {
     const xo = i * D;
     const oo = i * C;
@@ -120,7 +129,8 @@ export function interpolateHeads(zeroShotHead: LinearHead, finetunedHead: Linear
   const [C, D] = checkHead(zeroShotHead, 'zeroShotHead');
   const [C2, D2] = checkHead(finetunedHead, 'finetunedHead');
   if (C !== C2 || D !== D2) fail('shape-mismatch', `interpolateHeads: heads are ${C} x ${D} and ${C2} x ${D2}`);
-  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) fail('invalid-option', `interpolateHeads: alpha must be in [0, 1], got ${String(alpha)}`);
+  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1))
+    fail('invalid-option', `interpolateHeads: alpha must be in [0, 1], got ${String(alpha)}`);
   const w = new Float64Array(C * D);
   const a = zeroShotHead.weights.data;
   const b = finetunedHead.weights.data;
@@ -158,7 +168,8 @@ export function cosineLogits(features: Matrix, classEmbeddings: Matrix, scale = 
   checkMatrix(classEmbeddings, 'classEmbeddings');
   checkNonEmpty(classEmbeddings, 'classEmbeddings');
   checkFeatures(features, classEmbeddings.cols);
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) fail('invalid-option', `cosineLogits: scale must be finite, got ${String(scale)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale))
+    fail('invalid-option', `cosineLogits: scale must be finite, got ${String(scale)}`);
   const f = l2Normalize(features);
   const e = l2Normalize(classEmbeddings);
   const C = e.rows;
@@ -182,7 +193,8 @@ export function zeroShotHead(textEmbeddings: Matrix, options: { classes?: number
   checkNonEmpty(textEmbeddings, 'textEmbeddings');
   checkFinite(textEmbeddings, 'textEmbeddings', false);
   const C = checkPositiveInteger(options.classes ?? textEmbeddings.rows, 'classes');
-  if (textEmbeddings.rows % C !== 0) fail('shape-mismatch', `zeroShotHead: ${textEmbeddings.rows} rows is not a multiple of ${C} classes (templates x classes)`);
+  if (textEmbeddings.rows % C !== 0)
+    fail('shape-mismatch', `zeroShotHead: ${textEmbeddings.rows} rows is not a multiple of ${C} classes (templates x classes)`);
   const scale = options.scale ?? 100;
   if (typeof scale !== 'number' || !Number.isFinite(scale)) fail('invalid-option', `zeroShotHead: scale must be finite`);
   const templates = textEmbeddings.rows / C;

@@ -3,38 +3,13 @@
  * Matrices are row-major `{ data, rows, cols }`; logits are N x C; every entry point validates its
  * input and throws {@link GlaError} with a stable `code`.
  */
-export { GlaError, type GlaErrorCode } from './errors';
-export { type Labels, type Matrix, type MatrixData, matrix } from './matrix';
-export { logSoftmax, logSumExp, type SoftmaxOptions, softmax } from './softmax';
-export { type CalibrateTemperatureOptions, calibrateTemperature, type TemperatureMethod } from './temperature';
-export {
-  type EstimatePriorChunkedOptions,
-  type EstimatePriorOptions,
-  estimatePrior,
-  estimatePriorChunked,
-  estimatePriorChunkedAsync,
-  type PriorEstimate,
-  type PriorSource,
-  type RegularizationSelection,
-  type SelectRegularizationOptions,
-  selectRegularization,
-} from './prior';
-export {
-  emptyPriorStatistics,
-  mergePriorStatistics,
-  type PriorChunk,
-  type PriorSolverName,
-  type PriorStatistics,
-  type PriorStatisticsLevel,
-  priorStatistics,
-} from './prior-solver';
-export { type EstimatePriorEMOptions, estimatePriorEM } from './prior-em';
-export { type EstimatePriorEigenOptions, estimatePriorEigen } from './prior-eigen';
-export { type EstimatePriorReferenceOptions, estimatePriorReference } from './prior-reference';
+
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
+export { GlaError, type GlaErrorCode } from './errors';
 export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
-export { type LinearProbe, type LinearProbeOptions, type SelectL2Options, selectL2, trainLinearProbe } from './linear-probe';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
+export { type LinearProbe, type LinearProbeOptions, type SelectL2Options, selectL2, trainLinearProbe } from './linear-probe';
+export { type Labels, type Matrix, type MatrixData, matrix } from './matrix';
 export {
   accuracy,
   argmaxRows,
@@ -49,4 +24,30 @@ export {
   type ReliabilityBin,
   reliabilityBins,
 } from './metrics';
+export {
+  type EstimatePriorChunkedOptions,
+  type EstimatePriorOptions,
+  estimatePrior,
+  estimatePriorChunked,
+  estimatePriorChunkedAsync,
+  type PriorEstimate,
+  type PriorSource,
+  type RegularizationSelection,
+  type SelectRegularizationOptions,
+  selectRegularization,
+} from './prior';
+export { type EstimatePriorEigenOptions, estimatePriorEigen } from './prior-eigen';
+export { type EstimatePriorEMOptions, estimatePriorEM } from './prior-em';
+export { type EstimatePriorReferenceOptions, estimatePriorReference } from './prior-reference';
+export {
+  emptyPriorStatistics,
+  mergePriorStatistics,
+  type PriorChunk,
+  type PriorSolverName,
+  type PriorStatistics,
+  type PriorStatisticsLevel,
+  priorStatistics,
+} from './prior-solver';
 export { createRng, type Rng, stratifiedFolds } from './random';
+export { logSoftmax, logSumExp, type SoftmaxOptions, softmax } from './softmax';
+export { type CalibrateTemperatureOptions, calibrateTemperature, type TemperatureMethod } from './temperature';

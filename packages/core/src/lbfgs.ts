@@ -155,7 +155,8 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       evaluations++;
       const armijo = ev.value <= cur.value + 1e-4 * t * slope;
       const noiseLevel = 1e-10 * Math.abs(cur.value) + 1e-300;
-      const approxWolfe = ev.value <= cur.value + noiseLevel && dot(ev.gradient, d) <= -0.9998 * slope && dot(ev.gradient, d) >= 0.9 * slope;
+      const approxWolfe =
+        ev.value <= cur.value + noiseLevel && dot(ev.gradient, d) <= -0.9998 * slope && dot(ev.gradient, d) >= 0.9 * slope;
       if (Number.isFinite(ev.value) && (armijo || approxWolfe)) {
         accepted = { x: xt, ev };
         break;
@@ -202,7 +203,11 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
  * @param evaluate returns f(x) and writes the gradient into `gradient` (length n)
  * @param x0 starting point (not modified)
  */
-export function minimizeLbfgs(evaluate: (x: Float64Array, gradient: Float64Array) => number, x0: Float64Array, options: LbfgsOptions = {}): LbfgsResult {
+export function minimizeLbfgs(
+  evaluate: (x: Float64Array, gradient: Float64Array) => number,
+  x0: Float64Array,
+  options: LbfgsOptions = {},
+): LbfgsResult {
   if (typeof evaluate !== 'function') fail('invalid-option', 'minimizeLbfgs: evaluate must be a function');
   const it = lbfgs(x0, options);
   let step = it.next();

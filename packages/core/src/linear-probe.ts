@@ -199,7 +199,11 @@ export interface SelectL2Options extends Omit<LinearProbeOptions, 'l2'> {
  * highest mean held-out accuracy, ties broken by lower held-out cross-entropy.
  * @returns the chosen l2 and each candidate's held-out accuracy (in [0, 1]) and cross-entropy (nats)
  */
-export function selectL2(features: Matrix, labels: Labels, options: SelectL2Options = {}): { l2: number; scores: { l2: number; accuracy: number; crossEntropy: number }[] } {
+export function selectL2(
+  features: Matrix,
+  labels: Labels,
+  options: SelectL2Options = {},
+): { l2: number; scores: { l2: number; accuracy: number; crossEntropy: number }[] } {
   checkMatrix(features, 'features');
   checkNonEmpty(features, 'features');
   const candidates = options.candidates ?? [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
@@ -225,7 +229,11 @@ export function selectL2(features: Matrix, labels: Labels, options: SelectL2Opti
       const test: number[] = [];
       for (let i = 0; i < y.length; i++) (assignment[i] === f ? test : train).push(i);
       if (train.length === 0 || test.length === 0) continue;
-      const probe = trainLinearProbe(takeRows(features, train), Int32Array.from(train, (i) => y[i]!), { ...probeOptions, classes: C, l2 });
+      const probe = trainLinearProbe(
+        takeRows(features, train),
+        Int32Array.from(train, (i) => y[i]!),
+        { ...probeOptions, classes: C, l2 },
+      );
       const logits = probe.logits(takeRows(features, test));
       for (let r = 0; r < test.length; r++) {
         const o = r * C;

@@ -137,19 +137,22 @@ export function checkTemperature(t: number, name = 'temperature'): number {
 
 /** Validates an optional positive integer option. */
 export function checkPositiveInteger(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail('invalid-option', `${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    fail('invalid-option', `${name} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
 /** Validates an optional non-negative finite number option. */
 export function checkNonNegative(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail('invalid-option', `${name} must be a finite number >= 0, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    fail('invalid-option', `${name} must be a finite number >= 0, got ${String(v)}`);
   return v;
 }
 
 /** Validates an optional positive finite number option. */
 export function checkPositive(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail('invalid-option', `${name} must be a finite number > 0, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    fail('invalid-option', `${name} must be a finite number > 0, got ${String(v)}`);
   return v;
 }
 

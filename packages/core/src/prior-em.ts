@@ -31,7 +31,8 @@ export function estimatePriorEM(logits: Matrix, options: EstimatePriorEMOptions 
   if (options === null || typeof options !== 'object') fail('invalid-option', 'estimatePriorEM: options must be an object');
   const { rows: N, cols: C, data } = logits;
   const T = checkTemperature(options.temperature ?? 1);
-  const trainPrior = options.trainPrior === undefined ? new Float64Array(C).fill(1 / C) : checkDistribution(options.trainPrior, C, 'trainPrior', false);
+  const trainPrior =
+    options.trainPrior === undefined ? new Float64Array(C).fill(1 / C) : checkDistribution(options.trainPrior, C, 'trainPrior', false);
   const tol = checkPositive(options.tolerance ?? 1e-10, 'tolerance');
   const maxIterations = checkPositiveInteger(options.maxIterations ?? 10000, 'maxIterations');
   // Posteriors divided by the training prior: P_ik = p_ik / pi_s,k (rows rescaled for stability).

@@ -36,7 +36,11 @@ export interface EstimatePriorReferenceOptions {
  * b = log q, computed in Float64 by the same code as estimatePrior's, so the two compare directly.
  * @param logits N x C @param labels N
  */
-export function estimatePriorReference(logits: Matrix, labels: Labels, options: EstimatePriorReferenceOptions = {}): PriorEstimate & { rawPriorSum: number } {
+export function estimatePriorReference(
+  logits: Matrix,
+  labels: Labels,
+  options: EstimatePriorReferenceOptions = {},
+): PriorEstimate & { rawPriorSum: number } {
   checkLogits(logits);
   if (options === null || typeof options !== 'object') fail('invalid-option', 'estimatePriorReference: options must be an object');
   const { rows: N, cols: C, data } = logits;
@@ -106,5 +110,16 @@ export function estimatePriorReference(logits: Matrix, labels: Labels, options: 
     objective += pk * logPrior[k]!;
     gradientNorm = Math.max(gradientNorm, Math.abs(pk - stats.mass[k]! / N));
   }
-  return { prior, logPrior, temperature: T, objective, gradientNorm, iterations: steps, converged: false, solver: 'sgd', passes: (steps * batchSize) / N, rawPriorSum: sum };
+  return {
+    prior,
+    logPrior,
+    temperature: T,
+    objective,
+    gradientNorm,
+    iterations: steps,
+    converged: false,
+    solver: 'sgd',
+    passes: (steps * batchSize) / N,
+    rawPriorSum: sum,
+  };
 }

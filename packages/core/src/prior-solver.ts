@@ -73,7 +73,8 @@ export interface PriorChunk {
 /** An all-zero statistics object for C classes at the given level. */
 export function emptyPriorStatistics(classes: number, level: PriorStatisticsLevel = 'gradient'): PriorStatistics {
   checkPositiveInteger(classes, 'classes');
-  if (!['gradient', 'diagonal', 'sparse-hessian', 'hessian'].includes(level)) fail('invalid-option', `unknown statistics level '${String(level)}'`);
+  if (!['gradient', 'diagonal', 'sparse-hessian', 'hessian'].includes(level))
+    fail('invalid-option', `unknown statistics level '${String(level)}'`);
   return {
     classes,
     rows: 0,
@@ -119,7 +120,12 @@ export function mergePriorStatistics(a: PriorStatistics, b: PriorStatistics): Pr
  * @param bias b, length C (log-prior up to a constant)
  * @param temperature T > 0 dividing the logits
  */
-export function priorStatistics(chunk: PriorChunk, bias: ArrayLike<number>, temperature: number, level: PriorStatisticsLevel = 'gradient'): PriorStatistics {
+export function priorStatistics(
+  chunk: PriorChunk,
+  bias: ArrayLike<number>,
+  temperature: number,
+  level: PriorStatisticsLevel = 'gradient',
+): PriorStatistics {
   const logits = checkLogits(chunk.logits, 'chunk.logits');
   const T = checkTemperature(temperature);
   const C = logits.cols;
@@ -147,7 +153,15 @@ export function addLabelStatistics(stats: PriorStatistics, logits: Matrix, y: In
 }
 
 /** Exact Float64 accumulation of rows [start, end) (internal; inputs validated). */
-export function accumulateExact(stats: PriorStatistics, logits: Matrix, start: number, end: number, bias: ArrayLike<number>, beta: number, level: PriorStatisticsLevel): void {
+export function accumulateExact(
+  stats: PriorStatistics,
+  logits: Matrix,
+  start: number,
+  end: number,
+  bias: ArrayLike<number>,
+  beta: number,
+  level: PriorStatisticsLevel,
+): void {
   const { data, cols: C } = logits;
   const p = new Float64Array(C);
   const sparseIndex = new Int32Array(C);
@@ -344,7 +358,16 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
   let model = evaluateModel(settings, first, b0, target);
   if (maxAbs(model.gradient) <= settings.tolerance) {
     // Already optimal at the start (e.g. perfectly separated classes: the objective is flat).
-    return { bias: b0, objective: model.value, gradient: model.gradient, gradientNorm: maxAbs(model.gradient), iterations: 0, passes, converged: true, solver };
+    return {
+      bias: b0,
+      objective: model.value,
+      gradient: model.gradient,
+      gradientNorm: maxAbs(model.gradient),
+      iterations: 0,
+      passes,
+      converged: true,
+      solver,
+    };
   }
   if (settings.fixedPointStart !== false) {
     // Start from one multiplicative fixed-point step b_k += log(mean p_k / pi_k) (the EM/Sinkhorn
@@ -371,7 +394,8 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
       // (pi' = pi + lambda (b - mean b)), equal to first order at the optimum (so convergence stays
       // quadratic) but bounded far from it, like the multiplicative fixed point (see logResidual).
       const residual = logResidual(model, b, target, settings.regularization) ?? model.gradient;
-      const direction = (g: Float64Array) => (solver === 'newton' ? newtonDirection(settings, model, g) : sparseNewtonDirection(hessianModel!, g));
+      const direction = (g: Float64Array) =>
+        solver === 'newton' ? newtonDirection(settings, model, g) : sparseNewtonDirection(hessianModel!, g);
       let d = direction(residual);
       let slope = 0;
       for (let k = 0; k < C; k++) slope += d[k]! * model.gradient[k]!;
@@ -411,7 +435,16 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
       gn = maxAbs(model.gradient);
       iterations++;
     }
-    return { bias: b, objective: model.value, gradient: model.gradient, gradientNorm: gn, iterations, passes, converged: gn <= settings.tolerance, solver };
+    return {
+      bias: b,
+      objective: model.value,
+      gradient: model.gradient,
+      gradientNorm: gn,
+      iterations,
+      passes,
+      converged: gn <= settings.tolerance,
+      solver,
+    };
   }
   // L-BFGS preconditioned by the exact Hessian diagonal.
   let latest = model.stats;
@@ -449,7 +482,16 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
   }
   const r = step.value;
   centre(r.x);
-  return { bias: r.x, objective: r.value, gradient: r.gradient, gradientNorm: r.gradientNorm, iterations: r.iterations, passes, converged: r.converged, solver };
+  return {
+    bias: r.x,
+    objective: r.value,
+    gradient: r.gradient,
+    gradientNorm: r.gradientNorm,
+    iterations: r.iterations,
+    passes,
+    converged: r.converged,
+    solver,
+  };
 }
 
 /** Below this max-abs gradient sparse Newton keeps its last Hessian model (chord steps). */
@@ -568,18 +610,24 @@ function sparseHessian(stats: PriorStatistics, lambda: number): SparseHessian {
 
 function resolveTarget(settings: PriorSolverSettings, stats: PriorStatistics): Float64Array {
   const C = settings.classes;
-  if (stats.classes !== C || stats.mass.length !== C) fail('shape-mismatch', `prior statistics have ${stats.classes} classes, expected ${C}`);
+  if (stats.classes !== C || stats.mass.length !== C)
+    fail('shape-mismatch', `prior statistics have ${stats.classes} classes, expected ${C}`);
   if (stats.rows === 0) fail('empty-input', 'prior estimation: the data source produced no rows');
   const lambda = settings.regularization;
   if (settings.targetMarginal) {
     const t = settings.targetMarginal;
     if (lambda === 0) {
-      for (let k = 0; k < C; k++) if (t[k] === 0) fail('empty-class', `targetMarginal[${k}] is 0: no finite optimum without regularization`);
+      for (let k = 0; k < C; k++)
+        if (t[k] === 0) fail('empty-class', `targetMarginal[${k}] is 0: no finite optimum without regularization`);
     }
     return t;
   }
   if (stats.labelledRows === 0) fail('invalid-option', 'prior estimation needs labels or a targetMarginal');
-  if (stats.labelledRows !== stats.rows) fail('length-mismatch', `prior estimation: ${stats.labelledRows} of ${stats.rows} rows are labelled; label every row or use targetMarginal`);
+  if (stats.labelledRows !== stats.rows)
+    fail(
+      'length-mismatch',
+      `prior estimation: ${stats.labelledRows} of ${stats.rows} rows are labelled; label every row or use targetMarginal`,
+    );
   const target = new Float64Array(C);
   for (let k = 0; k < C; k++) {
     const n = stats.labelCounts[k]!;
@@ -658,7 +706,10 @@ export function runPriorSolver(settings: PriorSolverSettings, pass: (request: Pa
 }
 
 /** Runs the solver against an asynchronous pass function (internal). */
-export async function runPriorSolverAsync(settings: PriorSolverSettings, pass: (request: PassRequest) => Promise<PriorStatistics> | PriorStatistics): Promise<PriorSolverOutcome> {
+export async function runPriorSolverAsync(
+  settings: PriorSolverSettings,
+  pass: (request: PassRequest) => Promise<PriorStatistics> | PriorStatistics,
+): Promise<PriorSolverOutcome> {
   const it = priorSolver(settings);
   let step = it.next();
   while (!step.done) step = it.next(await pass(step.value));

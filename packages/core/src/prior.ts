@@ -131,7 +131,15 @@ function fastExpTable(): Float64Array {
  * Fills E[o .. o + C) with exp(data * beta - m) (m = beta * rowmax, so every exponent is <= 0) by
  * the table exp, 0 below -EXP_CUTOFF; returns their Float64 sum of the Float32-rounded values.
  */
-function fillExpRowFloat32(data: ArrayLike<number>, o: number, C: number, beta: number, m: number, E: Float32Array, table: Float64Array): number {
+function fillExpRowFloat32(
+  data: ArrayLike<number>,
+  o: number,
+  C: number,
+  beta: number,
+  m: number,
+  E: Float32Array,
+  table: Float64Array,
+): number {
   let s = 0;
   for (let k = 0; k < C; k++) {
     const x = data[o + k]! * beta - m;
@@ -332,7 +340,8 @@ class ExpCache {
       this.rowArgmax[i] = top;
       const m = data[o + top]! * beta;
       this.rowMaxima[i] = m;
-      const s = E instanceof Float32Array ? fillExpRowFloat32(data, o, cols, beta, m, E, table) : fillExpRowFloat64(data, o, cols, beta, m, E);
+      const s =
+        E instanceof Float32Array ? fillExpRowFloat32(data, o, cols, beta, m, E, table) : fillExpRowFloat64(data, o, cols, beta, m, E);
       lse += m + Math.log(s);
       this.lastSums[i] = s;
       // Rows in pairs for the accumulation (acc loaded / stored once per two rows).
@@ -461,7 +470,12 @@ interface ResolvedOptions {
   temperature: number;
 }
 
-function resolveOptions(logits: Matrix, labels: Labels | undefined, options: EstimatePriorOptions, name: string): ResolvedOptions & { y?: Int32Array } {
+function resolveOptions(
+  logits: Matrix,
+  labels: Labels | undefined,
+  options: EstimatePriorOptions,
+  name: string,
+): ResolvedOptions & { y?: Int32Array } {
   if (options === null || typeof options !== 'object') fail('invalid-option', `${name}: options must be an object`);
   const C = logits.cols;
   const targetMarginal = options.targetMarginal === undefined ? undefined : checkDistribution(options.targetMarginal, C, 'targetMarginal');
@@ -552,12 +566,17 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
   // FLOAT32_GRADIENT_BOUND * max_k mean p_k. Used only when that bound is small against the tolerance.
   let maxTarget = 0;
   for (let k = 0; k < C; k++) {
-    maxTarget = Math.max(maxTarget, settings.targetMarginal ? settings.targetMarginal[k]! : labelStats.labelCounts[k]! / Math.max(1, labelStats.labelledRows));
+    maxTarget = Math.max(
+      maxTarget,
+      settings.targetMarginal ? settings.targetMarginal[k]! : labelStats.labelCounts[k]! / Math.max(1, labelStats.labelledRows),
+    );
   }
   const precision = options.cachePrecision ?? 'auto';
-  if (!['auto', 'float32', 'float64'].includes(precision)) fail('invalid-option', `estimatePrior: unknown cachePrecision '${String(precision)}'`);
+  if (!['auto', 'float32', 'float64'].includes(precision))
+    fail('invalid-option', `estimatePrior: unknown cachePrecision '${String(precision)}'`);
   const float32 =
-    precision === 'float32' || (precision === 'auto' && logits.rows * C > FLOAT64_CACHE_LIMIT && FLOAT32_GRADIENT_BOUND * maxTarget <= 0.25 * settings.tolerance);
+    precision === 'float32' ||
+    (precision === 'auto' && logits.rows * C > FLOAT64_CACHE_LIMIT && FLOAT32_GRADIENT_BOUND * maxTarget <= 0.25 * settings.tolerance);
   const float32RoundingBound = (outcome: PriorSolverOutcome, rows: number): number => {
     // mean_i p_ik = target_k - gradient_k + lambda (b_k - mean b) at the returned point.
     let maxMass = 0;
@@ -590,14 +609,24 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     return withLabels(stats);
   };
   const float32Tolerance = Math.max(settings.tolerance - FLOAT32_GRADIENT_BOUND * maxTarget * 2, 0.25 * settings.tolerance);
-  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) => withLabels(cache.pass(request.bias, request.level)));
+  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) =>
+    withLabels(cache.pass(request.bias, request.level)),
+  );
   if (float32) {
     const bound = float32RoundingBound(outcome, logits.rows);
     if (outcome.gradientNorm + bound <= settings.tolerance) {
       outcome = { ...outcome, gradientNorm: outcome.gradientNorm + bound };
     } else {
       // The cache's rounding could matter: continue on exact Float64 passes.
-      const verified = runPriorSolver({ ...settings, initialBias: outcome.bias, fixedPointStart: false, maxIterations: Math.max(1, settings.maxIterations - outcome.iterations) }, exactPass);
+      const verified = runPriorSolver(
+        {
+          ...settings,
+          initialBias: outcome.bias,
+          fixedPointStart: false,
+          maxIterations: Math.max(1, settings.maxIterations - outcome.iterations),
+        },
+        exactPass,
+      );
       outcome = { ...verified, iterations: outcome.iterations + verified.iterations, passes: outcome.passes + verified.passes };
     }
   }
@@ -630,7 +659,13 @@ function chunkedSettings(options: EstimatePriorChunkedOptions): { settings: Prio
   return { settings: { classes: C, ...resolved.settings }, temperature };
 }
 
-function statsOfChunks(chunks: Iterable<PriorChunk>, C: number, bias: Float64Array, T: number, level: PriorStatisticsLevel): PriorStatistics {
+function statsOfChunks(
+  chunks: Iterable<PriorChunk>,
+  C: number,
+  bias: Float64Array,
+  T: number,
+  level: PriorStatisticsLevel,
+): PriorStatistics {
   const total = emptyPriorStatistics(C, level);
   let index = 0;
   for (const chunk of chunks) {
@@ -744,7 +779,8 @@ export function selectRegularization(logits: Matrix, labels: Labels, options: Se
   const C = logits.cols;
   const y = checkLabels(labels, logits.rows, C);
   const candidates = options.candidates ?? [0, 1e-4, 1e-3, 1e-2, 1e-1, 1];
-  if (!Array.isArray(candidates) || candidates.length === 0) fail('invalid-option', 'selectRegularization: candidates must be a non-empty array');
+  if (!Array.isArray(candidates) || candidates.length === 0)
+    fail('invalid-option', 'selectRegularization: candidates must be a non-empty array');
   for (const c of candidates) checkNonNegative(c, 'candidates[]');
   const folds = Math.min(checkPositiveInteger(options.folds ?? 5, 'folds'), logits.rows);
   if (folds < 2) fail('invalid-option', 'selectRegularization: needs at least 2 folds (and 2 examples)');
@@ -767,7 +803,11 @@ export function selectRegularization(logits: Matrix, labels: Labels, options: Se
       const testY = Int32Array.from(test, (i) => y[i]!);
       let estimate: PriorEstimate;
       try {
-        estimate = estimatePrior(takeRows(logits, train), trainY, { temperature, regularization: lambda, ...(options.tolerance ? { tolerance: options.tolerance } : {}) });
+        estimate = estimatePrior(takeRows(logits, train), trainY, {
+          temperature,
+          regularization: lambda,
+          ...(options.tolerance ? { tolerance: options.tolerance } : {}),
+        });
       } catch (error) {
         if ((error as { code?: string }).code === 'empty-class') return { regularization: lambda, crossEntropy: Number.POSITIVE_INFINITY };
         throw error;

@@ -19,7 +19,8 @@ export interface Rng {
  * @param seed any finite number; it is reduced to 32 bits
  */
 export function createRng(seed: number): Rng {
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) fail('invalid-option', `createRng: seed must be a finite number, got ${String(seed)}`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed))
+    fail('invalid-option', `createRng: seed must be a finite number, got ${String(seed)}`);
   let state = seed >>> 0;
   let spare = Number.NaN;
   const next = (): number => {

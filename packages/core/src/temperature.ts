@@ -154,7 +154,10 @@ function nllTemperature(logits: Matrix, y: Int32Array): number {
   }
   const d = (beta: number) => temperatureNllDerivatives(logits, y, beta);
   if (d(1e-12).d1 >= 0) {
-    fail('not-identifiable', 'calibrateTemperature: the logits are no better than uniform on these labels (NLL decreases as T grows without bound)');
+    fail(
+      'not-identifiable',
+      'calibrateTemperature: the logits are no better than uniform on these labels (NLL decreases as T grows without bound)',
+    );
   }
   let lo = 0;
   let hi = 1;

@@ -31,7 +31,15 @@ describe('debias and ensembles', () => {
     const d = debias(z, logq, { temperature: 2 });
     expect(d.data[1]).toBeCloseTo(0.5 - Math.log(0.3), 14);
     const f = matrix(Float64Array.from(z.data.map((v) => v * 2)), 4, 3);
-    const g = glaLogits({ finetuned: f, zeroShot: z, logPrior: logq, finetunedTemperature: 4, zeroShotTemperature: 2, trainPrior: [0.6, 0.2, 0.2], targetPrior: [0.2, 0.4, 0.4] });
+    const g = glaLogits({
+      finetuned: f,
+      zeroShot: z,
+      logPrior: logq,
+      finetunedTemperature: 4,
+      zeroShotTemperature: 2,
+      trainPrior: [0.6, 0.2, 0.2],
+      targetPrior: [0.2, 0.4, 0.4],
+    });
     expect(g.data[4]).toBeCloseTo((3 * 2) / 4 + 3 / 2 - Math.log(0.3) - Math.log(0.2) + Math.log(0.4), 13);
     expect(logitAdjust(z, [Math.log(0.5), 0, 0], 2).data[0]).toBeCloseTo(2 - 2 * Math.log(0.5), 14);
     expect(Array.from(outputEnsemble(z, f, { weights: [1, 0.5] }).data)).toEqual(Array.from(z.data.map((v) => 2 * v)));

@@ -47,6 +47,8 @@ describe('createRng and stratifiedFolds', () => {
         expect(n).toBe(5);
       }
     }
-    expect(() => stratifiedFolds([0, 5], 3, 2, 0)).toThrowError(expect.objectContaining({ code: 'label-out-of-range' }) as unknown as Error);
+    expect(() => stratifiedFolds([0, 5], 3, 2, 0)).toThrowError(
+      expect.objectContaining({ code: 'label-out-of-range' }) as unknown as Error,
+    );
   });
 });

@@ -14,7 +14,16 @@ function blobs(seed: number, n: number, C: number, D: number) {
 }
 
 /** Plain full-batch gradient descent with a fixed small step on the same objective (reference). */
-function gradientDescent(X: Float64Array, N: number, D: number, y: Int32Array, C: number, l2: number, weights: Float64Array, steps: number) {
+function gradientDescent(
+  X: Float64Array,
+  N: number,
+  D: number,
+  y: Int32Array,
+  C: number,
+  l2: number,
+  weights: Float64Array,
+  steps: number,
+) {
   const W = new Float64Array(C * D);
   const b = new Float64Array(C);
   let f = 0;

@@ -137,7 +137,12 @@ describe('estimatePrior: invariances and optimality', () => {
     const r = estimatePrior({ data, rows: N, cols: C }, labels);
     const inv = [1 / 4, 1 / 3, 1 / 2, 1].map((v) => v * 10);
     const z = inv.reduce((a, b) => a + b, 0);
-    expect(maxAbsDiff(r.prior, inv.map((v) => v / z))).toBeLessThan(1e-10);
+    expect(
+      maxAbsDiff(
+        r.prior,
+        inv.map((v) => v / z),
+      ),
+    ).toBeLessThan(1e-10);
     const balanced = estimatePrior({ data: new Float64Array(8 * C), rows: 8, cols: C }, Int32Array.from([0, 1, 2, 3, 0, 1, 2, 3]));
     expect(maxAbsDiff(balanced.prior, [0.25, 0.25, 0.25, 0.25])).toBeLessThan(1e-12);
   });
@@ -200,7 +205,10 @@ describe('chunked estimation', () => {
   const chunks: PriorChunk[] = [];
   for (let start = 0, size = 100; start < logits.rows; start += size, size += 50) {
     const end = Math.min(logits.rows, start + size);
-    chunks.push({ logits: { data: logits.data.slice(start * 15, end * 15), rows: end - start, cols: 15 }, labels: labels.slice(start, end) });
+    chunks.push({
+      logits: { data: logits.data.slice(start * 15, end * 15), rows: end - start, cols: 15 },
+      labels: labels.slice(start, end),
+    });
   }
   const memory = estimatePrior(logits, labels, { temperature: 1.3 });
 

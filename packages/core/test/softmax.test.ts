@@ -5,9 +5,13 @@ import { GlaError, logSoftmax, logSumExp, matrix, softmax } from '../src/index';
 const rowArb = (cols: number, magnitude: number) =>
   fc.array(fc.double({ min: -magnitude, max: magnitude, noNaN: true, noDefaultInfinity: true }), { minLength: cols, maxLength: cols });
 const matrixArb = (magnitude: number) =>
-  fc.integer({ min: 1, max: 8 }).chain((cols) =>
-    fc.array(rowArb(cols, magnitude), { minLength: 1, maxLength: 6 }).map((rows) => matrix(Float64Array.from(rows.flat()), rows.length, cols)),
-  );
+  fc
+    .integer({ min: 1, max: 8 })
+    .chain((cols) =>
+      fc
+        .array(rowArb(cols, magnitude), { minLength: 1, maxLength: 6 })
+        .map((rows) => matrix(Float64Array.from(rows.flat()), rows.length, cols)),
+    );
 
 describe('softmax family (property-based)', () => {
   it('rows sum to 1, entries in [0, 1], and log-softmax = log(softmax), for logits up to 1e4', () => {
@@ -36,7 +40,11 @@ describe('softmax family (property-based)', () => {
   it('is invariant to adding a constant to a row; logSumExp shifts by it', () => {
     fc.assert(
       fc.property(matrixArb(100), fc.double({ min: -1e4, max: 1e4, noNaN: true }), (m, c) => {
-        const shifted = matrix(m.data.map((v) => v + c), m.rows, m.cols);
+        const shifted = matrix(
+          m.data.map((v) => v + c),
+          m.rows,
+          m.cols,
+        );
         const a = softmax(m).data;
         const b = softmax(shifted).data;
         for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-9);

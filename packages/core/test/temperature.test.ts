@@ -27,7 +27,11 @@ describe('calibrateTemperature', () => {
     expect(T).toBeGreaterThan(1);
     expect(Math.abs(meanConfidence(logits, T) - accuracy(logits, labels))).toBeLessThanOrEqual(0.001);
     // Underconfident logits need T < 1 (bracket widened below 0.1 when necessary).
-    const cold = matrix(logits.data.map((v) => v / 500), logits.rows, logits.cols);
+    const cold = matrix(
+      logits.data.map((v) => v / 500),
+      logits.rows,
+      logits.cols,
+    );
     const Tc = calibrateTemperature(cold, labels, { method: 'match-confidence' });
     expect(Tc).toBeLessThan(0.1);
     expect(Math.abs(meanConfidence(cold, Tc) - accuracy(cold, labels))).toBeLessThanOrEqual(0.001);
@@ -53,8 +57,12 @@ describe('calibrateTemperature', () => {
 
   it('rejects logits that carry no information (no finite optimum)', () => {
     const flat = matrix(new Float64Array(20).fill(1), 10, 2);
-    expect(() => calibrateTemperature(flat, new Int32Array(10), { method: 'nll' })).toThrowError(expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error);
+    expect(() => calibrateTemperature(flat, new Int32Array(10), { method: 'nll' })).toThrowError(
+      expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error,
+    );
     const separated = matrix(Float64Array.from([5, 0, 0, 5]), 2, 2);
-    expect(() => calibrateTemperature(separated, [0, 1], { method: 'nll' })).toThrowError(expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error);
+    expect(() => calibrateTemperature(separated, [0, 1], { method: 'nll' })).toThrowError(
+      expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error,
+    );
   });
 });

@@ -41,7 +41,15 @@ describe('validation: every bad input throws GlaError with the right code', () =
         const data = Float64Array.from(good.data);
         data[index] = bad;
         const m = matrix(data, 4, 3);
-        for (const f of [() => softmax(m), () => estimatePrior(m, labels), () => calibrateTemperature(m, labels), () => accuracy(m, labels), () => debias(m, [0, 0, 0]), () => estimatePriorEM(m), () => estimatePriorEigen(m)]) {
+        for (const f of [
+          () => softmax(m),
+          () => estimatePrior(m, labels),
+          () => calibrateTemperature(m, labels),
+          () => accuracy(m, labels),
+          () => debias(m, [0, 0, 0]),
+          () => estimatePriorEM(m),
+          () => estimatePriorEigen(m),
+        ]) {
           expect(codeOf(f)).toBe('non-finite');
         }
         expect(codeOf(() => trainLinearProbe(m, labels))).toBe('non-finite');
@@ -55,19 +63,27 @@ describe('validation: every bad input throws GlaError with the right code', () =
 
   it('labels out of range / not integers / wrong length', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 3 }), fc.oneof(fc.integer({ min: 3, max: 1000 }), fc.integer({ min: -1000, max: -1 })), (i, bad) => {
-        const y = Array.from(labels);
-        y[i] = bad;
-        expect(codeOf(() => estimatePrior(good, y))).toBe('label-out-of-range');
-        expect(codeOf(() => accuracy(good, y))).toBe('label-out-of-range');
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.oneof(fc.integer({ min: 3, max: 1000 }), fc.integer({ min: -1000, max: -1 })),
+        (i, bad) => {
+          const y = Array.from(labels);
+          y[i] = bad;
+          expect(codeOf(() => estimatePrior(good, y))).toBe('label-out-of-range');
+          expect(codeOf(() => accuracy(good, y))).toBe('label-out-of-range');
+        },
+      ),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 3 }), fc.double({ min: 0.01, max: 1.99, noNaN: true }).filter((v) => !Number.isInteger(v)), (i, bad) => {
-        const y = Array.from(labels);
-        y[i] = bad;
-        expect(codeOf(() => estimatePrior(good, y))).toBe('label-not-integer');
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.double({ min: 0.01, max: 1.99, noNaN: true }).filter((v) => !Number.isInteger(v)),
+        (i, bad) => {
+          const y = Array.from(labels);
+          y[i] = bad;
+          expect(codeOf(() => estimatePrior(good, y))).toBe('label-not-integer');
+        },
+      ),
     );
     expect(codeOf(() => estimatePrior(good, [0, 1, 2]))).toBe('length-mismatch');
     expect(codeOf(() => calibrateTemperature(good, [0, 1, 2, 0, 1]))).toBe('length-mismatch');
@@ -87,7 +103,9 @@ describe('validation: every bad input throws GlaError with the right code', () =
     const head = { weights: matrix(new Float64Array(6), 3, 2), bias: new Float64Array(3) };
     expect(codeOf(() => applyHead(head, good))).toBe('shape-mismatch');
     expect(codeOf(() => applyHead({ ...head, bias: new Float64Array(2) }, other))).toBe('length-mismatch');
-    expect(codeOf(() => interpolateHeads(head, { weights: matrix(new Float64Array(4), 2, 2), bias: new Float64Array(2) }, 0.5))).toBe('shape-mismatch');
+    expect(codeOf(() => interpolateHeads(head, { weights: matrix(new Float64Array(4), 2, 2), bias: new Float64Array(2) }, 0.5))).toBe(
+      'shape-mismatch',
+    );
     expect(codeOf(() => zeroShotHead(matrix(new Float64Array(10), 5, 2), { classes: 2 }))).toBe('shape-mismatch');
     expect(codeOf(() => estimatePriorChunked([{ logits: other, labels: [0, 1, 0, 1] }], { classes: 3 }))).toBe('shape-mismatch');
   });
@@ -98,7 +116,9 @@ describe('validation: every bad input throws GlaError with the right code', () =
         expect(codeOf(() => softmax(good, { temperature: T }))).toBe('invalid-temperature');
         expect(codeOf(() => estimatePrior(good, labels, { temperature: T }))).toBe('invalid-temperature');
         expect(codeOf(() => debias(good, [0, 0, 0], { temperature: T }))).toBe('invalid-temperature');
-        expect(codeOf(() => glaLogits({ finetuned: good, zeroShot: good, logPrior: [0, 0, 0], zeroShotTemperature: T }))).toBe('invalid-temperature');
+        expect(codeOf(() => glaLogits({ finetuned: good, zeroShot: good, logPrior: [0, 0, 0], zeroShotTemperature: T }))).toBe(
+          'invalid-temperature',
+        );
         expect(codeOf(() => estimatePriorEM(good, { temperature: T }))).toBe('invalid-temperature');
       }),
     );

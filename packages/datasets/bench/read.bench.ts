@@ -85,13 +85,28 @@ try {
   const images = new Uint8Array(n * 784).map((_, i) => (i * 2654435761) >>> 24);
   const idxFile = join(dir, 'images-idx3-ubyte');
   writeFileSync(idxFile, encodeIdx({ dtype: 'uint8', shape: [n, 28, 28], data: images }));
-  await compare('IDX uint8, readIdx', idxFile, () => readFile(idxFile), () => readIdx(idxFile));
-  await compare('IDX uint8, streamIdx (8192 items)', idxFile, () => readFile(idxFile), async () => {
-    for await (const _ of streamIdx(idxFile, { batchSize: 8192 }));
-  });
+  await compare(
+    'IDX uint8, readIdx',
+    idxFile,
+    () => readFile(idxFile),
+    () => readIdx(idxFile),
+  );
+  await compare(
+    'IDX uint8, streamIdx (8192 items)',
+    idxFile,
+    () => readFile(idxFile),
+    async () => {
+      for await (const _ of streamIdx(idxFile, { batchSize: 8192 }));
+    },
+  );
   const fashion = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
   if (existsSync(fashion)) {
-    await compare('IDX gzip (Fashion-MNIST train), readIdx vs readFile+gunzipSync', fashion, async () => gunzipSync(await readFile(fashion)), () => readIdx(fashion));
+    await compare(
+      'IDX gzip (Fashion-MNIST train), readIdx vs readFile+gunzipSync',
+      fashion,
+      async () => gunzipSync(await readFile(fashion)),
+      () => readIdx(fashion),
+    );
   }
 
   // .npy: float32 features, little-endian (native), big-endian (byte swap) and float16 (decode).
@@ -99,16 +114,36 @@ try {
   const feats = Float32Array.from({ length: r * 512 }, (_, i) => Math.sin(i));
   const npyFile = join(dir, 'features.npy');
   await writeNpy(npyFile, { dtype: 'float32', shape: [r, 512], data: feats });
-  await compare('npy float32 <f4, readNpy', npyFile, () => readFile(npyFile), () => readNpy(npyFile));
-  await compare('npy float32 <f4, streamNpyRows (4096 rows)', npyFile, () => readFile(npyFile), async () => {
-    for await (const _ of streamNpyRows(npyFile, { batchRows: 4096 }));
-  });
+  await compare(
+    'npy float32 <f4, readNpy',
+    npyFile,
+    () => readFile(npyFile),
+    () => readNpy(npyFile),
+  );
+  await compare(
+    'npy float32 <f4, streamNpyRows (4096 rows)',
+    npyFile,
+    () => readFile(npyFile),
+    async () => {
+      for await (const _ of streamNpyRows(npyFile, { batchRows: 4096 }));
+    },
+  );
   const beFile = join(dir, 'features-be.npy');
   await writeNpy(beFile, { dtype: 'float32', shape: [r, 512], data: feats }, { byteOrder: 'big' });
-  await compare('npy float32 >f4 (byte swap), readNpy', beFile, () => readFile(beFile), () => readNpy(beFile));
+  await compare(
+    'npy float32 >f4 (byte swap), readNpy',
+    beFile,
+    () => readFile(beFile),
+    () => readNpy(beFile),
+  );
   const f16File = join(dir, 'features-f16.npy');
   await writeNpy(f16File, { dtype: 'float16', shape: [r, 512], data: feats });
-  await compare('npy float16 (decode to f32), readNpy', f16File, () => readFile(f16File), () => readNpy(f16File));
+  await compare(
+    'npy float16 (decode to f32), readNpy',
+    f16File,
+    () => readFile(f16File),
+    () => readNpy(f16File),
+  );
   rmSync(idxFile);
   rmSync(npyFile);
   rmSync(beFile);
@@ -127,7 +162,9 @@ try {
   await writer.close();
   const gib = statSync(bigFile).size / 2 ** 30;
   const child = (args: string[]) =>
-    JSON.parse(spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', self, ...args], { encoding: 'utf8', maxBuffer: MB }).stdout) as {
+    JSON.parse(
+      spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', self, ...args], { encoding: 'utf8', maxBuffer: MB }).stdout,
+    ) as {
       maxRssMB: number;
       seconds?: number;
       rows?: number;

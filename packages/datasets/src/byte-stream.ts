@@ -37,7 +37,9 @@ export class ChunkReader {
   async read(n: number): Promise<Uint8Array> {
     await this.fill(n);
     if (this.pendingBytes < n) {
-      throw new DatasetError('truncated', `expected ${n} more bytes at offset ${this.position}, stream ends after ${this.pendingBytes}`, { file: this.file });
+      throw new DatasetError('truncated', `expected ${n} more bytes at offset ${this.position}, stream ends after ${this.pendingBytes}`, {
+        file: this.file,
+      });
     }
     const out = new Uint8Array(n);
     let done = 0;

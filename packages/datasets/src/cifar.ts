@@ -40,7 +40,8 @@ export async function* streamCifarBinary(
 ): AsyncGenerator<CifarBatch> {
   const variant = options.variant ?? 'cifar10';
   const batchSize = options.batchSize ?? 1000;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
   const record = cifarRecordBytes(variant);
   const fineClasses = variant === 'cifar10' ? 10 : 100;
   let start = 0;
@@ -54,7 +55,11 @@ export async function* streamCifarBinary(
     try {
       const size = (await handle.stat()).size;
       if (size % record !== 0) {
-        throw new DatasetError('truncated', `${size} bytes is not a whole number of ${record}-byte ${variant} records (${Math.floor(size / record)} whole, ${size % record} left over)`, { file });
+        throw new DatasetError(
+          'truncated',
+          `${size} bytes is not a whole number of ${record}-byte ${variant} records (${Math.floor(size / record)} whole, ${size % record} left over)`,
+          { file },
+        );
       }
       const n = size / record;
       for (let first = 0; first < n; first += batchSize) {
@@ -74,11 +79,13 @@ export async function* streamCifarBinary(
         for (let i = 0; i < count; i++) {
           const r = i * record;
           const fine = bytes[r + offset - 1]!;
-          if (fine >= fineClasses) throw new DatasetError('label-out-of-range', `record ${first + i}: label ${fine} is outside [0, ${fineClasses})`, { file });
+          if (fine >= fineClasses)
+            throw new DatasetError('label-out-of-range', `record ${first + i}: label ${fine} is outside [0, ${fineClasses})`, { file });
           labels[i] = fine;
           if (coarseLabels) {
             const coarse = bytes[r]!;
-            if (coarse >= 20) throw new DatasetError('label-out-of-range', `record ${first + i}: coarse label ${coarse} is outside [0, 20)`, { file });
+            if (coarse >= 20)
+              throw new DatasetError('label-out-of-range', `record ${first + i}: coarse label ${coarse} is outside [0, 20)`, { file });
             coarseLabels[i] = coarse;
           }
           images.set(bytes.subarray(r + offset, r + record), i * CIFAR_IMAGE_BYTES);
@@ -105,8 +112,10 @@ export function encodeCifarBinary(
 ): Uint8Array {
   const variant = options.variant ?? 'cifar10';
   const n = labels.length;
-  if (images.length !== n * CIFAR_IMAGE_BYTES) throw new DatasetError('shape-mismatch', `images has ${images.length} bytes, ${n} records need ${n * CIFAR_IMAGE_BYTES}`);
-  if (variant === 'cifar100' && options.coarseLabels?.length !== n) throw new DatasetError('shape-mismatch', 'CIFAR-100 needs one coarse label per image');
+  if (images.length !== n * CIFAR_IMAGE_BYTES)
+    throw new DatasetError('shape-mismatch', `images has ${images.length} bytes, ${n} records need ${n * CIFAR_IMAGE_BYTES}`);
+  if (variant === 'cifar100' && options.coarseLabels?.length !== n)
+    throw new DatasetError('shape-mismatch', 'CIFAR-100 needs one coarse label per image');
   const record = cifarRecordBytes(variant);
   const out = new Uint8Array(n * record);
   for (let i = 0; i < n; i++) {
@@ -157,7 +166,18 @@ export async function readCifarLabelNames(path: string): Promise<string[]> {
 }
 
 /** CIFAR-10 class names in label order. */
-export const CIFAR10_CLASSES: readonly string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_CLASSES: readonly string[] = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
 
 /** CIFAR-100 fine class names in label order. */
 export const CIFAR100_CLASSES: readonly string[] = (

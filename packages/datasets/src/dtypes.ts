@@ -87,7 +87,9 @@ export function shapeSize(shape: readonly number[], file?: string): number {
  */
 export function assertStreamableItems(shape: readonly number[], file?: string): void {
   if (shape.length > 1 && shape[0]! > 0 && shapeSize(shape.slice(1), file) === 0) {
-    throw new DatasetError('header-mismatch', `shape [${shape.join(', ')}] has ${shape[0]} items of zero elements: nothing to stream`, { file });
+    throw new DatasetError('header-mismatch', `shape [${shape.join(', ')}] has ${shape[0]} items of zero elements: nothing to stream`, {
+      file,
+    });
   }
 }
 

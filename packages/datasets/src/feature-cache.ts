@@ -25,8 +25,10 @@ export async function sha256File(path: string): Promise<string> {
 export function canonicalJson(value: unknown): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new DatasetError('invalid-argument', `settings hold a non-finite number ${value}`);
-    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw new DatasetError('invalid-argument', `settings hold a ${typeof value}`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new DatasetError('invalid-argument', `settings hold a non-finite number ${value}`);
+    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol')
+      throw new DatasetError('invalid-argument', `settings hold a ${typeof value}`);
     return JSON.stringify(value);
   }
   if (ArrayBuffer.isView(value)) return canonicalJson(Array.from(value as unknown as ArrayLike<number>));
@@ -63,7 +65,11 @@ export async function openFeatureCache(dir: string): Promise<FeatureCache> {
   } catch (error) {
     throw fsError(error, dir);
   }
-  const entryKey = (modelId: string, settings: unknown) => createHash('sha256').update(canonicalJson({ modelId, settings: settings ?? null })).digest('hex').slice(0, 32);
+  const entryKey = (modelId: string, settings: unknown) =>
+    createHash('sha256')
+      .update(canonicalJson({ modelId, settings: settings ?? null }))
+      .digest('hex')
+      .slice(0, 32);
   return {
     dir,
     entryDir: (modelId, settings) => join(dir, entryKey(modelId, settings)),
@@ -139,7 +145,11 @@ function idsHash(ids: readonly string[]): Buffer {
 }
 
 /** Reads a shard if it is complete and belongs to these ids; otherwise undefined. */
-async function readShard(path: string, expectedIds: Buffer, rows: number): Promise<{ data: Float32Array; cols: number } | 'missing' | 'damaged'> {
+async function readShard(
+  path: string,
+  expectedIds: Buffer,
+  rows: number,
+): Promise<{ data: Float32Array; cols: number } | 'missing' | 'damaged'> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -206,7 +216,8 @@ export async function cachedEncode<T extends { id: string }>(options: CachedEnco
     modelId = [modelId, ...hashes].filter((part) => part.length > 0).join('|');
   }
   const batchSize = options.batchSize ?? 64;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 0xffffffff) throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 0xffffffff)
+    throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
   if (modelId.length === 0) throw new DatasetError('invalid-argument', 'give modelId (a non-empty string) or modelFile');
   const settings = options.settings ?? null;
   const dir = cache.entryDir(modelId, settings);
@@ -221,7 +232,11 @@ export async function cachedEncode<T extends { id: string }>(options: CachedEnco
     () => true,
     () => false,
   );
-  if (!hasEntry) await writeFileAtomic(entryFile, `${JSON.stringify({ schema: 'gla.feature-cache', version: 1, modelId, settings: JSON.parse(canonicalJson(settings)) }, null, 2)}\n`);
+  if (!hasEntry)
+    await writeFileAtomic(
+      entryFile,
+      `${JSON.stringify({ schema: 'gla.feature-cache', version: 1, modelId, settings: JSON.parse(canonicalJson(settings)) }, null, 2)}\n`,
+    );
 
   const total = Array.isArray(options.items) ? options.items.length : undefined;
   const parts: Float32Array[] = [];
@@ -234,7 +249,8 @@ export async function cachedEncode<T extends { id: string }>(options: CachedEnco
       if (typeof item?.id !== 'string') throw new DatasetError('invalid-argument', 'every item needs a string id');
       return item.id;
     });
-    if (new Set(ids).size !== ids.length) throw new DatasetError('invalid-argument', `duplicate item ids in batch starting at item ${progress.done}`);
+    if (new Set(ids).size !== ids.length)
+      throw new DatasetError('invalid-argument', `duplicate item ids in batch starting at item ${progress.done}`);
     const key = idsHash(ids);
     const file = join(dir, `${key.toString('hex').slice(0, 40)}.f32`);
     const found = await readShard(file, key, batch.length);
@@ -248,7 +264,10 @@ export async function cachedEncode<T extends { id: string }>(options: CachedEnco
       if (found === 'damaged') progress.recovered++;
       const m = await encode(batch, { signal });
       if (m.rows !== batch.length || !(m.cols >= 1) || m.data.length !== m.rows * m.cols) {
-        throw new DatasetError('shape-mismatch', `encode returned ${m.rows} × ${m.cols} (${m.data.length} values) for a batch of ${batch.length}`);
+        throw new DatasetError(
+          'shape-mismatch',
+          `encode returned ${m.rows} × ${m.cols} (${m.data.length} values) for a batch of ${batch.length}`,
+        );
       }
       data = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data);
       batchCols = m.cols;
@@ -257,7 +276,10 @@ export async function cachedEncode<T extends { id: string }>(options: CachedEnco
       progress.computed += batch.length;
     }
     if (cols === undefined) cols = batchCols;
-    else if (cols !== batchCols) throw new DatasetError('shape-mismatch', `batch at item ${progress.done} has ${batchCols} features, earlier batches ${cols}`, { file });
+    else if (cols !== batchCols)
+      throw new DatasetError('shape-mismatch', `batch at item ${progress.done} has ${batchCols} features, earlier batches ${cols}`, {
+        file,
+      });
     parts.push(data);
     progress.done += batch.length;
     options.onProgress?.({ ...progress });

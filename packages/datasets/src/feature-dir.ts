@@ -36,7 +36,8 @@ export interface FeatureDir {
 const FILES = { features: 'features.npy', labels: 'labels.npy', meta: 'meta.json', text: 'text_features.npy' };
 
 function parseMeta(value: unknown, file: string): FeatureDirMeta {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DatasetError('invalid-meta', 'meta.json must hold a JSON object', { file });
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new DatasetError('invalid-meta', 'meta.json must hold a JSON object', { file });
   const raw = { ...(value as Record<string, unknown>) };
   if (raw['classNames'] === undefined && raw['class_names'] !== undefined) {
     raw['classNames'] = raw['class_names'];
@@ -54,8 +55,10 @@ function parseMeta(value: unknown, file: string): FeatureDirMeta {
   if (raw['templates'] !== undefined && (!Array.isArray(raw['templates']) || !raw['templates'].every((t) => typeof t === 'string'))) {
     throw new DatasetError('invalid-meta', 'meta.json: templates must be an array of strings', { file });
   }
-  if (raw['modelId'] !== undefined && typeof raw['modelId'] !== 'string') throw new DatasetError('invalid-meta', 'meta.json: modelId must be a string', { file });
-  if (raw['version'] !== undefined && raw['version'] !== 1) throw new DatasetError('invalid-meta', `meta.json: version ${JSON.stringify(raw['version'])} is not supported`, { file });
+  if (raw['modelId'] !== undefined && typeof raw['modelId'] !== 'string')
+    throw new DatasetError('invalid-meta', 'meta.json: modelId must be a string', { file });
+  if (raw['version'] !== undefined && raw['version'] !== 1)
+    throw new DatasetError('invalid-meta', `meta.json: version ${JSON.stringify(raw['version'])} is not supported`, { file });
   return raw as FeatureDirMeta;
 }
 
@@ -82,7 +85,8 @@ function toFloat32(array: NdArray, file: string): Float32Array {
 }
 
 function toLabels(array: NdArray, numClasses: number, file: string): Int32Array {
-  if (array.shape.length !== 1) throw new DatasetError('shape-mismatch', `labels must be 1-D, got shape [${array.shape.join(', ')}]`, { file });
+  if (array.shape.length !== 1)
+    throw new DatasetError('shape-mismatch', `labels must be 1-D, got shape [${array.shape.join(', ')}]`, { file });
   if (array.dtype.startsWith('float') || array.dtype.startsWith('complex') || array.dtype === 'bfloat16') {
     throw new DatasetError('unsupported-dtype', `labels must be integers, got ${array.dtype}`, { file });
   }
@@ -90,7 +94,12 @@ function toLabels(array: NdArray, numClasses: number, file: string): Int32Array 
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const y = Number(data[i]);
-    if (y < 0 || y >= numClasses) throw new DatasetError('label-out-of-range', `labels[${i}] = ${y} is outside [0, ${numClasses}) (meta.json has ${numClasses} classes)`, { file });
+    if (y < 0 || y >= numClasses)
+      throw new DatasetError(
+        'label-out-of-range',
+        `labels[${i}] = ${y} is outside [0, ${numClasses}) (meta.json has ${numClasses} classes)`,
+        { file },
+      );
     out[i] = y;
   }
   return out;
@@ -110,7 +119,11 @@ async function readTextFeatures(dir: string, meta: FeatureDirMeta, cols: number)
     (shape.length === 2 && shape[0] === c && shape[1] === cols) ||
     (shape.length === 3 && shape[1] === c && shape[2] === cols && (meta.templates === undefined || shape[0] === meta.templates.length));
   if (!ok) {
-    throw new DatasetError('shape-mismatch', `text_features shape [${shape.join(', ')}] must be [C, D] = [${c}, ${cols}] or [templates, ${c}, ${cols}]`, { file });
+    throw new DatasetError(
+      'shape-mismatch',
+      `text_features shape [${shape.join(', ')}] must be [C, D] = [${c}, ${cols}] or [templates, ${c}, ${cols}]`,
+      { file },
+    );
   }
   return { data: toFloat32(array, file), shape: [...shape] };
 }
@@ -125,10 +138,12 @@ export async function readFeatureDir(dir: string): Promise<FeatureDir> {
   const featureFile = join(dir, FILES.features);
   const labelFile = join(dir, FILES.labels);
   const features = await readNpy(featureFile);
-  if (features.shape.length !== 2) throw new DatasetError('shape-mismatch', `features must be N × D, got shape [${features.shape.join(', ')}]`, { file: featureFile });
+  if (features.shape.length !== 2)
+    throw new DatasetError('shape-mismatch', `features must be N × D, got shape [${features.shape.join(', ')}]`, { file: featureFile });
   const [rows, cols] = features.shape as [number, number];
   const labels = toLabels(await readNpy(labelFile), meta.classNames.length, labelFile);
-  if (labels.length !== rows) throw new DatasetError('shape-mismatch', `labels has ${labels.length} entries, features has ${rows} rows`, { file: labelFile });
+  if (labels.length !== rows)
+    throw new DatasetError('shape-mismatch', `labels has ${labels.length} entries, features has ${rows} rows`, { file: labelFile });
   const out: FeatureDir = { features: { data: toFloat32(features, featureFile), rows, cols }, labels, meta };
   const text = await readTextFeatures(dir, meta, cols);
   if (text) out.textFeatures = text;
@@ -149,7 +164,11 @@ export interface FeatureBatch {
  */
 export async function* streamFeatureDir(
   dir: string,
-  options: { batchRows?: number; signal?: AbortSignal; onOpen?: (info: Omit<FeatureDir, 'features'> & { rows: number; cols: number }) => void } = {},
+  options: {
+    batchRows?: number;
+    signal?: AbortSignal;
+    onOpen?: (info: Omit<FeatureDir, 'features'> & { rows: number; cols: number }) => void;
+  } = {},
 ): AsyncGenerator<FeatureBatch> {
   const meta = await readMeta(dir);
   const featureFile = join(dir, FILES.features);
@@ -157,16 +176,22 @@ export async function* streamFeatureDir(
   const reader = await openNpy(featureFile);
   try {
     const { shape } = reader.header;
-    if (shape.length !== 2) throw new DatasetError('shape-mismatch', `features must be N × D, got shape [${shape.join(', ')}]`, { file: featureFile });
+    if (shape.length !== 2)
+      throw new DatasetError('shape-mismatch', `features must be N × D, got shape [${shape.join(', ')}]`, { file: featureFile });
     const [rows, cols] = shape as [number, number];
     const labels = toLabels(await readNpy(labelFile), meta.classNames.length, labelFile);
-    if (labels.length !== rows) throw new DatasetError('shape-mismatch', `labels has ${labels.length} entries, features has ${rows} rows`, { file: labelFile });
+    if (labels.length !== rows)
+      throw new DatasetError('shape-mismatch', `labels has ${labels.length} entries, features has ${rows} rows`, { file: labelFile });
     const textFeatures = await readTextFeatures(dir, meta, cols);
     options.onOpen?.({ meta, labels, rows, cols, ...(textFeatures ? { textFeatures } : {}) });
     for await (const batch of reader.batches(options.batchRows ?? 4096, options)) {
       throwIfAborted(options.signal);
       const n = batch.array.shape[0]!;
-      yield { start: batch.start, features: { data: toFloat32(batch.array, featureFile), rows: n, cols }, labels: labels.subarray(batch.start, batch.start + n) };
+      yield {
+        start: batch.start,
+        features: { data: toFloat32(batch.array, featureFile), rows: n, cols },
+        labels: labels.subarray(batch.start, batch.start + n),
+      };
     }
   } finally {
     await reader.close();
@@ -183,19 +208,46 @@ function checkMatrix(m: Matrix, what: string): void {
  * Writes a feature directory (each file atomically; `meta.json` last, so a directory with a
  * meta.json is complete). Features are stored float32, labels int64 (numpy's default int).
  */
-export async function writeFeatureDir(dir: string, data: { features: Matrix; labels: ArrayLike<number>; meta: FeatureDirMeta; textFeatures?: { data: TypedArray | ArrayLike<number>; shape: number[] } }): Promise<void> {
+export async function writeFeatureDir(
+  dir: string,
+  data: {
+    features: Matrix;
+    labels: ArrayLike<number>;
+    meta: FeatureDirMeta;
+    textFeatures?: { data: TypedArray | ArrayLike<number>; shape: number[] };
+  },
+): Promise<void> {
   const meta = parseMeta({ version: 1, ...data.meta }, join(dir, FILES.meta));
   checkMatrix(data.features, 'features');
-  if (data.labels.length !== data.features.rows) throw new DatasetError('shape-mismatch', `${data.labels.length} labels for ${data.features.rows} feature rows`);
-  const labels = toLabels({ dtype: 'int32', shape: [data.labels.length], data: Int32Array.from(data.labels) }, meta.classNames.length, join(dir, FILES.labels));
-  await writeNpy(join(dir, FILES.features), { dtype: 'float32', shape: [data.features.rows, data.features.cols], data: Float32Array.from(data.features.data) });
+  if (data.labels.length !== data.features.rows)
+    throw new DatasetError('shape-mismatch', `${data.labels.length} labels for ${data.features.rows} feature rows`);
+  const labels = toLabels(
+    { dtype: 'int32', shape: [data.labels.length], data: Int32Array.from(data.labels) },
+    meta.classNames.length,
+    join(dir, FILES.labels),
+  );
+  await writeNpy(join(dir, FILES.features), {
+    dtype: 'float32',
+    shape: [data.features.rows, data.features.cols],
+    data: Float32Array.from(data.features.data),
+  });
   await writeNpy(join(dir, FILES.labels), { dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(labels, (y) => BigInt(y)) });
   if (data.textFeatures) {
     const { shape } = data.textFeatures;
     const c = meta.classNames.length;
-    const ok = (shape.length === 2 && shape[0] === c && shape[1] === data.features.cols) || (shape.length === 3 && shape[1] === c && shape[2] === data.features.cols);
-    if (!ok) throw new DatasetError('shape-mismatch', `text_features shape [${shape.join(', ')}] must be [${c}, ${data.features.cols}] or [T, ${c}, ${data.features.cols}]`);
-    await writeNpy(join(dir, FILES.text), { dtype: 'float32', shape, data: Float32Array.from(data.textFeatures.data as ArrayLike<number>) });
+    const ok =
+      (shape.length === 2 && shape[0] === c && shape[1] === data.features.cols) ||
+      (shape.length === 3 && shape[1] === c && shape[2] === data.features.cols);
+    if (!ok)
+      throw new DatasetError(
+        'shape-mismatch',
+        `text_features shape [${shape.join(', ')}] must be [${c}, ${data.features.cols}] or [T, ${c}, ${data.features.cols}]`,
+      );
+    await writeNpy(join(dir, FILES.text), {
+      dtype: 'float32',
+      shape,
+      data: Float32Array.from(data.textFeatures.data as ArrayLike<number>),
+    });
   }
   await writeFileAtomic(join(dir, FILES.meta), `${JSON.stringify(meta, null, 2)}\n`);
 }
@@ -221,12 +273,15 @@ export async function createFeatureDirWriter(
   return {
     async append(batch, batchLabels) {
       checkMatrix(batch, 'features');
-      if (batch.cols !== options.cols) throw new DatasetError('shape-mismatch', `features have ${batch.cols} columns, the writer was created for ${options.cols}`);
-      if (batchLabels.length !== batch.rows) throw new DatasetError('shape-mismatch', `${batchLabels.length} labels for ${batch.rows} rows`);
+      if (batch.cols !== options.cols)
+        throw new DatasetError('shape-mismatch', `features have ${batch.cols} columns, the writer was created for ${options.cols}`);
+      if (batchLabels.length !== batch.rows)
+        throw new DatasetError('shape-mismatch', `${batchLabels.length} labels for ${batch.rows} rows`);
       const ys = new BigInt64Array(batchLabels.length);
       for (let i = 0; i < ys.length; i++) {
         const y = batchLabels[i]!;
-        if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw new DatasetError('label-out-of-range', `label ${y} is outside [0, ${numClasses})`, { file: dir });
+        if (!Number.isInteger(y) || y < 0 || y >= numClasses)
+          throw new DatasetError('label-out-of-range', `label ${y} is outside [0, ${numClasses})`, { file: dir });
         ys[i] = BigInt(y);
       }
       await features.append(batch.data);
@@ -236,7 +291,11 @@ export async function createFeatureDirWriter(
       const rows = await features.close();
       await labels.close();
       if (options.textFeatures) {
-        await writeNpy(join(dir, FILES.text), { dtype: 'float32', shape: options.textFeatures.shape, data: Float32Array.from(options.textFeatures.data as ArrayLike<number>) });
+        await writeNpy(join(dir, FILES.text), {
+          dtype: 'float32',
+          shape: options.textFeatures.shape,
+          data: Float32Array.from(options.textFeatures.data as ArrayLike<number>),
+        });
       }
       await writeFileAtomic(join(dir, FILES.meta), `${JSON.stringify(meta, null, 2)}\n`);
       return rows;

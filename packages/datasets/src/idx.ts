@@ -1,7 +1,7 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { fileChunks, ChunkReader, isGzip } from './byte-stream';
+import { ChunkReader, fileChunks, isGzip } from './byte-stream';
 import { assertStreamableItems, DTYPE_SIZE, type Dtype, decodeElements, type NdArray, shapeSize } from './dtypes';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 
@@ -88,7 +88,11 @@ async function openIdxSource(path: string): Promise<IdxSource> {
       const total = shapeSize(shape, path) * DTYPE_SIZE[dtype];
       // Deflate cannot expand more than 1032:1, so a header claiming more is lying.
       if (total > size * 1032 + 1024) {
-        throw new DatasetError('header-mismatch', `IDX shape [${shape.join(', ')}] needs ${total} bytes, impossible from ${size} gzip bytes`, { file: path });
+        throw new DatasetError(
+          'header-mismatch',
+          `IDX shape [${shape.join(', ')}] needs ${total} bytes, impossible from ${size} gzip bytes`,
+          { file: path },
+        );
       }
       const header: IdxHeader = { dtype, shape, headerLength: 4 + 4 * rank, gzip: true };
       const itemBytes = shapeSize(shape.slice(1)) * DTYPE_SIZE[dtype];
@@ -96,7 +100,8 @@ async function openIdxSource(path: string): Promise<IdxSource> {
         header,
         read: (count) => reader.read(count * itemBytes),
         async finish() {
-          if (!(await reader.atEnd())) throw new DatasetError('header-mismatch', 'IDX: data continues after the declared items', { file: path });
+          if (!(await reader.atEnd()))
+            throw new DatasetError('header-mismatch', 'IDX: data continues after the declared items', { file: path });
         },
         close: () => reader.close(),
       };
@@ -107,14 +112,17 @@ async function openIdxSource(path: string): Promise<IdxSource> {
   }
   try {
     const { dtype, rank } = parseMagic(head, path);
-    if (size < 4 + 4 * rank) throw new DatasetError('truncated', `IDX header of rank ${rank} needs ${4 + 4 * rank} bytes, file has ${size}`, { file: path });
+    if (size < 4 + 4 * rank)
+      throw new DatasetError('truncated', `IDX header of rank ${rank} needs ${4 + 4 * rank} bytes, file has ${size}`, { file: path });
     const dimBytes = new Uint8Array(4 * rank);
     await handle.read(dimBytes, 0, dimBytes.length, 4);
     const shape = parseDims(dimBytes, rank);
     const headerLength = 4 + 4 * rank;
     const total = shapeSize(shape, path) * DTYPE_SIZE[dtype];
     if (size - headerLength < total) {
-      throw new DatasetError('truncated', `IDX shape [${shape.join(', ')}] needs ${total} data bytes, file has ${size - headerLength}`, { file: path });
+      throw new DatasetError('truncated', `IDX shape [${shape.join(', ')}] needs ${total} data bytes, file has ${size - headerLength}`, {
+        file: path,
+      });
     }
     if (size - headerLength > total) {
       throw new DatasetError('header-mismatch', `IDX: ${size - headerLength - total} bytes after the declared items`, { file: path });
@@ -156,7 +164,8 @@ export async function readIdxHeader(path: string): Promise<IdxHeader> {
  */
 export async function* streamIdx(path: string, options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<IdxBatch> {
   const batchSize = options.batchSize ?? 1024;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
   const source = await openIdxSource(path);
   try {
     const { dtype, shape } = source.header;
@@ -205,9 +214,18 @@ export async function readIdx(path: string): Promise<NdArray> {
     raw = await gunzipAsync(compressed, { maxOutputLength: declared + 1, chunkSize: 1 << 20 });
   } catch (error) {
     const tooLong = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new DatasetError(tooLong ? 'header-mismatch' : 'truncated', tooLong ? 'IDX: data continues after the declared items' : `gzip stream is corrupt or cut short: ${(error as Error).message}`, { file: path, cause: error });
+    throw new DatasetError(
+      tooLong ? 'header-mismatch' : 'truncated',
+      tooLong ? 'IDX: data continues after the declared items' : `gzip stream is corrupt or cut short: ${(error as Error).message}`,
+      { file: path, cause: error },
+    );
   }
-  if (raw.length < declared) throw new DatasetError('truncated', `IDX shape [${shape.join(', ')}] needs ${declared - headerLength} data bytes, stream has ${raw.length - headerLength}`, { file: path });
+  if (raw.length < declared)
+    throw new DatasetError(
+      'truncated',
+      `IDX shape [${shape.join(', ')}] needs ${declared - headerLength} data bytes, stream has ${raw.length - headerLength}`,
+      { file: path },
+    );
   if (raw.length > declared) throw new DatasetError('header-mismatch', 'IDX: data continues after the declared items', { file: path });
   // Copy the data out of the gunzip buffer (which may be a pooled slab) into an owned, aligned array.
   return { dtype, shape, data: decodeElements(raw.subarray(headerLength), dtype, count, false) };
@@ -294,7 +312,11 @@ export async function* streamIdxDataset(options: {
   const numClasses = options.numClasses ?? 10;
   const [imageHeader, labelHeader] = [await readIdxHeader(options.images), await readIdxHeader(options.labels)];
   if (imageHeader.shape[0] !== labelHeader.shape[0] || labelHeader.shape.length !== 1) {
-    throw new DatasetError('header-mismatch', `images [${imageHeader.shape.join(', ')}] and labels [${labelHeader.shape.join(', ')}] do not pair up`, { file: options.labels });
+    throw new DatasetError(
+      'header-mismatch',
+      `images [${imageHeader.shape.join(', ')}] and labels [${labelHeader.shape.join(', ')}] do not pair up`,
+      { file: options.labels },
+    );
   }
   const imageStream = streamIdx(options.images, options);
   const labelStream = streamIdx(options.labels, options);
@@ -307,7 +329,9 @@ export async function* streamIdxDataset(options: {
       for (let i = 0; i < raw.length; i++) {
         const y = Number(raw[i]);
         if (!Number.isInteger(y) || y < 0 || y >= numClasses) {
-          throw new DatasetError('label-out-of-range', `label ${y} of item ${lab.value.start + i} is outside [0, ${numClasses})`, { file: options.labels });
+          throw new DatasetError('label-out-of-range', `label ${y} of item ${lab.value.start + i} is outside [0, ${numClasses})`, {
+            file: options.labels,
+          });
         }
         labels[i] = y;
       }

@@ -46,7 +46,10 @@ export function decodeImage(bytes: Uint8Array, path = '<memory>'): DecodedImage 
       return { width: png.width, height: png.height, data: rgb };
     }
   } catch (error) {
-    throw new DatasetError('corrupt-image', `cannot decode ${format?.toUpperCase()}: ${(error as Error).message}`, { file: path, cause: error });
+    throw new DatasetError('corrupt-image', `cannot decode ${format?.toUpperCase()}: ${(error as Error).message}`, {
+      file: path,
+      cause: error,
+    });
   }
   throw new DatasetError('corrupt-image', 'neither JPEG nor PNG (unknown magic bytes)', { file: path });
 }

@@ -88,10 +88,12 @@ export async function openImageFolder(root: string, options: ImageFolderOptions 
   const present = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
   present.sort(byCodePoint);
   const folders = options.classes ? [...options.classes] : present;
-  if (folders.length === 0) throw new DatasetError('missing-class-folder', 'no class sub-folders (expected root/<class>/<image>)', { file: root });
+  if (folders.length === 0)
+    throw new DatasetError('missing-class-folder', 'no class sub-folders (expected root/<class>/<image>)', { file: root });
   const mapName = options.classNames;
   const classes: ImageFolderClass[] = folders.map((folder, index) => {
-    if (!present.includes(folder)) throw new DatasetError('missing-class-folder', `class folder '${folder}' is missing`, { file: join(root, folder) });
+    if (!present.includes(folder))
+      throw new DatasetError('missing-class-folder', `class folder '${folder}' is missing`, { file: join(root, folder) });
     const name = typeof mapName === 'function' ? mapName(folder) : (mapName?.[folder] ?? folder);
     return { index, folder, name };
   });
@@ -108,7 +110,8 @@ export async function openImageFolder(root: string, options: ImageFolderOptions 
       .filter((f) => f.isFile() && !f.name.startsWith('.') && extensions.includes(extname(f.name).toLowerCase()))
       .map((f) => f.name)
       .sort(byCodePoint);
-    if (images.length === 0) throw new DatasetError('empty-class-folder', `class folder '${cls.folder}' holds no image (${extensions.join(', ')})`, { file: dir });
+    if (images.length === 0)
+      throw new DatasetError('empty-class-folder', `class folder '${cls.folder}' holds no image (${extensions.join(', ')})`, { file: dir });
     for (const name of images) items.push({ id: `${cls.folder}/${name}`, path: join(dir, name), label: cls.index });
   }
   return {
@@ -118,7 +121,8 @@ export async function openImageFolder(root: string, options: ImageFolderOptions 
     items,
     async *batches(batchOptions = {}) {
       const batchSize = batchOptions.batchSize ?? 64;
-      if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
+      if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+        throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
       const decode = batchOptions.decode ?? decodeImage;
       const skip = batchOptions.onCorrupt === 'skip';
       for (let first = 0; first < items.length; first += batchSize) {
@@ -134,14 +138,21 @@ export async function openImageFolder(root: string, options: ImageFolderOptions 
           try {
             const image = await decode(bytes, item.path);
             if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
-              throw new DatasetError('corrupt-image', `decoder returned ${image.data.length} bytes for ${image.width}x${image.height} RGB`, { file: item.path });
+              throw new DatasetError(
+                'corrupt-image',
+                `decoder returned ${image.data.length} bytes for ${image.width}x${image.height} RGB`,
+                { file: item.path },
+              );
             }
             batch.items.push(item);
             batch.images.push(image);
           } catch (error) {
             const typed = isDatasetError(error)
               ? error
-              : new DatasetError('corrupt-image', `cannot decode: ${(error as Error)?.message ?? String(error)}`, { file: item.path, cause: error });
+              : new DatasetError('corrupt-image', `cannot decode: ${(error as Error)?.message ?? String(error)}`, {
+                  file: item.path,
+                  cause: error,
+                });
             if (!skip) throw typed;
             const skipped = { item, error: typed };
             batch.skipped.push(skipped);

@@ -36,18 +36,26 @@ async function* lines(path: string): AsyncGenerator<{ line: string; number: numb
   }
 }
 
-function parseLine(path: string, line: string, number: number, textField: string, labelField: string): { text: string; label: string | number; raw: Record<string, unknown> } {
+function parseLine(
+  path: string,
+  line: string,
+  number: number,
+  textField: string,
+  labelField: string,
+): { text: string; label: string | number; raw: Record<string, unknown> } {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (error) {
     throw new DatasetError('header-mismatch', `line ${number}: not valid JSON (${(error as Error).message})`, { file: path, cause: error });
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DatasetError('header-mismatch', `line ${number}: not a JSON object`, { file: path });
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new DatasetError('header-mismatch', `line ${number}: not a JSON object`, { file: path });
   const raw = value as Record<string, unknown>;
   const text = raw[textField];
   const label = raw[labelField];
-  if (typeof text !== 'string') throw new DatasetError('header-mismatch', `line ${number}: field '${textField}' must be a string`, { file: path });
+  if (typeof text !== 'string')
+    throw new DatasetError('header-mismatch', `line ${number}: field '${textField}' must be a string`, { file: path });
   if (typeof label !== 'string' && !(typeof label === 'number' && Number.isInteger(label))) {
     throw new DatasetError('header-mismatch', `line ${number}: field '${labelField}' must be a string or an integer`, { file: path });
   }
@@ -77,8 +85,12 @@ export async function openJsonlDataset(path: string, options: JsonlOptions = {})
       if (typeof label === 'string') strings.add(label);
       else maxInt = Math.max(maxInt, label);
     }
-    if (strings.size > 0 && maxInt >= 0) throw new DatasetError('header-mismatch', 'labels mix strings and integers; pass classNames', { file: path });
-    classNames = strings.size > 0 ? [...strings].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : Array.from({ length: maxInt + 1 }, (_, i) => String(i));
+    if (strings.size > 0 && maxInt >= 0)
+      throw new DatasetError('header-mismatch', 'labels mix strings and integers; pass classNames', { file: path });
+    classNames =
+      strings.size > 0
+        ? [...strings].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        : Array.from({ length: maxInt + 1 }, (_, i) => String(i));
   }
   const names = classNames;
   const index = new Map(names.map((n, i) => [n, i]));
@@ -88,7 +100,11 @@ export async function openJsonlDataset(path: string, options: JsonlOptions = {})
       const { text, label, raw } = parseLine(path, line, number, textField, labelField);
       const y = typeof label === 'string' ? index.get(label) : label;
       if (y === undefined || y < 0 || y >= names.length) {
-        throw new DatasetError('label-out-of-range', `line ${number}: label ${JSON.stringify(label)} is not one of the ${names.length} classes`, { file: path });
+        throw new DatasetError(
+          'label-out-of-range',
+          `line ${number}: label ${JSON.stringify(label)} is not one of the ${names.length} classes`,
+          { file: path },
+        );
       }
       const id = options.idField !== undefined && raw[options.idField] !== undefined ? String(raw[options.idField]) : `line ${number}`;
       yield { id, text, label: y };

@@ -9,9 +9,12 @@ import { finish, type Split, shuffledByClass, testSplit } from './splits';
  * maxPerClass and the tail class maxPerClass/ρ (as in CIFAR-LT). ρ ≥ 1; ρ = 1 is balanced.
  */
 export function longTailCounts(numClasses: number, maxPerClass: number, imbalanceRatio: number): number[] {
-  if (!Number.isSafeInteger(numClasses) || numClasses < 1) throw new DatasetError('invalid-argument', `numClasses must be a positive integer, got ${numClasses}`);
-  if (!Number.isSafeInteger(maxPerClass) || maxPerClass < 1) throw new DatasetError('invalid-argument', `maxPerClass must be a positive integer, got ${maxPerClass}`);
-  if (!(imbalanceRatio >= 1) || !Number.isFinite(imbalanceRatio)) throw new DatasetError('invalid-argument', `imbalanceRatio must be a finite number ≥ 1, got ${imbalanceRatio}`);
+  if (!Number.isSafeInteger(numClasses) || numClasses < 1)
+    throw new DatasetError('invalid-argument', `numClasses must be a positive integer, got ${numClasses}`);
+  if (!Number.isSafeInteger(maxPerClass) || maxPerClass < 1)
+    throw new DatasetError('invalid-argument', `maxPerClass must be a positive integer, got ${maxPerClass}`);
+  if (!(imbalanceRatio >= 1) || !Number.isFinite(imbalanceRatio))
+    throw new DatasetError('invalid-argument', `imbalanceRatio must be a finite number ≥ 1, got ${imbalanceRatio}`);
   if (numClasses === 1) return [maxPerClass];
   return Array.from({ length: numClasses }, (_, r) => {
     const n = Math.floor(maxPerClass * (1 / imbalanceRatio) ** (r / (numClasses - 1)) + 1e-9);
@@ -61,7 +64,8 @@ export function longTailSplit(options: LongTailSplitOptions): Split {
     if (perClass < 1) throw new DatasetError('invalid-split', 'a balanced test split needs at least one item per class');
     const indices: number[] = [];
     perms.forEach((p, c) => {
-      if (p.length < perClass) throw new DatasetError('invalid-split', `class ${c} has ${p.length} items, the balanced test needs ${perClass}`);
+      if (p.length < perClass)
+        throw new DatasetError('invalid-split', `class ${c} has ${p.length} items, the balanced test needs ${perClass}`);
       indices.push(...p.splice(p.length - perClass, perClass));
     });
     test = { indices, perClass };
@@ -78,7 +82,8 @@ export function longTailSplit(options: LongTailSplitOptions): Split {
   const val: number[] = [];
   perms.forEach((p, c) => {
     const n = counts[c]!;
-    if (p.length < n + valPerClass) throw new DatasetError('invalid-split', `class ${c} has ${p.length} items, the long tail needs ${n} + ${valPerClass} validation`);
+    if (p.length < n + valPerClass)
+      throw new DatasetError('invalid-split', `class ${c} has ${p.length} items, the long tail needs ${n} + ${valPerClass} validation`);
     train.push(...p.slice(0, n));
     val.push(...p.slice(n, n + valPerClass));
   });
@@ -88,7 +93,14 @@ export function longTailSplit(options: LongTailSplitOptions): Split {
     numClasses,
     labels,
     testLabels: options.testLabels,
-    params: { imbalanceRatio: options.imbalanceRatio, maxPerClass, classOrder: options.classOrder ?? 'index', valPerClass, testPerClass: test.perClass, counts },
+    params: {
+      imbalanceRatio: options.imbalanceRatio,
+      maxPerClass,
+      classOrder: options.classOrder ?? 'index',
+      valPerClass,
+      testPerClass: test.perClass,
+      counts,
+    },
     train,
     val,
     test: test.indices,

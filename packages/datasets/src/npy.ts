@@ -1,8 +1,7 @@
-import { type FileHandle, open, rm } from 'node:fs/promises';
-import { rename } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
+import { openForReading, readExactlyAt } from './byte-stream';
 import {
   assertStreamableItems,
   DTYPE_SIZE,
@@ -14,7 +13,6 @@ import {
   type TypedArray,
   valuesPerElement,
 } from './dtypes';
-import { openForReading, readExactlyAt } from './byte-stream';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -64,7 +62,9 @@ function descrFor(dtype: Dtype, littleEndian: boolean): string {
 function parsePythonLiteral(text: string, file?: string): unknown {
   let i = 0;
   const fail = (what: string): never => {
-    throw new DatasetError('header-mismatch', `malformed .npy header (${what} at offset ${i}): ${JSON.stringify(text.slice(0, 200))}`, { file });
+    throw new DatasetError('header-mismatch', `malformed .npy header (${what} at offset ${i}): ${JSON.stringify(text.slice(0, 200))}`, {
+      file,
+    });
   };
   const skip = () => {
     while (i < text.length && /\s/.test(text[i]!)) i++;
@@ -143,7 +143,8 @@ export function parseNpyHeader(bytes: Uint8Array, file?: string): NpyHeader {
   } else {
     throw new DatasetError('unsupported-format', `.npy format version ${major}.${minor} is not supported`, { file });
   }
-  if (headerLength > MAX_HEADER_LENGTH) throw new DatasetError('header-mismatch', `.npy header length ${headerLength} is implausible`, { file });
+  if (headerLength > MAX_HEADER_LENGTH)
+    throw new DatasetError('header-mismatch', `.npy header length ${headerLength} is implausible`, { file });
   if (bytes.length < start + headerLength) {
     throw new DatasetError('truncated', `.npy header declares ${headerLength} bytes, file has ${bytes.length - start}`, { file });
   }
@@ -157,7 +158,8 @@ export function parseNpyHeader(bytes: Uint8Array, file?: string): NpyHeader {
   if (typeof descr !== 'string') {
     throw new DatasetError('unsupported-dtype', `.npy dtype ${JSON.stringify(descr)} (structured arrays) is not supported`, { file });
   }
-  if (typeof fortranOrder !== 'boolean') throw new DatasetError('header-mismatch', `.npy header: fortran_order must be True/False`, { file });
+  if (typeof fortranOrder !== 'boolean')
+    throw new DatasetError('header-mismatch', `.npy header: fortran_order must be True/False`, { file });
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) {
     throw new DatasetError('header-mismatch', `.npy header: shape must be a tuple of integers`, { file });
   }
@@ -265,7 +267,10 @@ function checkInput(array: NdArrayInput): number {
   const n = shapeSize(array.shape);
   const expected = n * valuesPerElement(array.dtype);
   if (array.data.length !== expected) {
-    throw new DatasetError('shape-mismatch', `data has ${array.data.length} values, shape [${array.shape.join(', ')}] of ${array.dtype} needs ${expected}`);
+    throw new DatasetError(
+      'shape-mismatch',
+      `data has ${array.data.length} values, shape [${array.shape.join(', ')}] of ${array.dtype} needs ${expected}`,
+    );
   }
   return n;
 }
@@ -380,7 +385,9 @@ export async function openNpy(path: string): Promise<NpyReader> {
       throw new DatasetError('truncated', `.npy data: header declares ${header.dataLength} bytes, file has ${available}`, { file: path });
     }
     if (available > header.dataLength) {
-      throw new DatasetError('header-mismatch', `.npy data: ${available - header.dataLength} bytes after the declared array`, { file: path });
+      throw new DatasetError('header-mismatch', `.npy data: ${available - header.dataLength} bytes after the declared array`, {
+        file: path,
+      });
     }
     return makeReader(handle, path, header);
   } catch (error) {
@@ -499,7 +506,9 @@ export async function createNpyWriter(
     async append(data) {
       if (closed) throw new DatasetError('invalid-argument', 'writer is closed', { file: path });
       if (rowValues === 0 ? data.length !== 0 : data.length % rowValues !== 0) {
-        throw new DatasetError('shape-mismatch', `append: ${data.length} values is not a whole number of rows of ${rowValues}`, { file: path });
+        throw new DatasetError('shape-mismatch', `append: ${data.length} values is not a whole number of rows of ${rowValues}`, {
+          file: path,
+        });
       }
       const bytes = encodeElements(data, dtype, littleEndian);
       let done = 0;

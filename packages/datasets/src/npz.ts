@@ -1,8 +1,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { writeFileAtomic } from './atomic-write';
+import { openForReading, readExactlyAt } from './byte-stream';
 import { crc32 } from './crc32';
 import type { NdArray } from './dtypes';
-import { openForReading, readExactlyAt } from './byte-stream';
 import { DatasetError, fsError } from './errors';
 import { decodeNpy, encodeNpy, type NdArrayInput } from './npy';
 
@@ -63,7 +63,8 @@ async function readCentralDirectory(
   }
   if (eocd < 0) {
     const head = await read(Math.min(4, size), 0);
-    if (u32(head, 0) === 0x04034b50) throw new DatasetError('truncated', 'zip: end-of-central-directory record missing (file cut short?)', { file });
+    if (u32(head, 0) === 0x04034b50)
+      throw new DatasetError('truncated', 'zip: end-of-central-directory record missing (file cut short?)', { file });
     throw new DatasetError('bad-magic', 'not a zip/.npz file', { file });
   }
   let count = u16(tail, eocd + 10);
@@ -78,13 +79,16 @@ async function readCentralDirectory(
     cdSize = u64(z, 40, file);
     cdOffset = u64(z, 48, file);
   }
-  if (cdOffset + cdSize > size) throw new DatasetError('truncated', `zip: central directory [${cdOffset}, +${cdSize}) beyond file size ${size}`, { file });
-  if (count * 46 > cdSize) throw new DatasetError('header-mismatch', `zip: ${count} entries cannot fit in a ${cdSize}-byte central directory`, { file });
+  if (cdOffset + cdSize > size)
+    throw new DatasetError('truncated', `zip: central directory [${cdOffset}, +${cdSize}) beyond file size ${size}`, { file });
+  if (count * 46 > cdSize)
+    throw new DatasetError('header-mismatch', `zip: ${count} entries cannot fit in a ${cdSize}-byte central directory`, { file });
   const cd = await read(cdSize, cdOffset);
   const entries: ZipEntry[] = [];
   let p = 0;
   for (let k = 0; k < count; k++) {
-    if (p + 46 > cd.length || u32(cd, p) !== 0x02014b50) throw new DatasetError('header-mismatch', `zip: central directory entry ${k} is malformed`, { file });
+    if (p + 46 > cd.length || u32(cd, p) !== 0x02014b50)
+      throw new DatasetError('header-mismatch', `zip: central directory entry ${k} is malformed`, { file });
     const flags = u16(cd, p + 8);
     const method = u16(cd, p + 10);
     const crc = u32(cd, p + 16);
@@ -94,7 +98,8 @@ async function readCentralDirectory(
     const extraLength = u16(cd, p + 30);
     const commentLength = u16(cd, p + 32);
     let localHeaderOffset = u32(cd, p + 42);
-    if (p + 46 + nameLength + extraLength + commentLength > cd.length) throw new DatasetError('header-mismatch', `zip: central directory entry ${k} overruns`, { file });
+    if (p + 46 + nameLength + extraLength + commentLength > cd.length)
+      throw new DatasetError('header-mismatch', `zip: central directory entry ${k} overruns`, { file });
     const name = new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(cd.subarray(p + 46, p + 46 + nameLength));
     // zip64 extended information
     let e = p + 46 + nameLength;
@@ -140,20 +145,30 @@ async function readMember(
   }
   let data: Uint8Array;
   if (entry.method === 0) {
-    if (entry.compressedSize !== entry.uncompressedSize) throw new DatasetError('header-mismatch', 'stored member with different sizes', { file: where });
+    if (entry.compressedSize !== entry.uncompressedSize)
+      throw new DatasetError('header-mismatch', 'stored member with different sizes', { file: where });
     data = await read(entry.compressedSize, dataStart);
   } else if (entry.method === 8) {
     if (entry.uncompressedSize > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
-      throw new DatasetError('header-mismatch', `declared size ${entry.uncompressedSize} impossible for ${entry.compressedSize} deflated bytes`, { file: where });
+      throw new DatasetError(
+        'header-mismatch',
+        `declared size ${entry.uncompressedSize} impossible for ${entry.compressedSize} deflated bytes`,
+        { file: where },
+      );
     }
     const compressed = await read(entry.compressedSize, dataStart);
     try {
       data = inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
     } catch (error) {
-      throw new DatasetError('truncated', `deflate stream is corrupt or longer than declared: ${(error as Error).message}`, { file: where, cause: error });
+      throw new DatasetError('truncated', `deflate stream is corrupt or longer than declared: ${(error as Error).message}`, {
+        file: where,
+        cause: error,
+      });
     }
     if (data.length !== entry.uncompressedSize) {
-      throw new DatasetError('truncated', `inflated ${data.length} bytes, central directory declares ${entry.uncompressedSize}`, { file: where });
+      throw new DatasetError('truncated', `inflated ${data.length} bytes, central directory declares ${entry.uncompressedSize}`, {
+        file: where,
+      });
     }
   } else {
     throw new DatasetError('unsupported-format', `zip compression method ${entry.method} (only stored and deflated)`, { file: where });
@@ -212,7 +227,8 @@ export async function readNpz(path: string): Promise<Record<string, NdArray>> {
 /** Decodes a .npz held in memory. */
 export async function decodeNpz(bytes: Uint8Array, file = '<memory>'): Promise<Record<string, NdArray>> {
   const read = async (length: number, position: number) => {
-    if (position + length > bytes.length) throw new DatasetError('truncated', `zip: range [${position}, +${length}) beyond ${bytes.length} bytes`, { file });
+    if (position + length > bytes.length)
+      throw new DatasetError('truncated', `zip: range [${position}, +${length}) beyond ${bytes.length} bytes`, { file });
     return bytes.subarray(position, position + length);
   };
   const entries = await readCentralDirectory(bytes.length, read, file);

@@ -1,6 +1,6 @@
 import { writeFileAtomic } from './atomic-write';
-import { DTYPE_SIZE, type Dtype, decodeElements, encodeElements, type NdArray, shapeSize } from './dtypes';
 import { openForReading, readExactlyAt } from './byte-stream';
+import { DTYPE_SIZE, type Dtype, decodeElements, encodeElements, type NdArray, shapeSize } from './dtypes';
 import { DatasetError, fsError } from './errors';
 import type { NdArrayInput } from './npy';
 
@@ -45,19 +45,23 @@ export interface SafetensorsReader {
 
 /** Validates a parsed safetensors header against the data section length. */
 function parseHeader(json: unknown, dataLength: number, file: string): { tensors: SafetensorsEntry[]; metadata: Record<string, string> } {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new DatasetError('header-mismatch', 'safetensors header is not a JSON object', { file });
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new DatasetError('header-mismatch', 'safetensors header is not a JSON object', { file });
   const tensors: SafetensorsEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new DatasetError('header-mismatch', '__metadata__ must be an object', { file });
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new DatasetError('header-mismatch', '__metadata__ must be an object', { file });
       metadata = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
       continue;
     }
     const v = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
-    if (v === null || typeof v !== 'object') throw new DatasetError('header-mismatch', `tensor '${name}': entry is not an object`, { file });
+    if (v === null || typeof v !== 'object')
+      throw new DatasetError('header-mismatch', `tensor '${name}': entry is not an object`, { file });
     const dtype = typeof v.dtype === 'string' ? ST_DTYPES[v.dtype] : undefined;
-    if (!dtype) throw new DatasetError('unsupported-dtype', `tensor '${name}': dtype ${JSON.stringify(v.dtype)} is not supported`, { file });
+    if (!dtype)
+      throw new DatasetError('unsupported-dtype', `tensor '${name}': dtype ${JSON.stringify(v.dtype)} is not supported`, { file });
     if (!Array.isArray(v.shape)) throw new DatasetError('header-mismatch', `tensor '${name}': shape must be an array`, { file });
     const shape = v.shape as number[];
     const count = shapeSize(shape, file);
@@ -67,16 +71,20 @@ function parseHeader(json: unknown, dataLength: number, file: string): { tensors
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) throw new DatasetError('header-mismatch', `tensor '${name}': data_offsets end < begin`, { file });
-    if (end > dataLength) throw new DatasetError('truncated', `tensor '${name}': data ends at ${end}, data section has ${dataLength} bytes`, { file });
+    if (end > dataLength)
+      throw new DatasetError('truncated', `tensor '${name}': data ends at ${end}, data section has ${dataLength} bytes`, { file });
     if (end - begin !== count * DTYPE_SIZE[dtype]) {
-      throw new DatasetError('header-mismatch', `tensor '${name}': ${end - begin} bytes for shape [${shape.join(', ')}] of ${dtype}`, { file });
+      throw new DatasetError('header-mismatch', `tensor '${name}': ${end - begin} bytes for shape [${shape.join(', ')}] of ${dtype}`, {
+        file,
+      });
     }
     tensors.push({ name, dtype, shape: [...shape], begin, end });
   }
   // Tensors must not overlap (the format requires them to tile the data section).
   const sorted = [...tensors].sort((a, b) => a.begin - b.begin);
   for (let k = 1; k < sorted.length; k++) {
-    if (sorted[k]!.begin < sorted[k - 1]!.end) throw new DatasetError('header-mismatch', `tensors '${sorted[k - 1]!.name}' and '${sorted[k]!.name}' overlap`, { file });
+    if (sorted[k]!.begin < sorted[k - 1]!.end)
+      throw new DatasetError('header-mismatch', `tensors '${sorted[k - 1]!.name}' and '${sorted[k]!.name}' overlap`, { file });
   }
   return { tensors, metadata };
 }
@@ -86,7 +94,8 @@ function parsePrefix(prefix: Uint8Array, size: number, file: string): number {
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const high = view.getUint32(4, true);
   const n = high * 4294967296 + view.getUint32(0, true);
-  if (high !== 0 || n > MAX_HEADER_BYTES) throw new DatasetError('header-mismatch', `safetensors header length ${n} is implausible`, { file });
+  if (high !== 0 || n > MAX_HEADER_BYTES)
+    throw new DatasetError('header-mismatch', `safetensors header length ${n} is implausible`, { file });
   if (8 + n > size) throw new DatasetError('truncated', `safetensors header of ${n} bytes beyond file size ${size}`, { file });
   return n;
 }
@@ -138,12 +147,19 @@ export async function readSafetensors(path: string): Promise<{ tensors: Record<s
 }
 
 /** Decodes safetensors bytes held in memory. */
-export function decodeSafetensors(bytes: Uint8Array, file = '<memory>'): { tensors: Record<string, NdArray>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  file = '<memory>',
+): { tensors: Record<string, NdArray>; metadata: Record<string, string> } {
   const n = parsePrefix(bytes, bytes.length, file);
   const { tensors, metadata } = parseHeader(parseJson(bytes.subarray(8, 8 + n), file), bytes.length - 8 - n, file);
   const out: Record<string, NdArray> = {};
   for (const t of tensors) {
-    out[t.name] = { dtype: t.dtype, shape: [...t.shape], data: decodeElements(bytes.subarray(8 + n + t.begin, 8 + n + t.end), t.dtype, shapeSize(t.shape), true) };
+    out[t.name] = {
+      dtype: t.dtype,
+      shape: [...t.shape],
+      data: decodeElements(bytes.subarray(8 + n + t.begin, 8 + n + t.end), t.dtype, shapeSize(t.shape), true),
+    };
   }
   return { tensors: out, metadata };
 }
@@ -158,7 +174,8 @@ export function encodeSafetensors(tensors: Record<string, NdArrayInput>, metadat
     const code = Object.keys(ST_DTYPES).find((k) => ST_DTYPES[k] === t.dtype);
     if (!code) throw new DatasetError('unsupported-dtype', `safetensors has no ${t.dtype} dtype`);
     const body = encodeElements(t.data, t.dtype, true);
-    if (body.length !== shapeSize(t.shape) * DTYPE_SIZE[t.dtype]) throw new DatasetError('shape-mismatch', `tensor '${name}': data does not match shape [${t.shape.join(', ')}]`);
+    if (body.length !== shapeSize(t.shape) * DTYPE_SIZE[t.dtype])
+      throw new DatasetError('shape-mismatch', `tensor '${name}': data does not match shape [${t.shape.join(', ')}]`);
     header[name] = { dtype: code, shape: [...t.shape], data_offsets: [offset, offset + body.length] };
     bodies.push(body);
     offset += body.length;
@@ -178,6 +195,10 @@ export function encodeSafetensors(tensors: Record<string, NdArrayInput>, metadat
 }
 
 /** Writes a .safetensors file atomically. */
-export async function writeSafetensors(path: string, tensors: Record<string, NdArrayInput>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, NdArrayInput>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

@@ -63,7 +63,10 @@ const ascending = (a: number, b: number) => a - b;
  * A balanced sample: `perClass` indices of every class, drawn with a seed (default perClass:
  * the smallest class count). Throws 'invalid-split' when a class has fewer.
  */
-export function balancedSample(labels: ArrayLike<number>, options: { numClasses?: number; perClass?: number; seed: number | string; exclude?: ReadonlySet<number>; stream?: number }): number[] {
+export function balancedSample(
+  labels: ArrayLike<number>,
+  options: { numClasses?: number; perClass?: number; seed: number | string; exclude?: ReadonlySet<number>; stream?: number },
+): number[] {
   const numClasses = validateLabels(labels, options.numClasses);
   const pools = shuffledByClass(labels, numClasses, options.seed, options.stream ?? 2).map((idx) =>
     options.exclude ? idx.filter((i) => !options.exclude!.has(i)) : idx,
@@ -72,10 +75,12 @@ export function balancedSample(labels: ArrayLike<number>, options: { numClasses?
   checkCount(perClass, 'perClass');
   const out: number[] = [];
   pools.forEach((pool, c) => {
-    if (pool.length < perClass) throw new DatasetError('invalid-split', `class ${c} has ${pool.length} available items, a balanced split needs ${perClass}`);
+    if (pool.length < perClass)
+      throw new DatasetError('invalid-split', `class ${c} has ${pool.length} available items, a balanced split needs ${perClass}`);
     out.push(...pool.slice(0, perClass));
   });
-  if (perClass === 0) throw new DatasetError('invalid-split', 'a balanced split needs at least one item per class (some class has none left)');
+  if (perClass === 0)
+    throw new DatasetError('invalid-split', 'a balanced split needs at least one item per class (some class has none left)');
   return out.sort(ascending);
 }
 
@@ -116,7 +121,10 @@ export function fewShotSplit(options: FewShotSplitOptions): Split {
   const val: number[] = [];
   perms.forEach((perm, c) => {
     if (perm.length < shots + valPerClass) {
-      throw new DatasetError('invalid-split', `class ${c} has ${perm.length} items; ${shots} shots + ${valPerClass} validation need ${shots + valPerClass}`);
+      throw new DatasetError(
+        'invalid-split',
+        `class ${c} has ${perm.length} items; ${shots} shots + ${valPerClass} validation need ${shots + valPerClass}`,
+      );
     }
     train.push(...perm.slice(0, shots));
     val.push(...perm.slice(shots, shots + valPerClass));
@@ -149,7 +157,6 @@ export function testSplit(
   const indices = balancedSample(testLabels ?? labels, { numClasses, seed, exclude: testLabels ? undefined : used, perClass, stream: 1 });
   return { indices, perClass: indices.length / numClasses };
 }
-
 
 /** @internal Assembles and sorts a split. */
 export function finish(parts: {
@@ -193,7 +200,10 @@ function invalid(reason: string, file?: string): never {
  * no duplicates, train/val/test disjoint where they share a pool) and, if given, that it
  * was drawn from these labels (hash). Throws 'invalid-split' naming the problem.
  */
-export function validateSplit(value: unknown, options: { labels?: ArrayLike<number>; testLabels?: ArrayLike<number>; file?: string } = {}): Split {
+export function validateSplit(
+  value: unknown,
+  options: { labels?: ArrayLike<number>; testLabels?: ArrayLike<number>; file?: string } = {},
+): Split {
   const f = options.file;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('not a JSON object', f);
   const s = value as Partial<Split>;
@@ -205,14 +215,16 @@ export function validateSplit(value: unknown, options: { labels?: ArrayLike<numb
   if (!Number.isSafeInteger(s.poolSize) || s.poolSize! < 0) invalid('poolSize must be a non-negative integer', f);
   if (typeof s.labelsHash !== 'string' || !/^[0-9a-f]{64}$/.test(s.labelsHash)) invalid('labelsHash must be a sha256 hex string', f);
   if (s.testFrom !== 'pool' && s.testFrom !== 'test-pool') invalid(`testFrom must be 'pool' or 'test-pool'`, f);
-  if (s.testFrom === 'test-pool' && (!Number.isSafeInteger(s.testPoolSize) || typeof s.testLabelsHash !== 'string')) invalid('a test-pool split needs testPoolSize and testLabelsHash', f);
+  if (s.testFrom === 'test-pool' && (!Number.isSafeInteger(s.testPoolSize) || typeof s.testLabelsHash !== 'string'))
+    invalid('a test-pool split needs testPoolSize and testLabelsHash', f);
   if (s.params === null || typeof s.params !== 'object' || Array.isArray(s.params)) invalid('params must be an object', f);
   const check = (name: 'train' | 'val' | 'test', size: number) => {
     const list = s[name];
     if (!Array.isArray(list)) invalid(`${name} must be an array of indices`, f);
     for (let i = 0; i < list.length; i++) {
       const v = list[i] as number;
-      if (!Number.isSafeInteger(v) || v < 0 || v >= size) invalid(`${name}[${i}] = ${JSON.stringify(v)} is not an index in [0, ${size})`, f);
+      if (!Number.isSafeInteger(v) || v < 0 || v >= size)
+        invalid(`${name}[${i}] = ${JSON.stringify(v)} is not an index in [0, ${size})`, f);
       if (i > 0 && v <= list[i - 1]!) invalid(`${name} is not strictly ascending at position ${i} (duplicate or unsorted index ${v})`, f);
     }
     return new Set(list);
@@ -223,8 +235,10 @@ export function validateSplit(value: unknown, options: { labels?: ArrayLike<numb
   for (const i of val) if (train.has(i)) invalid(`index ${i} is in both train and val`, f);
   if (s.testFrom === 'pool') for (const i of test) if (train.has(i) || val.has(i)) invalid(`index ${i} is in test and in train/val`, f);
   if (options.labels) {
-    if (options.labels.length !== s.poolSize) invalid(`split is for a pool of ${s.poolSize} items, labels have ${options.labels.length}`, f);
-    if (hashLabels(options.labels) !== s.labelsHash) invalid('labels differ from the ones the split was drawn from (labelsHash mismatch)', f);
+    if (options.labels.length !== s.poolSize)
+      invalid(`split is for a pool of ${s.poolSize} items, labels have ${options.labels.length}`, f);
+    if (hashLabels(options.labels) !== s.labelsHash)
+      invalid('labels differ from the ones the split was drawn from (labelsHash mismatch)', f);
   }
   if (options.testLabels && s.testFrom === 'test-pool' && hashLabels(options.testLabels) !== s.testLabelsHash) {
     invalid('test labels differ from the ones the split was drawn from (testLabelsHash mismatch)', f);
@@ -246,7 +260,10 @@ export async function saveSplit(path: string, split: Split): Promise<void> {
 }
 
 /** Reads and validates a split file; pass the labels to check the split belongs to them. */
-export async function loadSplit(path: string, options: { labels?: ArrayLike<number>; testLabels?: ArrayLike<number> } = {}): Promise<Split> {
+export async function loadSplit(
+  path: string,
+  options: { labels?: ArrayLike<number>; testLabels?: ArrayLike<number> } = {},
+): Promise<Split> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -20,22 +20,32 @@ const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * A folder of text files, `root/<class>/<file>`, one item per file (`id` = `class/file`).
  * Throws 'missing-class-folder' / 'empty-class-folder' like the image folder loader.
  */
-export async function openTextFolder(root: string, options: TextFolderOptions = {}): Promise<TextDataset & { files: { id: string; path: string; label: number }[] }> {
+export async function openTextFolder(
+  root: string,
+  options: TextFolderOptions = {},
+): Promise<TextDataset & { files: { id: string; path: string; label: number }[] }> {
   let entries: import('node:fs').Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
     throw fsError(error, root);
   }
-  const present = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
+  const present = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort(byCodePoint);
   const folders = options.classes ? [...options.classes] : present;
-  if (folders.length === 0) throw new DatasetError('missing-class-folder', 'no class sub-folders (expected root/<class>/<file>)', { file: root });
+  if (folders.length === 0)
+    throw new DatasetError('missing-class-folder', 'no class sub-folders (expected root/<class>/<file>)', { file: root });
   const files: { id: string; path: string; label: number }[] = [];
   for (const [label, folder] of folders.entries()) {
-    if (!present.includes(folder)) throw new DatasetError('missing-class-folder', `class folder '${folder}' is missing`, { file: join(root, folder) });
+    if (!present.includes(folder))
+      throw new DatasetError('missing-class-folder', `class folder '${folder}' is missing`, { file: join(root, folder) });
     const dir = join(root, folder);
     const names = (await readdir(dir, { withFileTypes: true }))
-      .filter((f) => f.isFile() && !f.name.startsWith('.') && (!options.extensions || options.extensions.includes(extname(f.name).toLowerCase())))
+      .filter(
+        (f) => f.isFile() && !f.name.startsWith('.') && (!options.extensions || options.extensions.includes(extname(f.name).toLowerCase())),
+      )
       .map((f) => f.name)
       .sort(byCodePoint);
     if (names.length === 0) throw new DatasetError('empty-class-folder', `class folder '${folder}' holds no text file`, { file: dir });

@@ -36,7 +36,10 @@ export function decodeText(bytes: Uint8Array, encoding: TextEncoding | 'auto' = 
 }
 
 /** Collects a whole text dataset: texts and an Int32 label vector (same order). */
-export async function collectTexts(dataset: TextDataset, options: { signal?: AbortSignal } = {}): Promise<{ ids: string[]; texts: string[]; labels: Int32Array; classNames: string[] }> {
+export async function collectTexts(
+  dataset: TextDataset,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ ids: string[]; texts: string[]; labels: Int32Array; classNames: string[] }> {
   const ids: string[] = [];
   const texts: string[] = [];
   const labels: number[] = [];

@@ -22,7 +22,10 @@ describe('writeFileAtomic', () => {
     writeFileSync(file, 'old content');
     // The child writes 512 MB (one 1 MB chunk repeated) atomically; we kill it once its temporary file exists.
     const script = `import { writeFileAtomic } from './src/index.ts'; const c = new Uint8Array(1 << 20).fill(7); await writeFileAtomic(${JSON.stringify(file)}, Array(512).fill(c));`;
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: PACKAGE_ROOT,
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     let sawTemporary = false;
     for (let i = 0; i < 6000 && child.exitCode === null; i++) {

@@ -1,7 +1,16 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CIFAR10_CLASSES, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, chwToHwc, decodeImage, encodeCifarBinary, hwcToChw, streamCifarBinary } from '../src/index';
+import {
+  CIFAR10_CLASSES,
+  CIFAR100_CLASSES,
+  CIFAR100_COARSE_CLASSES,
+  chwToHwc,
+  decodeImage,
+  encodeCifarBinary,
+  hwcToChw,
+  streamCifarBinary,
+} from '../src/index';
 import { CIFAR10_SAMPLE, hasPath, makeTempDir } from './helpers';
 
 const tmp = makeTempDir();
@@ -48,7 +57,9 @@ describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('C
     expect(gotLabels).toEqual(labels);
     expect(gotImages.length).toBe(200);
     expect(gotImages[137]).toEqual(Array.from(images[137]!));
-    expect(chwToHwc(Uint8Array.from(gotImages[0]!), 32, 32)).toEqual(decodeImage(readFileSync(join(CIFAR10_SAMPLE, 'airplane/0000.jpg'))).data);
+    expect(chwToHwc(Uint8Array.from(gotImages[0]!), 32, 32)).toEqual(
+      decodeImage(readFileSync(join(CIFAR10_SAMPLE, 'airplane/0000.jpg'))).data,
+    );
   });
 
   it('streams CIFAR-100 records with coarse and fine labels', async () => {
@@ -79,6 +90,9 @@ describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('C
     const wrong = Uint8Array.from(bytes);
     wrong[3073] = 10;
     writeFileSync(file, wrong);
-    await expect(consume(streamCifarBinary(file))).rejects.toMatchObject({ code: 'label-out-of-range', message: expect.stringContaining('record 1') });
+    await expect(consume(streamCifarBinary(file))).rejects.toMatchObject({
+      code: 'label-out-of-range',
+      message: expect.stringContaining('record 1'),
+    });
   });
 });

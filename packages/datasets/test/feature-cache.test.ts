@@ -24,7 +24,16 @@ async function run(dir: string, n: number, extra: Partial<Parameters<typeof cach
   const cache = await openFeatureCache(dir);
   const c = counting();
   let last: CachedEncodeProgress | undefined;
-  const m = await cachedEncode({ cache, modelId: 'fake-model', settings: { resize: 224 }, items: fakeItems(n), batchSize: 10, encode: c.encode, onProgress: (p) => (last = p), ...extra });
+  const m = await cachedEncode({
+    cache,
+    modelId: 'fake-model',
+    settings: { resize: 224 },
+    items: fakeItems(n),
+    batchSize: 10,
+    encode: c.encode,
+    onProgress: (p) => (last = p),
+    ...extra,
+  });
   return { m, calls: c.calls, last: last! };
 }
 
@@ -63,7 +72,14 @@ describe('feature cache', () => {
     }
     const cache = await openFeatureCache(dir);
     const c = counting();
-    const m = await cachedEncode({ cache, modelId: 'fake-model', settings: { resize: 224 }, items: items(), batchSize: 10, encode: c.encode });
+    const m = await cachedEncode({
+      cache,
+      modelId: 'fake-model',
+      settings: { resize: 224 },
+      items: items(),
+      batchSize: 10,
+      encode: c.encode,
+    });
     expect(c.calls).toEqual([10]);
     expect(m.rows).toBe(30);
   });
@@ -87,10 +103,14 @@ describe('feature cache', () => {
 
   it('survives SIGKILL mid-encode: the rerun loses at most the batch in flight', async () => {
     const dir = join(tmp.dir, 'killed');
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(PACKAGE_ROOT, 'test/fixtures/encode-child.ts'), dir, '200', '40'], {
-      cwd: PACKAGE_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', join(PACKAGE_ROOT, 'test/fixtures/encode-child.ts'), dir, '200', '40'],
+      {
+        cwd: PACKAGE_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let reported = 0;
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -141,7 +161,9 @@ describe('feature cache', () => {
     const resumed = counting();
     await cachedEncode({ cache, modelId: 'm', items: fakeItems(50), batchSize: 10, encode: resumed.encode });
     expect(resumed.calls).toEqual([10, 10, 10, 10]);
-    await expect(cachedEncode({ cache, modelId: 'm', items: [{ id: 'a' }, { id: 'a' }], encode: async (b) => fakeEncode(b) })).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(
+      cachedEncode({ cache, modelId: 'm', items: [{ id: 'a' }, { id: 'a' }], encode: async (b) => fakeEncode(b) }),
+    ).rejects.toMatchObject({ code: 'invalid-argument' });
   });
 
   it('keys by canonical settings and hashes model files with sha256', async () => {
@@ -162,9 +184,8 @@ describe('feature cache', () => {
     await writeFileAtomic(model, 'abd');
     await encodeWith();
     expect(c.calls).toEqual([4, 4]);
-    expect((await cache.entries()).map((e) => e.modelId).sort()).toEqual([
-      'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-      `sha256:${await sha256File(model)}`,
-    ].sort());
+    expect((await cache.entries()).map((e) => e.modelId).sort()).toEqual(
+      ['sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', `sha256:${await sha256File(model)}`].sort(),
+    );
   });
 });

@@ -79,7 +79,10 @@ json.dump({'class_names': ['a', 'b'], 'model_id': 'm'}, open(d + '/meta.json', '
     const dir = join(tmp.dir, 'bad');
     await writeFeatureDir(dir, { features, labels, meta });
     await writeNpy(join(dir, 'labels.npy'), { dtype: 'int32', shape: [7], data: [0, 1, 2, 0, 1, 2, 3] });
-    await expect(readFeatureDir(dir)).rejects.toMatchObject({ code: 'label-out-of-range', message: expect.stringContaining('labels[6] = 3') });
+    await expect(readFeatureDir(dir)).rejects.toMatchObject({
+      code: 'label-out-of-range',
+      message: expect.stringContaining('labels[6] = 3'),
+    });
     await writeNpy(join(dir, 'labels.npy'), { dtype: 'int32', shape: [6], data: [0, 1, 2, 0, 1, 2] });
     await expect(readFeatureDir(dir)).rejects.toMatchObject({ code: 'shape-mismatch' });
     await writeNpy(join(dir, 'labels.npy'), { dtype: 'int32', shape: [7], data: labels });

@@ -30,7 +30,9 @@ async function mustBeTyped(parse: () => unknown, inputLength: number): Promise<v
   try {
     const out = await parse();
     // No parser may produce more data than a bounded expansion of its input.
-    const size = JSON.stringify(out, (_k, v) => (ArrayBuffer.isView(v) ? (v as Uint8Array).byteLength : typeof v === 'bigint' ? 0 : v)).length;
+    const size = JSON.stringify(out, (_k, v) =>
+      ArrayBuffer.isView(v) ? (v as Uint8Array).byteLength : typeof v === 'bigint' ? 0 : v,
+    ).length;
     expect(size).toBeLessThan(1e7 + inputLength * 1100);
   } catch (error) {
     if (!isDatasetError(error)) throw new Error(`untyped error: ${(error as Error)?.stack ?? String(error)}`);
@@ -54,17 +56,29 @@ function mutated(valid: Uint8Array) {
 
 const sampleNpy = encodeNpy({ dtype: 'float32', shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i) });
 const sampleNpyF = encodeNpy({ dtype: 'int64', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, { fortranOrder: true, byteOrder: 'big' });
-const sampleNpz = encodeNpz({ a: { dtype: 'uint8', shape: [5], data: [1, 2, 3, 4, 5] }, b: { dtype: 'float64', shape: [2, 2], data: [1, 2, 3, 4] } });
+const sampleNpz = encodeNpz({
+  a: { dtype: 'uint8', shape: [5], data: [1, 2, 3, 4, 5] },
+  b: { dtype: 'float64', shape: [2, 2], data: [1, 2, 3, 4] },
+});
 const sampleNpzDeflated = encodeNpz({ a: { dtype: 'int16', shape: [40], data: new Int16Array(40).fill(3) } }, { compress: true });
-const sampleSafetensors = encodeSafetensors({ w: { dtype: 'float32', shape: [2, 3], data: new Float32Array(6).fill(1.5) }, b: { dtype: 'float16', shape: [3], data: [1, 2, 3] } }, { format: 'pt' });
+const sampleSafetensors = encodeSafetensors(
+  { w: { dtype: 'float32', shape: [2, 3], data: new Float32Array(6).fill(1.5) }, b: { dtype: 'float16', shape: [3], data: [1, 2, 3] } },
+  { format: 'pt' },
+);
 const sampleIdx = encodeIdx({ dtype: 'uint8', shape: [4, 3, 3], data: Array.from({ length: 36 }, (_, i) => i) });
 const sampleCifar = encodeCifarBinary(new Uint8Array(2 * 3072).fill(9), [3, 7]);
 
 describe('binary parsers under random and mutated input: typed errors, no hangs, no unbounded allocation', () => {
   it('.npy', async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), (b) => mustBeTyped(() => decodeNpy(b), b.length)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), (b) => mustBeTyped(() => decodeNpy(b), b.length)),
+      { numRuns: RUNS },
+    );
     for (const valid of [sampleNpy, sampleNpyF]) {
-      await fc.assert(fc.asyncProperty(mutated(valid), (b) => mustBeTyped(() => decodeNpy(b), b.length)), { numRuns: RUNS });
+      await fc.assert(
+        fc.asyncProperty(mutated(valid), (b) => mustBeTyped(() => decodeNpy(b), b.length)),
+        { numRuns: RUNS },
+      );
     }
     // prefix of the magic followed by garbage in the header text
     const header = new TextDecoder('latin1').decode(sampleNpy.subarray(0, 128));
@@ -79,15 +93,27 @@ describe('binary parsers under random and mutated input: typed errors, no hangs,
   });
 
   it('.npz', async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), (b) => mustBeTyped(() => decodeNpz(b), b.length)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), (b) => mustBeTyped(() => decodeNpz(b), b.length)),
+      { numRuns: RUNS },
+    );
     for (const valid of [sampleNpz, sampleNpzDeflated]) {
-      await fc.assert(fc.asyncProperty(mutated(valid), (b) => mustBeTyped(() => decodeNpz(b), b.length)), { numRuns: RUNS });
+      await fc.assert(
+        fc.asyncProperty(mutated(valid), (b) => mustBeTyped(() => decodeNpz(b), b.length)),
+        { numRuns: RUNS },
+      );
     }
   });
 
   it('safetensors', async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), (b) => mustBeTyped(() => decodeSafetensors(b), b.length)), { numRuns: RUNS });
-    await fc.assert(fc.asyncProperty(mutated(sampleSafetensors), (b) => mustBeTyped(() => decodeSafetensors(b), b.length)), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), (b) => mustBeTyped(() => decodeSafetensors(b), b.length)),
+      { numRuns: RUNS },
+    );
+    await fc.assert(
+      fc.asyncProperty(mutated(sampleSafetensors), (b) => mustBeTyped(() => decodeSafetensors(b), b.length)),
+      { numRuns: RUNS },
+    );
   });
 
   it('IDX, plain and gzipped (through files)', async () => {
@@ -104,7 +130,13 @@ describe('binary parsers under random and mutated input: typed errors, no hangs,
     await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), parse), { numRuns: 150 });
     await fc.assert(fc.asyncProperty(mutated(sampleIdx), parse), { numRuns: 150 });
     await fc.assert(fc.asyncProperty(mutated(gzipSync(sampleIdx)), parse), { numRuns: 150 });
-    await fc.assert(fc.asyncProperty(mutated(sampleIdx.subarray(0, 16)).map((h) => gzipSync(Buffer.concat([h, sampleIdx.subarray(16)]))), parse), { numRuns: 150 });
+    await fc.assert(
+      fc.asyncProperty(
+        mutated(sampleIdx.subarray(0, 16)).map((h) => gzipSync(Buffer.concat([h, sampleIdx.subarray(16)]))),
+        parse,
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('CIFAR binary (through files)', async () => {
@@ -155,7 +187,10 @@ describe('binary parsers under random and mutated input: typed errors, no hangs,
     for (const bytes of [idx, gzipSync(idx)]) {
       writeFileSync(file, bytes);
       await expect(readIdx(file)).resolves.toMatchObject({ shape: [0xffffffff, 0] });
-      await expect(streamIdx(file).next()).rejects.toMatchObject({ code: 'header-mismatch', message: expect.stringContaining('zero elements') });
+      await expect(streamIdx(file).next()).rejects.toMatchObject({
+        code: 'header-mismatch',
+        message: expect.stringContaining('zero elements'),
+      });
     }
     const npy = join(tmp.dir, 'empty-rows.npy');
     writeFileSync(npy, encodeNpy({ dtype: 'float32', shape: [1e15, 0], data: [] }));

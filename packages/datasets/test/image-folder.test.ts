@@ -11,7 +11,18 @@ afterAll(tmp.cleanup);
 describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('image folder: the CIFAR-10 sample', () => {
   it('finds 10 classes of 20 JPEGs, sorted, with prompt-friendly names', async () => {
     const ds = await openImageFolder(CIFAR10_SAMPLE, { classNames: { automobile: 'car', airplane: 'aeroplane' } });
-    expect(ds.classes.map((c) => c.folder)).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+    expect(ds.classes.map((c) => c.folder)).toEqual([
+      'airplane',
+      'automobile',
+      'bird',
+      'cat',
+      'deer',
+      'dog',
+      'frog',
+      'horse',
+      'ship',
+      'truck',
+    ]);
     expect(ds.classNames.slice(0, 3)).toEqual(['aeroplane', 'car', 'bird']);
     expect(ds.items).toHaveLength(200);
     expect(ds.items[20]).toMatchObject({ id: 'automobile/0000.jpg', label: 1 });
@@ -54,7 +65,9 @@ describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('i
 
   it('decodes the reference PNGs in ../shared at their stated sizes', async () => {
     const { readFileSync } = await import('node:fs');
-    const golden = JSON.parse(readFileSync(join(SHARED, 'data/preprocess-golden/golden.json'), 'utf8')) as { cases: { input: string; size?: [number, number] }[] };
+    const golden = JSON.parse(readFileSync(join(SHARED, 'data/preprocess-golden/golden.json'), 'utf8')) as {
+      cases: { input: string; size?: [number, number] }[];
+    };
     const pngs = golden.cases.filter((c) => c.input.endsWith('.png'));
     expect(pngs.length).toBe(4);
     for (const c of pngs) {

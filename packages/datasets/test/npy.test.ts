@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createNpyWriter,
+  type Dtype,
   decodeNpy,
   decodeSafetensors,
-  encodeSafetensors,
   encodeNpy,
+  encodeSafetensors,
   isDatasetError,
+  type NdArray,
   openNpy,
   readNpy,
   readNpz,
@@ -16,8 +18,6 @@ import {
   writeNpy,
   writeNpz,
   writeSafetensors,
-  type Dtype,
-  type NdArray,
 } from '../src/index';
 import { hasNumpy, makeTempDir, python, SHARED } from './helpers';
 
@@ -198,7 +198,10 @@ describe('.npy in TypeScript alone', () => {
     // same bytes, relabelled as float16 ('<u2' -> '<f2': same header length)
     const text = new TextDecoder('latin1').decode(asUint16.subarray(0, 128)).replace("'<u2'", "'<f2'");
     const relabelled = asUint16.slice();
-    relabelled.set(Uint8Array.from(text, (c) => c.charCodeAt(0)), 0);
+    relabelled.set(
+      Uint8Array.from(text, (c) => c.charCodeAt(0)),
+      0,
+    );
     const decoded = decodeNpy(relabelled);
     expect(decoded.dtype).toBe('float16');
     const again = encodeNpy({ dtype: 'float16', shape: [65536], data: decoded.data as Float32Array });
@@ -212,7 +215,11 @@ describe('.npy in TypeScript alone', () => {
 
   it('round-trips safetensors (8-byte aligned header, metadata) and decodes bfloat16', async () => {
     const file = join(tmp.dir, 'mine.safetensors');
-    await writeSafetensors(file, { 'layer.weight': { dtype: 'float32', shape: [2, 2], data: [1, -2, 3.5, 4] }, ids: { dtype: 'int64', shape: [2], data: [7, 9] } }, { note: 'é' });
+    await writeSafetensors(
+      file,
+      { 'layer.weight': { dtype: 'float32', shape: [2, 2], data: [1, -2, 3.5, 4] }, ids: { dtype: 'int64', shape: [2], data: [7, 9] } },
+      { note: 'é' },
+    );
     const bytes = readFileSync(file);
     expect(Number(bytes.readBigUInt64LE(0)) % 8).toBe(0);
     const back = await readSafetensors(file);

@@ -55,10 +55,31 @@ describe('few-shot splits', () => {
   it('draws k per class for train, min(k,4) per class for val, a balanced disjoint test', () => {
     for (const shots of [1, 2, 4, 8, 16]) {
       const s = fewShotSplit({ labels, shots, seed: 1 });
-      expect(Array.from(classCounts(s.train.map((i) => labels[i]!), 10))).toEqual(new Array(10).fill(shots));
-      expect(Array.from(classCounts(s.val.map((i) => labels[i]!), 10))).toEqual(new Array(10).fill(Math.min(shots, 4)));
+      expect(
+        Array.from(
+          classCounts(
+            s.train.map((i) => labels[i]!),
+            10,
+          ),
+        ),
+      ).toEqual(new Array(10).fill(shots));
+      expect(
+        Array.from(
+          classCounts(
+            s.val.map((i) => labels[i]!),
+            10,
+          ),
+        ),
+      ).toEqual(new Array(10).fill(Math.min(shots, 4)));
       const perTest = 50 - shots - Math.min(shots, 4);
-      expect(Array.from(classCounts(s.test.map((i) => labels[i]!), 10))).toEqual(new Array(10).fill(perTest));
+      expect(
+        Array.from(
+          classCounts(
+            s.test.map((i) => labels[i]!),
+            10,
+          ),
+        ),
+      ).toEqual(new Array(10).fill(perTest));
       const all = [...s.train, ...s.val, ...s.test];
       expect(new Set(all).size).toBe(all.length);
     }
@@ -91,7 +112,9 @@ describe('few-shot splits', () => {
     expect(s.testFrom).toBe('test-pool');
     expect(s.test.length).toBe(50);
     expect(() => fewShotSplit({ labels, shots: 48, seed: 1 })).toThrow(expect.objectContaining({ code: 'invalid-split' }));
-    expect(() => fewShotSplit({ labels: [0, 1, 5], numClasses: 3, shots: 1, seed: 1 })).toThrow(expect.objectContaining({ code: 'label-out-of-range' }));
+    expect(() => fewShotSplit({ labels: [0, 1, 5], numClasses: 3, shots: 1, seed: 1 })).toThrow(
+      expect.objectContaining({ code: 'label-out-of-range' }),
+    );
   });
 
   it('saves and loads as versioned JSON, validated on load', async () => {
@@ -107,8 +130,13 @@ describe('few-shot splits', () => {
       writeFileSync(file, JSON.stringify(j));
       return loadSplit(file, { labels });
     };
-    await expect(broken((j) => (j['version'] = 2))).rejects.toMatchObject({ code: 'invalid-split', message: expect.stringContaining('version') });
-    await expect(broken((j) => (j['val'] = [...(j['train'] as number[]).slice(0, 1)]))).rejects.toMatchObject({ message: expect.stringContaining('both train and val') });
+    await expect(broken((j) => (j['version'] = 2))).rejects.toMatchObject({
+      code: 'invalid-split',
+      message: expect.stringContaining('version'),
+    });
+    await expect(broken((j) => (j['val'] = [...(j['train'] as number[]).slice(0, 1)]))).rejects.toMatchObject({
+      message: expect.stringContaining('both train and val'),
+    });
     await expect(broken((j) => (j['train'] = [0, 0]))).rejects.toMatchObject({ message: expect.stringContaining('ascending') });
     await expect(broken((j) => (j['test'] = [500]))).rejects.toMatchObject({ message: expect.stringContaining('[0, 500)') });
     await expect(loadSplit(file, { labels: labels.map((y) => (y + 1) % 10) })).rejects.toMatchObject({ code: 'invalid-split' });
@@ -119,17 +147,25 @@ describe('few-shot splits', () => {
 
   it('property: any labels and k give disjoint, per-class-exact, valid splits', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 200 }), fc.integer({ min: 1, max: 5 }), fc.integer(), (raw, shots, seed) => {
-        const ys = [0, 1, 2, 3, 4, ...raw];
-        try {
-          const s = fewShotSplit({ labels: ys, numClasses: 5, shots, seed, valPerClass: 1 });
-          validateSplit(s, { labels: ys });
-          const counts = classCounts(s.train.map((i) => ys[i]!), 5);
-          expect(Array.from(counts)).toEqual(new Array(5).fill(shots));
-        } catch (error) {
-          expect((error as { code?: string }).code).toBe('invalid-split');
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 0, maxLength: 200 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer(),
+        (raw, shots, seed) => {
+          const ys = [0, 1, 2, 3, 4, ...raw];
+          try {
+            const s = fewShotSplit({ labels: ys, numClasses: 5, shots, seed, valPerClass: 1 });
+            validateSplit(s, { labels: ys });
+            const counts = classCounts(
+              s.train.map((i) => ys[i]!),
+              5,
+            );
+            expect(Array.from(counts)).toEqual(new Array(5).fill(shots));
+          } catch (error) {
+            expect((error as { code?: string }).code).toBe('invalid-split');
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -147,10 +183,22 @@ describe('long-tailed subsampling', () => {
   it('subsamples train long-tailed with a balanced, disjoint test', () => {
     const big = Int32Array.from({ length: 2000 }, (_, i) => i % 10);
     const s = longTailSplit({ labels: big, imbalanceRatio: 10, seed: 2, testPerClass: 50 });
-    const counts = Array.from(classCounts(s.train.map((i) => big[i]!), 10));
+    const counts = Array.from(
+      classCounts(
+        s.train.map((i) => big[i]!),
+        10,
+      ),
+    );
     expect(counts).toEqual(longTailCounts(10, 150, 10));
     expect(s.params['counts']).toEqual(counts);
-    expect(Array.from(classCounts(s.test.map((i) => big[i]!), 10))).toEqual(new Array(10).fill(50));
+    expect(
+      Array.from(
+        classCounts(
+          s.test.map((i) => big[i]!),
+          10,
+        ),
+      ),
+    ).toEqual(new Array(10).fill(50));
     const train = new Set(s.train);
     for (const i of s.test) expect(train.has(i)).toBe(false);
     const shuffled = longTailSplit({ labels: big, imbalanceRatio: 10, seed: 2, testPerClass: 50, classOrder: 'shuffled' });
@@ -179,6 +227,13 @@ describe('class frequencies and head/medium/tail', () => {
 
   it('balancedSample draws equal counts per class', () => {
     const s = balancedSample(labels, { seed: 1, perClass: 7 });
-    expect(Array.from(classCounts(s.map((i) => labels[i]!), 10))).toEqual(new Array(10).fill(7));
+    expect(
+      Array.from(
+        classCounts(
+          s.map((i) => labels[i]!),
+          10,
+        ),
+      ),
+    ).toEqual(new Array(10).fill(7));
   });
 });

@@ -1,49 +1,62 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectTexts, decodeText, listFortuneCategories, openFortuneDataset, openJsonlDataset, openTextFolder, parseFortunes, readStrfileHeader, stripOverstrike } from '../src/index';
+import {
+  collectTexts,
+  decodeText,
+  listFortuneCategories,
+  openFortuneDataset,
+  openJsonlDataset,
+  openTextFolder,
+  parseFortunes,
+  readStrfileHeader,
+  stripOverstrike,
+} from '../src/index';
 import { FORTUNES_DIR, hasPath, makeTempDir } from './helpers';
 
 const tmp = makeTempDir();
 afterAll(tmp.cleanup);
 
-describe.skipIf(!hasPath(join(FORTUNES_DIR, 'fortunes'), 'Debian package fortunes'))('fortunes from Debian (/usr/share/games/fortunes)', () => {
-  it('lists each category once (the .u8 symlinks are the same files), no .dat', async () => {
-    const categories = await listFortuneCategories(FORTUNES_DIR);
-    const names = categories.map((c) => c.name);
-    expect(names).toContain('computers');
-    expect(names).toContain('science');
-    expect(names.some((n) => n.endsWith('.dat') || n.endsWith('.u8'))).toBe(false);
-    expect(new Set(names).size).toBe(names.length);
-  });
+describe.skipIf(!hasPath(join(FORTUNES_DIR, 'fortunes'), 'Debian package fortunes'))(
+  'fortunes from Debian (/usr/share/games/fortunes)',
+  () => {
+    it('lists each category once (the .u8 symlinks are the same files), no .dat', async () => {
+      const categories = await listFortuneCategories(FORTUNES_DIR);
+      const names = categories.map((c) => c.name);
+      expect(names).toContain('computers');
+      expect(names).toContain('science');
+      expect(names.some((n) => n.endsWith('.dat') || n.endsWith('.u8'))).toBe(false);
+      expect(new Set(names).size).toBe(names.length);
+    });
 
-  it('splits every category into as many entries as its strfile index counts', async () => {
-    for (const { name, path } of await listFortuneCategories(FORTUNES_DIR)) {
-      const { readFileSync } = await import('node:fs');
-      const { entries } = parseFortunes(readFileSync(path));
-      const dat = await readStrfileHeader(join(FORTUNES_DIR, `${name}.dat`));
-      expect(entries.length, name).toBe(dat.count);
-    }
-  });
+    it('splits every category into as many entries as its strfile index counts', async () => {
+      for (const { name, path } of await listFortuneCategories(FORTUNES_DIR)) {
+        const { readFileSync } = await import('node:fs');
+        const { entries } = parseFortunes(readFileSync(path));
+        const dat = await readStrfileHeader(join(FORTUNES_DIR, `${name}.dat`));
+        expect(entries.length, name).toBe(dat.count);
+      }
+    });
 
-  it('streams a labelled text data set; UTF-8 detected, overstriking removed', async () => {
-    const ds = await openFortuneDataset(FORTUNES_DIR, { categories: ['linux', 'science', 'art'] });
-    expect(ds.classNames).toEqual(['linux', 'science', 'art']);
-    const { texts, labels, ids } = await collectTexts(ds);
-    expect(texts.length).toBe(labels.length);
-    expect(new Set(labels)).toEqual(new Set([0, 1, 2]));
-    expect(ids[0]).toBe('linux#0');
-    expect(texts.some((t) => t.includes('\b'))).toBe(false);
-    expect(texts.some((t) => [...t].some((ch) => ch.charCodeAt(0) > 127))).toBe(true); // linux is UTF-8 text
-    for (const t of texts) expect(t.includes('\uFFFD')).toBe(false);
-    let batches = 0;
-    for await (const batch of ds.batches({ batchSize: 100 })) {
-      batches++;
-      expect(batch.length).toBeLessThanOrEqual(100);
-    }
-    expect(batches).toBe(Math.ceil(texts.length / 100));
-  });
-});
+    it('streams a labelled text data set; UTF-8 detected, overstriking removed', async () => {
+      const ds = await openFortuneDataset(FORTUNES_DIR, { categories: ['linux', 'science', 'art'] });
+      expect(ds.classNames).toEqual(['linux', 'science', 'art']);
+      const { texts, labels, ids } = await collectTexts(ds);
+      expect(texts.length).toBe(labels.length);
+      expect(new Set(labels)).toEqual(new Set([0, 1, 2]));
+      expect(ids[0]).toBe('linux#0');
+      expect(texts.some((t) => t.includes('\b'))).toBe(false);
+      expect(texts.some((t) => [...t].some((ch) => ch.charCodeAt(0) > 127))).toBe(true); // linux is UTF-8 text
+      for (const t of texts) expect(t.includes('\uFFFD')).toBe(false);
+      let batches = 0;
+      for await (const batch of ds.batches({ batchSize: 100 })) {
+        batches++;
+        expect(batch.length).toBeLessThanOrEqual(100);
+      }
+      expect(batches).toBe(Math.ceil(texts.length / 100));
+    });
+  },
+);
 
 describe('fortune parsing', () => {
   it('splits on lines holding a single %, tolerates CRLF, drops empty entries', () => {
@@ -101,7 +114,10 @@ describe('text folders and JSONL', () => {
 
   it('reads JSONL with string or integer labels and names bad lines', async () => {
     const file = join(tmp.dir, 'data.jsonl');
-    writeFileSync(file, '{"text": "a cat", "label": "cat"}\n\n{"text": "a dog", "label": "dog"}\r\n{"text": "kitten", "label": "cat", "id": "k1"}\n');
+    writeFileSync(
+      file,
+      '{"text": "a cat", "label": "cat"}\n\n{"text": "a dog", "label": "dog"}\r\n{"text": "kitten", "label": "cat", "id": "k1"}\n',
+    );
     const ds = await openJsonlDataset(file, { idField: 'id' });
     expect(ds.classNames).toEqual(['cat', 'dog']);
     const { ids, labels } = await collectTexts(ds);

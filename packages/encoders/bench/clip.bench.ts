@@ -9,9 +9,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildClipFixtures } from '../../../tooling/fixtures/clip-fixtures';
+import { SHARED_DIR } from '../../../tooling/shared-data';
 import { ClipModel, IMAGENET_TEMPLATES, preprocessClipImage, type RawImage, resizeBicubic, shortSideResize } from '../src/index';
 import { readClipTokenizerFile } from '../src/node';
-import { SHARED_DIR } from '../../../tooling/shared-data';
 import { createTestRuntime } from '../test/clip-runtime';
 
 const shared = SHARED_DIR;
@@ -76,24 +76,43 @@ for (const [w, h, n] of [
   }
   const [p, b, m, e] = [median(pre), median(base), median(run), median(e2e)];
   const rate = (ms: number) => (n / (ms / 1000)).toFixed(0);
-  rows.push([`${w}×${h}`, String(n), rate(p), `${rate(b)} (×${(b / p).toFixed(2)})`, rate(m), rate(e), `${((100 * p) / (p + m)).toFixed(0)} %`]);
+  rows.push([
+    `${w}×${h}`,
+    String(n),
+    rate(p),
+    `${rate(b)} (×${(b / p).toFixed(2)})`,
+    rate(m),
+    rate(e),
+    `${((100 * p) / (p + m)).toFixed(0)} %`,
+  ]);
 }
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(i === 0 ? 10 : 19)).join(''));
-console.log('(medians of 5 rounds; baseline = full-size resize only, (×) = preprocess speed relative to it; share = preprocess / (preprocess + model-only); e2e = encodeImages = both + L2 normalisation.\n The fixture vision model is a single 16×16 conv: a real ViT-B/32 costs ~100× more, so the share there is far smaller.)');
+console.log(
+  '(medians of 5 rounds; baseline = full-size resize only, (×) = preprocess speed relative to it; share = preprocess / (preprocess + model-only); e2e = encodeImages = both + L2 normalisation.\n The fixture vision model is a single 16×16 conv: a real ViT-B/32 costs ~100× more, so the share there is far smaller.)',
+);
 
 console.log('\n== 2. zero-shot head caching ==');
 const classes = Number(process.env['GLA_BENCH_CLASSES'] ?? 100);
-const names = (JSON.parse(readFileSync(path.join(shared, 'data/clip/imagenet_classnames_templates.json'), 'utf8')) as { classnames: string[] }).classnames.slice(0, classes);
+const names = (
+  JSON.parse(readFileSync(path.join(shared, 'data/clip/imagenet_classnames_templates.json'), 'utf8')) as { classnames: string[] }
+).classnames.slice(0, classes);
 const sample = [syntheticImage(500, 375, 99), syntheticImage(32, 32, 98)];
 const results: string[][] = [['call', 'text-model runs', 'texts encoded', 'time ms']];
 for (const call of ['first (builds head)', 'second (same labels)', 'third (same labels)']) {
   const before = { ...model.counts };
   const [, ms] = await timeAsync(() => model.classify(sample, names, { templates: IMAGENET_TEMPLATES, batchSize: 256 }));
-  results.push([call, String(model.counts.textRuns - before.textRuns), String(model.counts.textsEncoded - before.textsEncoded), ms.toFixed(1)]);
+  results.push([
+    call,
+    String(model.counts.textRuns - before.textRuns),
+    String(model.counts.textsEncoded - before.textsEncoded),
+    ms.toFixed(1),
+  ]);
 }
 console.log(`${classes} classes × ${IMAGENET_TEMPLATES.length} templates = ${classes * IMAGENET_TEMPLATES.length} prompts`);
 for (const r of results) console.log(r.map((c, i) => c.padEnd(i === 0 ? 24 : 18)).join(''));
 const first = Number(results[1]![3]);
 const second = Number(results[2]![3]);
-console.log(`second / first time ratio: ${(second / first).toFixed(4)}; cache hits ${model.headCache.hits}, misses ${model.headCache.misses}`);
+console.log(
+  `second / first time ratio: ${(second / first).toFixed(4)}; cache hits ${model.headCache.hits}, misses ${model.headCache.misses}`,
+);
 await model.release();

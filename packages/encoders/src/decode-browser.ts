@@ -11,17 +11,28 @@ import { checkImageComplete, describeBytes, type RawImage } from './image';
  */
 export async function decodeImageInBrowser(bytes: Uint8Array | ArrayBuffer | Blob, name = 'image'): Promise<RawImage> {
   if (typeof createImageBitmap === 'undefined' || typeof OffscreenCanvas === 'undefined') {
-    throw new EncoderError('decoder-unavailable', 'decodeImageInBrowser needs createImageBitmap and OffscreenCanvas; in Node use decodeImage from @gla/encoders/node');
+    throw new EncoderError(
+      'decoder-unavailable',
+      'decodeImageInBrowser needs createImageBitmap and OffscreenCanvas; in Node use decodeImage from @gla/encoders/node',
+    );
   }
-  const data = bytes instanceof Blob ? new Uint8Array(await bytes.arrayBuffer()) : bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const data =
+    bytes instanceof Blob ? new Uint8Array(await bytes.arrayBuffer()) : bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const format = checkImageComplete(data, name);
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([data as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  } catch (error) {
-    throw new EncoderError('invalid-image', `${name}: ${format.toUpperCase()} (${describeBytes(data)}) could not be decoded: ${(error as Error).message}`, {
-      cause: error,
+    bitmap = await createImageBitmap(new Blob([data as Uint8Array<ArrayBuffer>]), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
     });
+  } catch (error) {
+    throw new EncoderError(
+      'invalid-image',
+      `${name}: ${format.toUpperCase()} (${describeBytes(data)}) could not be decoded: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);

@@ -1,8 +1,18 @@
 export { type BatchOptions, type BatchProgress, encodeInBatches } from './batching';
+export * from './clip/index';
+export { decodeImageInBrowser } from './decode-browser';
 export { EncoderError, type EncoderErrorCode } from './errors';
 export { checkImageComplete, detectImageFormat, type ImageFormat, type RawImage, toRgb } from './image';
-export { decodeImageInBrowser } from './decode-browser';
-export { checkLabels, checkTemplates, DEFAULT_TEMPLATE, expandPrompts, fillTemplate, IMAGENET_TEMPLATES, TASK_TEMPLATES } from './templates';
+export {
+  checkLabels,
+  checkTemplates,
+  DEFAULT_TEMPLATE,
+  expandPrompts,
+  fillTemplate,
+  IMAGENET_TEMPLATES,
+  TASK_TEMPLATES,
+} from './templates';
+export * from './use/index';
 export {
   buildZeroShotHead,
   classifyFeatures,
@@ -14,5 +24,3 @@ export {
   type ZeroShotHeadOptions,
   type ZeroShotResult,
 } from './zero-shot';
-export * from './clip/index';
-export * from './use/index';

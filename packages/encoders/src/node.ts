@@ -12,12 +12,16 @@ let sharpModule: Promise<SharpModule> | undefined;
 
 async function loadSharp(): Promise<SharpModule> {
   sharpModule ??= import('sharp').then(
-    (m) => ((m as unknown as { default?: SharpModule }).default ?? (m as unknown as SharpModule)),
+    (m) => (m as unknown as { default?: SharpModule }).default ?? (m as unknown as SharpModule),
     (error: unknown) => {
       sharpModule = undefined;
-      throw new EncoderError('decoder-unavailable', `decoding images in Node needs the optional peer dependency "sharp" (npm i sharp): ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new EncoderError(
+        'decoder-unavailable',
+        `decoding images in Node needs the optional peer dependency "sharp" (npm i sharp): ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     },
   );
   return sharpModule;
@@ -44,9 +48,13 @@ export async function decodeImage(bytes: Uint8Array | ArrayBuffer, name = 'image
       channels: info.channels as 1 | 2 | 3 | 4,
     };
   } catch (error) {
-    throw new EncoderError('invalid-image', `${name}: ${format.toUpperCase()} (${describeBytes(data)}) could not be decoded: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new EncoderError(
+      'invalid-image',
+      `${name}: ${format.toUpperCase()} (${describeBytes(data)}) could not be decoded: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -61,8 +69,11 @@ export async function readClipTokenizerFile(path: string): Promise<ClipTokenizer
 }
 
 /** Loads a CLIP tokenizer from a Hugging Face `tokenizer.json`, or `vocab.json` + `merges.txt`. */
-export async function readHuggingFaceTokenizer(files: { tokenizerJson: string } | { vocab: string; merges: string }): Promise<ClipTokenizer> {
-  if ('tokenizerJson' in files) return ClipTokenizer.fromTokenizerJson(new TextDecoder().decode(await readBytes(files.tokenizerJson, 'tokenizer.json')));
+export async function readHuggingFaceTokenizer(
+  files: { tokenizerJson: string } | { vocab: string; merges: string },
+): Promise<ClipTokenizer> {
+  if ('tokenizerJson' in files)
+    return ClipTokenizer.fromTokenizerJson(new TextDecoder().decode(await readBytes(files.tokenizerJson, 'tokenizer.json')));
   const [vocab, merges] = await Promise.all([readBytes(files.vocab, 'vocab.json'), readBytes(files.merges, 'merges.txt')]);
   return ClipTokenizer.fromHuggingFace({ vocab: new TextDecoder().decode(vocab), merges: new TextDecoder().decode(merges) });
 }

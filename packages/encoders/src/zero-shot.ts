@@ -89,7 +89,11 @@ export class ZeroShotHeadCache {
  * `zeroShotHead` averages each class's normalised prompt embeddings and renormalises.
  * @throws EncoderError `empty-labels`, `invalid-template`
  */
-export async function buildZeroShotHead(embedder: TextEmbedder, labels: readonly string[], options: ZeroShotHeadOptions = {}): Promise<ZeroShotHead> {
+export async function buildZeroShotHead(
+  embedder: TextEmbedder,
+  labels: readonly string[],
+  options: ZeroShotHeadOptions = {},
+): Promise<ZeroShotHead> {
   const templates = options.templates ?? [DEFAULT_TEMPLATE];
   checkLabels(labels);
   checkTemplates(templates);
@@ -153,13 +157,19 @@ export function classifyFeatures(features: Matrix, head: ZeroShotHead, options: 
     throw new EncoderError('invalid-input', `logitScale must be a finite number > 0, got ${String(scale)}`);
   }
   if (features.cols !== head.weights.cols) {
-    throw new EncoderError('shape-mismatch', `features have ${features.cols} columns but the head's class embeddings have ${head.weights.cols}`);
+    throw new EncoderError(
+      'shape-mismatch',
+      `features have ${features.cols} columns but the head's class embeddings have ${head.weights.cols}`,
+    );
   }
   const logits = cosineLogits(features, head.weights, scale);
   let debiasedLogits: Matrix | undefined;
   if (options.logPrior !== undefined) {
     if (options.logPrior.length !== head.labels.length) {
-      throw new EncoderError('shape-mismatch', `logPrior has length ${options.logPrior.length}, expected one entry per class (${head.labels.length})`);
+      throw new EncoderError(
+        'shape-mismatch',
+        `logPrior has length ${options.logPrior.length}, expected one entry per class (${head.labels.length})`,
+      );
     }
     debiasedLogits = debias(logits, options.logPrior, options.temperature !== undefined ? { temperature: options.temperature } : {});
   }

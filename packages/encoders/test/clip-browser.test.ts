@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debias } from '@gla/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, type BrowserSession } from '../../../tooling/browser/harness';
+import { type BrowserSession, openBrowser } from '../../../tooling/browser/harness';
 import { buildClipFixtures } from '../../../tooling/fixtures/clip-fixtures';
 import { ClipModel, IMAGENET_TEMPLATES, type RawImage } from '../src/index';
 import { readClipTokenizerFile, readImageFile } from '../src/node';

@@ -1,11 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { RuntimeError } from '@gla/runtime';
-import {
-  buildClipFixtures,
-  expectedImageEmbeds,
-  expectedJointOutputs,
-  expectedTextEmbeds,
-} from '../../../tooling/fixtures/clip-fixtures';
+import { describe, expect, it } from 'vitest';
+import { buildClipFixtures, expectedImageEmbeds, expectedJointOutputs, expectedTextEmbeds } from '../../../tooling/fixtures/clip-fixtures';
 import { ClipModel, ClipTokenizer, EncoderError, preprocessClipImage, type RawImage } from '../src/index';
 import { readClipTokenizerFile, readImageFile } from '../src/node';
 import { maxAbsDiff, sharedPath } from './clip-helpers';
@@ -99,7 +94,12 @@ describe('ClipModel on every fixture layout (onnxruntime-node)', () => {
     const model = await ClipModel.load(
       runtime,
       { textModel: fixtures.openaiTextual, visionModel: fixtures.openaiVisual },
-      { tokenizer, layout: 'openai', inputNames: { inputIds: 'input', pixelValues: 'input' }, outputNames: { textEmbeds: 'output', imageEmbeds: 'output' } },
+      {
+        tokenizer,
+        layout: 'openai',
+        inputNames: { inputIds: 'input', pixelValues: 'input' },
+        outputNames: { textEmbeds: 'output', imageEmbeds: 'output' },
+      },
     );
     expect(model.layout).toBe('openai');
     expect((await model.encodeTexts(['a cat'])).cols).toBe(32);
@@ -131,11 +131,15 @@ describe('ClipModel on every fixture layout (onnxruntime-node)', () => {
 
 describe('ClipModel errors', () => {
   it('not ONNX / truncated model → invalid-model naming which model', async () => {
-    await expect(ClipModel.load(runtime, { textModel: new TextEncoder().encode('not a model at all') }, { tokenizer })).rejects.toMatchObject({
+    await expect(
+      ClipModel.load(runtime, { textModel: new TextEncoder().encode('not a model at all') }, { tokenizer }),
+    ).rejects.toMatchObject({
       code: 'invalid-model',
       message: expect.stringMatching(/^text model \(18 bytes\)/),
     });
-    await expect(ClipModel.load(runtime, { visionModel: fixtures.visionModel.subarray(0, 3000) })).rejects.toMatchObject({ code: 'invalid-model' });
+    await expect(ClipModel.load(runtime, { visionModel: fixtures.visionModel.subarray(0, 3000) })).rejects.toMatchObject({
+      code: 'invalid-model',
+    });
     await expect(ClipModel.load(runtime, { model: '/nonexistent/model.onnx' })).rejects.toMatchObject({
       code: 'invalid-model',
       message: expect.stringMatching(/\/nonexistent\/model.onnx/),

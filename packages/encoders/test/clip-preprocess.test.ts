@@ -54,7 +54,10 @@ describe('resize and crop', () => {
   });
   it('grey and RGBA inputs convert like Pillow (replicate / drop alpha)', () => {
     const grey = preprocessClipImage({ data: new Uint8Array(16).fill(200), width: 4, height: 4, channels: 1 }, { size: 8 });
-    const rgba = preprocessClipImage({ data: new Uint8Array(64).map((_, i) => (i % 4 === 3 ? 0 : 200)), width: 4, height: 4, channels: 4 }, { size: 8 });
+    const rgba = preprocessClipImage(
+      { data: new Uint8Array(64).map((_, i) => (i % 4 === 3 ? 0 : 200)), width: 4, height: 4, channels: 4 },
+      { size: 8 },
+    );
     expect(maxAbsDiff(grey, rgba)).toBe(0);
     expect(grey[0]).toBeCloseTo((200 / 255 - CLIP_MEAN[0]) / CLIP_STD[0], 5);
   });
@@ -71,8 +74,14 @@ describe('image errors', () => {
     await expect(decodeImage(new Uint8Array(0))).rejects.toMatchObject({ code: 'invalid-image' });
   });
   it('truncated JPEG / PNG name the format', async () => {
-    await expect(decodeImage(jpeg.subarray(0, jpeg.length >> 1))).rejects.toMatchObject({ code: 'invalid-image', message: expect.stringMatching(/JPEG .* truncated/) });
-    await expect(decodeImage(png.subarray(0, png.length - 20))).rejects.toMatchObject({ code: 'invalid-image', message: expect.stringMatching(/PNG .* truncated/) });
+    await expect(decodeImage(jpeg.subarray(0, jpeg.length >> 1))).rejects.toMatchObject({
+      code: 'invalid-image',
+      message: expect.stringMatching(/JPEG .* truncated/),
+    });
+    await expect(decodeImage(png.subarray(0, png.length - 20))).rejects.toMatchObject({
+      code: 'invalid-image',
+      message: expect.stringMatching(/PNG .* truncated/),
+    });
   });
   it('bad raw images are rejected at the border', () => {
     expect(() => preprocessClipImage({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 })).toThrowError(/expected 2 x 2 x 3/);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { cleanClipText, htmlUnescape } from '../src/clip/text-cleaning';
 import { bytesToUnicode, ClipTokenizer, EncoderError } from '../src/index';
-import { htmlUnescape, cleanClipText } from '../src/clip/text-cleaning';
 import { sharedPath } from './clip-helpers';
 
 interface GoldenCase {

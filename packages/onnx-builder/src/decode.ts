@@ -1,4 +1,4 @@
-import { dtypeFromCode, type OnnxDType, ONNX_DTYPE_SIZES } from './dtypes';
+import { dtypeFromCode, ONNX_DTYPE_SIZES, type OnnxDType } from './dtypes';
 import { OnnxFormatError } from './errors';
 import type { AttributeValue, OnnxTensor, ValueInfo } from './model';
 import { fieldInt64s, fieldString, type ProtoField, readFields, toSigned64 } from './protobuf';
@@ -145,7 +145,8 @@ function decodeTensor(bytes: Uint8Array, context: string): DecodedTensor {
   if (raw === undefined && dtype !== undefined && dtype !== 'string') {
     // Typed fields: re-encode to little-endian bytes so callers see one representation.
     const size = ONNX_DTYPE_SIZES[dtype];
-    const count = dtype === 'float32' ? floats.length : dtype === 'float64' ? doubles.length : dtype === 'int64' ? int64s.length : int32s.length;
+    const count =
+      dtype === 'float32' ? floats.length : dtype === 'float64' ? doubles.length : dtype === 'int64' ? int64s.length : int32s.length;
     raw = new Uint8Array(count * size);
     const view = new DataView(raw.buffer);
     for (let i = 0; i < count; i++) {

@@ -31,9 +31,7 @@ export const ONNX_DTYPE_CODES: Readonly<Record<OnnxDType, number>> = {
   uint64: 13,
 };
 
-const NAMES_BY_CODE = new Map<number, OnnxDType>(
-  Object.entries(ONNX_DTYPE_CODES).map(([name, code]) => [code, name as OnnxDType]),
-);
+const NAMES_BY_CODE = new Map<number, OnnxDType>(Object.entries(ONNX_DTYPE_CODES).map(([name, code]) => [code, name as OnnxDType]));
 
 /** The dtype name for an ONNX code, or undefined for types this package does not handle. */
 export function dtypeFromCode(code: number): OnnxDType | undefined {

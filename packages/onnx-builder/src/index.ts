@@ -1,16 +1,3 @@
-export { type OnnxDType, ONNX_DTYPE_CODES, ONNX_DTYPE_SIZES, type OnnxTensorData, dtypeFromCode } from './dtypes';
-export { OnnxFormatError, type OnnxFormatErrorCode } from './errors';
-export {
-  attr,
-  attributeOf,
-  type AttributeInput,
-  type AttributeValue,
-  GraphBuilder,
-  type ModelOptions,
-  type OnnxNode,
-  type OnnxTensor,
-  type ValueInfo,
-} from './model';
 export {
   type DecodedModel,
   type DecodedNode,
@@ -19,3 +6,16 @@ export {
   decodeModel,
   initializerTensor,
 } from './decode';
+export { dtypeFromCode, ONNX_DTYPE_CODES, ONNX_DTYPE_SIZES, type OnnxDType, type OnnxTensorData } from './dtypes';
+export { OnnxFormatError, type OnnxFormatErrorCode } from './errors';
+export {
+  type AttributeInput,
+  type AttributeValue,
+  attr,
+  attributeOf,
+  GraphBuilder,
+  type ModelOptions,
+  type OnnxNode,
+  type OnnxTensor,
+  type ValueInfo,
+} from './model';

@@ -1,4 +1,4 @@
-import { type OnnxDType, ONNX_DTYPE_CODES, ONNX_DTYPE_SIZES, type OnnxTensorData } from './dtypes';
+import { ONNX_DTYPE_CODES, ONNX_DTYPE_SIZES, type OnnxDType, type OnnxTensorData } from './dtypes';
 import { OnnxFormatError } from './errors';
 import { ProtoWriter } from './protobuf';
 
@@ -93,18 +93,12 @@ function tensorRawBytes(tensor: OnnxTensor, context: string): Uint8Array {
   }
   const count = tensorElementCount(dims);
   if (data.length !== count) {
-    throw new OnnxFormatError(
-      'invalid-graph',
-      `${context}: dims [${dims.join(', ')}] hold ${count} elements but data has ${data.length}`,
-    );
+    throw new OnnxFormatError('invalid-graph', `${context}: dims [${dims.join(', ')}] hold ${count} elements but data has ${data.length}`);
   }
   const size = ONNX_DTYPE_SIZES[dtype];
   const typed = data as Exclude<OnnxTensorData, readonly string[]>;
   if (typed.BYTES_PER_ELEMENT !== size) {
-    throw new OnnxFormatError(
-      'invalid-graph',
-      `${context}: dtype ${dtype} needs ${size}-byte elements, got a ${typed.constructor.name}`,
-    );
+    throw new OnnxFormatError('invalid-graph', `${context}: dtype ${dtype} needs ${size}-byte elements, got a ${typed.constructor.name}`);
   }
   const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
   // ONNX raw_data is little-endian, as are all platforms this runs on; copy to detach from the caller.
@@ -258,10 +252,7 @@ export class GraphBuilder {
   ): string[] {
     for (const input of inputs) {
       if (input !== '' && !this.produced.has(input)) {
-        throw new OnnxFormatError(
-          'invalid-graph',
-          `node ${opType} reads '${input}', which no input, initializer or earlier node produces`,
-        );
+        throw new OnnxFormatError('invalid-graph', `node ${opType} reads '${input}', which no input, initializer or earlier node produces`);
       }
     }
     for (const output of outputs) this.claim(output, `output of ${opType}`);

@@ -1,2 +1,2 @@
-export { createNodeRuntime, type GraphOptimizationLevel, type NodeLoadOptions, type NodeRuntimeOptions } from './node-runtime';
 export { RuntimeError, type RuntimeErrorCode } from '@gla/runtime';
+export { createNodeRuntime, type GraphOptimizationLevel, type NodeLoadOptions, type NodeRuntimeOptions } from './node-runtime';

@@ -2,19 +2,19 @@ import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeModel } from '@gla/onnx-builder';
 import {
+  assertModelBytes,
+  describeError,
+  isTensorDType,
   type LoadOptions,
   type ModelSession,
   type ModelSource,
-  type Runtime,
-  assertModelBytes,
-  describeError,
   normalizeDim,
   outputTensor,
-  isTensorDType,
+  type Runtime,
   RuntimeError,
+  resolveOutputNames,
   type Tensor,
   type TensorInfo,
-  resolveOutputNames,
   validateFeeds,
 } from '@gla/runtime';
 import * as ort from 'onnxruntime-node';
@@ -59,11 +59,17 @@ function signature(
   return names.map((name, i) => {
     const meta = metadata?.[i];
     if (meta === undefined || !meta.isTensor) {
-      throw new RuntimeError('unsupported-dtype', `${where}: ${what} '${name}' is not a tensor; only tensor inputs and outputs are supported`);
+      throw new RuntimeError(
+        'unsupported-dtype',
+        `${where}: ${what} '${name}' is not a tensor; only tensor inputs and outputs are supported`,
+      );
     }
     const dtype = isTensorDType(meta.type) ? meta.type : undefined;
     if (dtype === undefined) {
-      throw new RuntimeError('unsupported-dtype', `${where}: ${what} '${name}' has dtype ${meta.type}, which this runtime does not exchange`);
+      throw new RuntimeError(
+        'unsupported-dtype',
+        `${where}: ${what} '${name}' has dtype ${meta.type}, which this runtime does not exchange`,
+      );
     }
     const shape = meta.shape.map(normalizeDim);
     return { name, dtype, shape };
@@ -106,7 +112,8 @@ class NodeModelSession implements ModelSession {
     try {
       results = await session.run(ortFeeds, fetches);
     } catch (e) {
-      if (this.session === undefined) throw new RuntimeError('released', `the session of ${this.where} was released during run`, { cause: e });
+      if (this.session === undefined)
+        throw new RuntimeError('released', `the session of ${this.where} was released during run`, { cause: e });
       throw new RuntimeError('run-failed', `${this.where}: onnxruntime-node failed while running: ${describeError(e)}`, { cause: e });
     }
     const out: Record<string, Tensor> = {};
@@ -196,7 +203,10 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
         where = `model bytes (${model.length} bytes)`;
         assertModelBytes(model, 'model bytes', decodeModel);
       } else {
-        throw new RuntimeError('model-not-found', `cannot load a model from ${String(source)}: pass a path, a file: URL, a Uint8Array or an ArrayBuffer`);
+        throw new RuntimeError(
+          'model-not-found',
+          `cannot load a model from ${String(source)}: pass a path, a file: URL, a Uint8Array or an ArrayBuffer`,
+        );
       }
 
       const sessionOptions = (provider: string): ort.InferenceSession.SessionOptions => ({
@@ -229,7 +239,9 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
       // Every provider failed. If the CPU provider failed too (or was tried alone), the model is at fault.
       if (providers.includes('cpu')) {
         if (typeof model === 'string') assertModelBytes(await readFile(model), model, decodeModel);
-        throw new RuntimeError('invalid-model', `${where}: onnxruntime-node cannot load the model: ${failures.join('; ')}`, { cause: lastError });
+        throw new RuntimeError('invalid-model', `${where}: onnxruntime-node cannot load the model: ${failures.join('; ')}`, {
+          cause: lastError,
+        });
       }
       throw new RuntimeError(
         'unsupported-provider',

@@ -17,4 +17,8 @@ function fixturesWithFiles() {
 }
 
 registerConformanceSuite('onnxruntime-node (default options)', () => createNodeRuntime(), fixturesWithFiles);
-registerConformanceSuite('onnxruntime-node (1 thread, basic optimisation)', () => createNodeRuntime({ threads: 1, interOpThreads: 1, graphOptimizationLevel: 'basic' }), fixturesWithFiles);
+registerConformanceSuite(
+  'onnxruntime-node (1 thread, basic optimisation)',
+  () => createNodeRuntime({ threads: 1, interOpThreads: 1, graphOptimizationLevel: 'basic' }),
+  fixturesWithFiles,
+);

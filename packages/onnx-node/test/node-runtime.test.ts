@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { maxAbsDifference, type ModelSession, RuntimeError } from '@gla/runtime';
+import { type ModelSession, maxAbsDifference, RuntimeError } from '@gla/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildClipFixtures,
@@ -102,7 +102,9 @@ describe('createNodeRuntime', () => {
       ['text_embeds'],
     );
     expect(Object.keys(out)).toEqual(['text_embeds']);
-    expect(maxAbsDifference(out['text_embeds']!.data as Float32Array, expectedTextEmbeds('hf', inputIds, attentionMask, 3))).toBeLessThanOrEqual(1e-5);
+    expect(
+      maxAbsDifference(out['text_embeds']!.data as Float32Array, expectedTextEmbeds('hf', inputIds, attentionMask, 3)),
+    ).toBeLessThanOrEqual(1e-5);
     const textual = await open(clip.openaiTextual);
     const bad = await rejection(textual.run({ input: { dtype: 'int64', dims: [3, 77], data: inputIds } }));
     expect(bad.code).toBe('dtype-mismatch');

@@ -50,7 +50,13 @@ for (const threads of [1, 2]) {
     times.push(performance.now() - start);
     embeds = out['image_embeds']!.data as Float32Array;
   }
-  rows.push({ runtime: 'onnxruntime-node', config: `${threads} thread${threads > 1 ? 's' : ''}`, provider: session.executionProvider, medianMs: median(times), embeds });
+  rows.push({
+    runtime: 'onnxruntime-node',
+    config: `${threads} thread${threads > 1 ? 's' : ''}`,
+    provider: session.executionProvider,
+    medianMs: median(times),
+    embeds,
+  });
   await session.release();
 }
 
@@ -81,7 +87,9 @@ try {
 }
 
 const baseline = rows[0]!;
-console.log(`\nfixture vision model (Conv 3→8 /16, ReLU, GAP, Gemm → 32), batch ${batch}, median of ${runs} runs after ${warmup} warm-up\n`);
+console.log(
+  `\nfixture vision model (Conv 3→8 /16, ReLU, GAP, Gemm → 32), batch ${batch}, median of ${runs} runs after ${warmup} warm-up\n`,
+);
 const header = ['runtime', 'config', 'provider', 'median ms', 'ratio vs node 1 thread', 'max-abs diff vs node'];
 const table = rows.map((r) => [
   r.runtime,

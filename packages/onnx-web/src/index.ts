@@ -1,3 +1,4 @@
+export { RuntimeError, type RuntimeErrorCode } from '@gla/runtime';
 export {
   createWebRuntime,
   defaultExecutionProviders,
@@ -5,4 +6,3 @@ export {
   type WebExecutionProvider,
   type WebRuntimeOptions,
 } from './web-runtime';
-export { RuntimeError, type RuntimeErrorCode } from '@gla/runtime';

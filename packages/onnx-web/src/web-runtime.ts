@@ -1,18 +1,18 @@
 import { decodeModel } from '@gla/onnx-builder';
 import {
+  assertModelBytes,
+  describeError,
+  isTensorDType,
   type LoadOptions,
   type ModelSession,
   type ModelSource,
-  type Runtime,
-  assertModelBytes,
-  describeError,
   normalizeDim,
   outputTensor,
-  isTensorDType,
+  type Runtime,
   RuntimeError,
+  resolveOutputNames,
   type Tensor,
   type TensorInfo,
-  resolveOutputNames,
   validateFeeds,
 } from '@gla/runtime';
 import * as ort from 'onnxruntime-web';
@@ -76,7 +76,9 @@ function applyEnvironment(options: WebRuntimeOptions): void {
   const key = JSON.stringify({ wasmPaths: options.wasmPaths ?? null, threads: options.threads ?? null });
   if (environmentApplied !== undefined) {
     if (environmentApplied !== key) {
-      console.warn(`@gla/onnx-web: onnxruntime-web is already initialised with ${environmentApplied}; ignoring ${key} (wasmPaths and threads apply once per page)`);
+      console.warn(
+        `@gla/onnx-web: onnxruntime-web is already initialised with ${environmentApplied}; ignoring ${key} (wasmPaths and threads apply once per page)`,
+      );
     }
     return;
   }
@@ -127,7 +129,10 @@ function signature(session: ort.InferenceSession, bytes: Uint8Array, kind: 'inpu
     }
     const dtype = isTensorDType(type) ? type : undefined;
     if (dtype === undefined) {
-      throw new RuntimeError('unsupported-dtype', `${where}: ${kind} '${name}' has type ${type ?? 'non-tensor'}, which this runtime does not exchange`);
+      throw new RuntimeError(
+        'unsupported-dtype',
+        `${where}: ${kind} '${name}' has type ${type ?? 'non-tensor'}, which this runtime does not exchange`,
+      );
     }
     return { name, dtype, shape: shape ?? [] };
   });
@@ -187,7 +192,11 @@ class WebModelSession implements ModelSession {
       try {
         results = await session.run(ortFeeds, fetches);
       } catch (e) {
-        throw new RuntimeError('run-failed', `${this.where}: onnxruntime-web (${this.executionProvider}) failed while running: ${describeError(e)}`, { cause: e });
+        throw new RuntimeError(
+          'run-failed',
+          `${this.where}: onnxruntime-web (${this.executionProvider}) failed while running: ${describeError(e)}`,
+          { cause: e },
+        );
       }
       const out: Record<string, Tensor> = {};
       for (const name of fetches) {
@@ -215,7 +224,10 @@ async function fetchModel(url: string, fetcher: (input: string) => Promise<Respo
     throw new RuntimeError('model-not-found', `cannot fetch model ${absolute}: ${describeError(e)}`, { cause: e });
   }
   if (!response.ok) {
-    throw new RuntimeError('model-not-found', `cannot fetch model ${absolute}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    throw new RuntimeError(
+      'model-not-found',
+      `cannot fetch model ${absolute}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+    );
   }
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -238,7 +250,10 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): Runtime {
   resolveThreads(options.threads); // validate early
   for (const p of options.executionProviders ?? []) {
     if (p !== 'webgpu' && p !== 'wasm') {
-      throw new RuntimeError('unsupported-provider', `execution provider '${String(p)}' is not supported by @gla/onnx-web; use 'webgpu' or 'wasm'`);
+      throw new RuntimeError(
+        'unsupported-provider',
+        `execution provider '${String(p)}' is not supported by @gla/onnx-web; use 'webgpu' or 'wasm'`,
+      );
     }
   }
   return {
@@ -264,7 +279,10 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): Runtime {
       if (providers.length === 0) throw new RuntimeError('unsupported-provider', 'executionProviders is empty');
       for (const p of providers) {
         if (p !== 'webgpu' && p !== 'wasm') {
-          throw new RuntimeError('unsupported-provider', `execution provider '${p}' is not supported by @gla/onnx-web; use 'webgpu' or 'wasm'`);
+          throw new RuntimeError(
+            'unsupported-provider',
+            `execution provider '${p}' is not supported by @gla/onnx-web; use 'webgpu' or 'wasm'`,
+          );
         }
       }
       const failures: string[] = [];
@@ -273,7 +291,11 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): Runtime {
         try {
           // ORT may keep a reference to the buffer: hand it a copy so callers can reuse theirs.
           const session = await serialised(() =>
-            ort.InferenceSession.create(bytes.slice(), { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 4 }),
+            ort.InferenceSession.create(bytes.slice(), {
+              executionProviders: [provider],
+              graphOptimizationLevel: 'all',
+              logSeverityLevel: 4,
+            }),
           );
           try {
             return new WebModelSession(session, bytes, provider, where);
@@ -297,9 +319,15 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): Runtime {
             { cause: lastError },
           );
         }
-        throw new RuntimeError('invalid-model', `${where}: onnxruntime-web cannot load the model: ${failures.join('; ')}`, { cause: lastError });
+        throw new RuntimeError('invalid-model', `${where}: onnxruntime-web cannot load the model: ${failures.join('; ')}`, {
+          cause: lastError,
+        });
       }
-      throw new RuntimeError('unsupported-provider', `${where}: no requested execution provider could start (${failures.join('; ')}); add 'wasm' as a fallback`, { cause: lastError });
+      throw new RuntimeError(
+        'unsupported-provider',
+        `${where}: no requested execution provider could start (${failures.join('; ')}); add 'wasm' as a fallback`,
+        { cause: lastError },
+      );
     },
   };
 }

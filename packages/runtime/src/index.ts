@@ -1,14 +1,6 @@
-export type {
-  LoadOptions,
-  ModelSession,
-  ModelSource,
-  Runtime,
-  Tensor,
-  TensorDataByDType,
-  TensorDType,
-  TensorInfo,
-} from './types';
+export { describeError, normalizeDim, outputTensor } from './backend';
 export { RuntimeError, type RuntimeErrorCode } from './errors';
+export { assertModelBytes } from './model-bytes';
 export {
   allocateTensorData,
   cloneTensor,
@@ -20,6 +12,14 @@ export {
   TENSOR_DTYPES,
   tensorSize,
 } from './tensor';
+export type {
+  LoadOptions,
+  ModelSession,
+  ModelSource,
+  Runtime,
+  Tensor,
+  TensorDataByDType,
+  TensorDType,
+  TensorInfo,
+} from './types';
 export { resolveOutputNames, validateFeeds } from './validate';
-export { assertModelBytes } from './model-bytes';
-export { describeError, normalizeDim, outputTensor } from './backend';

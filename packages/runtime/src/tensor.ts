@@ -85,10 +85,7 @@ export function createTensor<D extends TensorDType>(
   }
   const size = tensorSize(dims);
   if (data.length !== size) {
-    throw new RuntimeError(
-      'shape-mismatch',
-      `${name}: dims ${formatShape(dims)} hold ${size} elements but data has ${data.length}`,
-    );
+    throw new RuntimeError('shape-mismatch', `${name}: dims ${formatShape(dims)} hold ${size} elements but data has ${data.length}`);
   }
   return { dtype, data, dims: [...dims] };
 }
@@ -111,10 +108,7 @@ export function cloneTensor<D extends TensorDType>(tensor: Tensor<D>): Tensor<D>
  * converted to numbers; booleans as 0/1). `Infinity` when the lengths differ or one side is NaN
  * where the other is not.
  */
-export function maxAbsDifference(
-  actual: ArrayLike<number> | ArrayLike<bigint>,
-  expected: ArrayLike<number> | ArrayLike<bigint>,
-): number {
+export function maxAbsDifference(actual: ArrayLike<number> | ArrayLike<bigint>, expected: ArrayLike<number> | ArrayLike<bigint>): number {
   if (actual.length !== expected.length) return Number.POSITIVE_INFINITY;
   let max = 0;
   for (let i = 0; i < actual.length; i++) {

@@ -1,15 +1,5 @@
 /** Element types a runtime can exchange with a model. */
-export type TensorDType =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'bool'
-  | 'string';
+export type TensorDType = 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool' | 'string';
 
 /** Typed-array storage for each dtype (float16 is carried as raw Uint16 bits). */
 export interface TensorDataByDType {
@@ -63,10 +53,7 @@ export interface ModelSession {
    * Runs the model on named input tensors and returns the requested outputs
    * (all outputs when `outputNames` is omitted). Inputs are not mutated.
    */
-  run(
-    feeds: Readonly<Record<string, Tensor>>,
-    outputNames?: readonly string[],
-  ): Promise<Record<string, Tensor>>;
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
   /** Frees native resources. Further calls to `run` throw `RuntimeError('released')`. */
   release(): Promise<void>;
 }

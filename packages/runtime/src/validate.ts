@@ -37,11 +37,7 @@ export function validateFeeds(feeds: Readonly<Record<string, Tensor>>, inputs: r
   }
 }
 
-function validateTensor(
-  tensor: Tensor,
-  info: TensorInfo,
-  symbolSizes: Map<string, { size: number; input: string }>,
-): void {
+function validateTensor(tensor: Tensor, info: TensorInfo, symbolSizes: Map<string, { size: number; input: string }>): void {
   if (tensor === null || typeof tensor !== 'object' || !Array.isArray(tensor.dims)) {
     throw new RuntimeError('dtype-mismatch', `input '${info.name}': expected a tensor { dtype, dims, data }, got ${String(tensor)}`);
   }
@@ -113,10 +109,7 @@ export function resolveOutputNames(outputNames: readonly string[] | undefined, o
   }
   for (const name of outputNames) {
     if (!all.includes(name)) {
-      throw new RuntimeError(
-        'unknown-output',
-        `unknown output '${name}': the model's outputs are ${all.map((n) => `'${n}'`).join(', ')}`,
-      );
+      throw new RuntimeError('unknown-output', `unknown output '${name}': the model's outputs are ${all.map((n) => `'${n}'`).join(', ')}`);
     }
   }
   return [...new Set(outputNames)];

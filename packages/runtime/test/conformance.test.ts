@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conformanceCases, runConformance } from '../src/conformance/index';
 import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
+import { conformanceCases, runConformance } from '../src/conformance/index';
 import type { Runtime } from '../src/index';
 
 describe('conformance suite', () => {

@@ -3,8 +3,8 @@ import {
   createTensor,
   formatShape,
   maxAbsDifference,
-  resolveOutputNames,
   RuntimeError,
+  resolveOutputNames,
   type TensorInfo,
   tensorSize,
   validateFeeds,
@@ -83,7 +83,9 @@ describe('validateFeeds', () => {
     expect(messageOf(() => validateFeeds({ ...good, token_type_ids: ids(1, 4) }, inputs))).toMatch(/'token_type_ids'.*'input_ids'/);
     const { attention_mask: _, ...missing } = good;
     expect(codeOf(() => validateFeeds(missing, inputs))).toBe('missing-input');
-    expect(messageOf(() => validateFeeds(missing, inputs))).toMatch(/missing input 'attention_mask' \(int64 \[batch_size, sequence_length\]\)/);
+    expect(messageOf(() => validateFeeds(missing, inputs))).toMatch(
+      /missing input 'attention_mask' \(int64 \[batch_size, sequence_length\]\)/,
+    );
     const int32Ids = { dtype: 'int32' as const, dims: [1, 4], data: new Int32Array(4) };
     expect(codeOf(() => validateFeeds({ ...good, input_ids: int32Ids }, inputs))).toBe('dtype-mismatch');
     expect(messageOf(() => validateFeeds({ ...good, input_ids: int32Ids }, inputs))).toMatch(/'input_ids' expects int64 .* got int32/);

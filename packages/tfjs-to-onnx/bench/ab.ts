@@ -23,7 +23,12 @@ const sOff = await ort.InferenceSession.create(off.onnx, opts);
 const sOn = await ort.InferenceSession.create(on.onnx, opts);
 const out = on.report.outputs[0]!.name;
 const run = async (s: ort.InferenceSession, f: { indices: Int32Array; values: Int32Array }) =>
-  (await s.run({ indices: new ort.Tensor('int32', f.indices, [f.values.length, 2]), values: new ort.Tensor('int32', f.values, [f.values.length]) }))[out]!.data as Float32Array;
+  (
+    await s.run({
+      indices: new ort.Tensor('int32', f.indices, [f.values.length, 2]),
+      values: new ort.Tensor('int32', f.values, [f.values.length]),
+    })
+  )[out]!.data as Float32Array;
 let maxAbs = 0;
 let maxRef = 0;
 for (const f of feeds) {
@@ -49,4 +54,6 @@ for (let r = 0; r < reps; r++) {
   }
 }
 const med = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
-console.log(`median ms/batch off ${med(tOff).toFixed(1)} on ${med(tOn).toFixed(1)}  speed-up ${(med(tOff) / med(tOn)).toFixed(2)}x; sum ratio ${(tOff.reduce((p, q) => p + q) / tOn.reduce((p, q) => p + q)).toFixed(2)}x`);
+console.log(
+  `median ms/batch off ${med(tOff).toFixed(1)} on ${med(tOn).toFixed(1)}  speed-up ${(med(tOff) / med(tOn)).toFixed(2)}x; sum ratio ${(tOff.reduce((p, q) => p + q) / tOn.reduce((p, q) => p + q)).toFixed(2)}x`,
+);

@@ -94,10 +94,14 @@ function timeTfjsCpu(feeds: Feed[]): number[] | undefined {
   const tmp = mkdtempSync(join(tmpdir(), 'tfjs-to-onnx-bench-'));
   const file = join(tmp, 'batches.json');
   writeFileSync(file, JSON.stringify(feeds.map((f) => ({ indices: Array.from(f.indices), values: Array.from(f.values) }))));
-  const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./tfjs-cpu.ts', import.meta.url)), file], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./tfjs-cpu.ts', import.meta.url)), file],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    },
+  );
   rmSync(tmp, { recursive: true, force: true });
   try {
     return (JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as { seconds: number[] }).seconds;
@@ -110,7 +114,10 @@ function timeTfjsCpu(feeds: Feed[]): number[] | undefined {
 const texts = fortuneEntries(textCount);
 const ids = texts.map((t) => reference.model.tokenizer.encode(t));
 const tokens = ids.map((x) => Math.min(x.length, 128));
-const inOrder = batchesOf(ids, texts.map((_, i) => i));
+const inOrder = batchesOf(
+  ids,
+  texts.map((_, i) => i),
+);
 const bucketed = batchesOf(
   ids,
   texts.map((_, i) => i).sort((a, b) => tokens[a]! - tokens[b]! || a - b),
@@ -121,7 +128,9 @@ const padded = (feeds: Feed[]) => feeds.reduce((s, f) => s + f.rows.length * Mat
 const want = new Map<number, Float32Array>();
 for (const f of inOrder) {
   const data = await runReference(f);
-  f.rows.forEach((r, i) => want.set(r, data.subarray(i * 512, (i + 1) * 512)));
+  f.rows.forEach((r, i) => {
+    want.set(r, data.subarray(i * 512, (i + 1) * 512));
+  });
 }
 const maxAbs: Record<string, number> = {};
 for (const [label, run, feeds] of [
@@ -177,11 +186,20 @@ const cpuSeconds = timeTfjsCpu(inOrder.slice(0, cpuBatches));
 if (cpuSeconds) {
   const k = cpuSeconds.length;
   const perText = cpuSeconds.reduce((p, q) => p + q, 0) / (k * batchSize);
-  table[`TF.js cpu backend (${k} batch${k > 1 ? 'es' : ''})`] = { 'texts/s': (1 / perText).toFixed(2), 'vs reference': `${(refSeconds / texts.length / perText).toFixed(3)}×`, 'padded positions': '', [`s per pass (median of ${reps})`]: '' };
+  table[`TF.js cpu backend (${k} batch${k > 1 ? 'es' : ''})`] = {
+    'texts/s': (1 / perText).toFixed(2),
+    'vs reference': `${(refSeconds / texts.length / perText).toFixed(3)}×`,
+    'padded positions': '',
+    [`s per pass (median of ${reps})`]: '',
+  };
 }
 const total = tokens.reduce((p, q) => p + q, 0);
 console.log(
   `\n## Throughput: ${texts.length} real fortunes entries (all categories), batch ${batchSize}, ${(total / texts.length).toFixed(1)} tokens/text (≤ 128), ${total} tokens; onnxruntime-node ${ort.env.versions.common}, 2 threads`,
 );
 console.table(table);
-console.log(`max-abs vs the reference on every text: ${Object.entries(maxAbs).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
+console.log(
+  `max-abs vs the reference on every text: ${Object.entries(maxAbs)
+    .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+    .join(', ')}`,
+);

@@ -33,5 +33,7 @@ for (let start = 0; start < texts.length; start += batchSize) {
   minCosine = Math.min(minCosine, agreement.minCosine);
   rows += want.shape[0]!;
 }
-console.log(`texts ${rows}  max-abs ${maxAbs.toExponential(3)}  min-cosine ${minCosine.toFixed(10)}  (reference: TF.js ${reference.backend})`);
+console.log(
+  `texts ${rows}  max-abs ${maxAbs.toExponential(3)}  min-cosine ${minCosine.toFixed(10)}  (reference: TF.js ${reference.backend})`,
+);
 if (maxAbs > 1e-4 || minCosine < 0.99999) process.exit(1);

@@ -3,7 +3,7 @@
  * converted USE lite at batch 64 on real fortunes (aggregated by op type and by node), and the
  * ORT-optimised model dumped to $PROFILE_DIR/optimized.onnx for inspecting fusions.
  */
-import { readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
@@ -14,11 +14,17 @@ const kind = process.argv[3] ?? 'long';
 const outDir = process.env.PROFILE_DIR ?? '/tmp/tfjs-to-onnx-profile';
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
-const { onnx, report } = await convertGraphModelFromDir(resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url), { optimize: process.env.PROFILE_OPTIMIZE !== '0' });
+const { onnx, report } = await convertGraphModelFromDir(resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url), {
+  optimize: process.env.PROFILE_OPTIMIZE !== '0',
+});
 console.log('ONNX op counts', report.onnxOpCounts, 'nodes', report.onnxNodeCount);
 const reference = await loadReference();
 let texts = realTexts(64 * batches);
-if (kind === 'short') texts = realTexts(64 * batches * 2).map((t) => (t.split(/(?<=[.!?])\s|\n/)[0] ?? t).trim()).filter((t) => t.length > 0 && t.length <= 200).slice(0, 64 * batches);
+if (kind === 'short')
+  texts = realTexts(64 * batches * 2)
+    .map((t) => (t.split(/(?<=[.!?])\s|\n/)[0] ?? t).trim())
+    .filter((t) => t.length > 0 && t.length <= 200)
+    .slice(0, 64 * batches);
 if (kind === 'fortunes' || kind === 'bucketed') texts = fortuneEntries(64 * batches);
 const ids = texts.map((t) => reference.model.tokenizer.encode(t || 'end'));
 if (kind === 'bucketed') ids.sort((a, b) => a.length - b.length);
@@ -32,18 +38,25 @@ const session = await ort.InferenceSession.create(onnx, {
   profileFilePrefix: join(outDir, 'ort'),
   optimizedModelFilePath: join(outDir, 'optimized.onnx'),
 });
-const output = report.outputs[0]!.name;
 for (let rep = 0; rep < 3; rep++) {
   for (const f of feeds) {
     const t0 = performance.now();
-    await session.run({ indices: new ort.Tensor('int32', f.indices, [f.values.length, 2]), values: new ort.Tensor('int32', f.values, [f.values.length]) });
+    await session.run({
+      indices: new ort.Tensor('int32', f.indices, [f.values.length, 2]),
+      values: new ort.Tensor('int32', f.values, [f.values.length]),
+    });
     if (rep === 2) console.log(`batch tokens ${f.values.length} ms ${(performance.now() - t0).toFixed(1)}`);
   }
 }
 session.endProfiling();
 await new Promise((r) => setTimeout(r, 500));
 const file = readdirSync(outDir).find((f) => f.startsWith('ort') && f.endsWith('.json'))!;
-const events = JSON.parse(readFileSync(join(outDir, file), 'utf8')) as Array<{ cat: string; name: string; dur: number; args?: { op_name?: string; output_type_shape?: unknown } }>;
+const events = JSON.parse(readFileSync(join(outDir, file), 'utf8')) as Array<{
+  cat: string;
+  name: string;
+  dur: number;
+  args?: { op_name?: string; output_type_shape?: unknown };
+}>;
 const byOp = new Map<string, number>();
 const byNode = new Map<string, { op: string; dur: number; shape: string }>();
 let total = 0;
@@ -58,5 +71,17 @@ for (const e of events) {
 }
 const runs = events.filter((e) => e.name === 'model_run').reduce((s, e) => s + e.dur, 0);
 console.log(`total kernel time ${(total / 1000).toFixed(1)} ms; model_run total ${(runs / 1000).toFixed(1)} ms`);
-console.table([...byOp].sort((a, b) => b[1] - a[1]).map(([op, d]) => ({ op, ms: (d / 1000).toFixed(1), pct: ((100 * d) / total).toFixed(1) })));
-console.table([...byNode].sort((a, b) => b[1].dur - a[1].dur).slice(0, 40).map(([n, v]) => ({ node: n.replace('module_apply_default/Encoder_en/KonaTransformer/Encode/TransformerStack/', '').slice(-90), op: v.op, ms: (v.dur / 1000).toFixed(1), shape: v.shape })));
+console.table(
+  [...byOp].sort((a, b) => b[1] - a[1]).map(([op, d]) => ({ op, ms: (d / 1000).toFixed(1), pct: ((100 * d) / total).toFixed(1) })),
+);
+console.table(
+  [...byNode]
+    .sort((a, b) => b[1].dur - a[1].dur)
+    .slice(0, 40)
+    .map(([n, v]) => ({
+      node: n.replace('module_apply_default/Encoder_en/KonaTransformer/Encode/TransformerStack/', '').slice(-90),
+      op: v.op,
+      ms: (v.dur / 1000).toFixed(1),
+      shape: v.shape,
+    })),
+);

@@ -67,17 +67,20 @@ export function realTexts(count: number): string[] {
 
 /** `count` real Debian fortunes entries (no synthetic or edge-case texts), a stride over all categories. */
 export function fortuneEntries(count: number): string[] {
-  return realTexts(count + 3).slice(3).filter((t) => !t.startsWith('Synthetic sentence ')).slice(0, count);
+  return realTexts(count + 3)
+    .slice(3)
+    .filter((t) => !t.startsWith('Synthetic sentence '))
+    .slice(0, count);
 }
 
 export function ragged(encodings: number[][]): { indices: Int32Array; values: Int32Array } {
   const indices: number[] = [];
   const values: number[] = [];
-  encodings.forEach((ids, row) =>
+  encodings.forEach((ids, row) => {
     ids.forEach((id, col) => {
       indices.push(row, col);
       values.push(id);
-    }),
-  );
+    });
+  });
   return { indices: Int32Array.from(indices), values: Int32Array.from(values) };
 }

@@ -2,7 +2,7 @@
  * The file-system-free part of the API (`@gla/tfjs-to-onnx/browser`): convert model.json +
  * weight bytes held in memory. Safe to bundle for browsers.
  */
-export { type ConversionErrorCode, ConversionError } from './errors';
+
 export {
   type ConversionReport,
   type ConversionResult,
@@ -13,5 +13,6 @@ export {
   SUPPORTED_OPS,
   type TensorSignature,
 } from './convert';
+export { ConversionError, type ConversionErrorCode } from './errors';
 export type { GraphModelJson, TfNodeDef, WeightEntry, WeightsGroup } from './model-json';
 export { CONVERTER_VERSION } from './version';

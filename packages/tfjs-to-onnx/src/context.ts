@@ -110,14 +110,8 @@ export class LoweringContext {
   }
 
   /** Add an ONNX node; `outputs` are names, or a count of fresh names to generate. */
-  emit(
-    opType: string,
-    inputs: string[],
-    attributes: Record<string, AttributeInput> = {},
-    outputs: string[] | number = 1,
-  ): string[] {
-    const names =
-      typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType)) : outputs;
+  emit(opType: string, inputs: string[], attributes: Record<string, AttributeInput> = {}, outputs: string[] | number = 1): string[] {
+    const names = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType)) : outputs;
     for (const n of names) this.used.add(n);
     this.nodes.push({ opType, inputs, outputs: names, attributes, name: `${names[0]}:${opType}` });
     return names;
@@ -210,11 +204,10 @@ export function requireInts(node: TfNodeDef, value: Value, what: string): number
 
 export function requireRank(node: TfNodeDef, value: Value, what = 'input'): number {
   if (!value.shape) {
-    throw new ConversionError(
-      'unknown-rank',
-      `node '${node.name}' (${node.op}): the rank of its ${what} could not be inferred`,
-      { node: node.name, op: node.op },
-    );
+    throw new ConversionError('unknown-rank', `node '${node.name}' (${node.op}): the rank of its ${what} could not be inferred`, {
+      node: node.name,
+      op: node.op,
+    });
   }
   return value.shape.length;
 }

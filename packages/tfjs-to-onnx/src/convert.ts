@@ -3,8 +3,14 @@ import { type Dim, type IrNode, LoweringContext, type Value } from './context';
 import { ConversionError } from './errors';
 import { foldConstants } from './fold';
 import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName, tfjsDtypeOf } from './model-json';
-import { type LowerArgs, LOWERINGS } from './ops';
-import { fuseLayerNorms, packAttentionProjections, poolBeforeLastProjection, sinkReshapesBelowBias, tabulateTimingSignals } from './optimize';
+import { LOWERINGS, type LowerArgs } from './ops';
+import {
+  fuseLayerNorms,
+  packAttentionProjections,
+  poolBeforeLastProjection,
+  sinkReshapesBelowBias,
+  tabulateTimingSignals,
+} from './optimize';
 import { CONVERTER_VERSION } from './version';
 import { decodeWeights } from './weights';
 
@@ -137,7 +143,10 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
   }
 
   const outputRefs = resolveOutputs(model, options);
-  const order = topologicalOrder(nodes, outputRefs.map((r) => parseRef(r).node));
+  const order = topologicalOrder(
+    nodes,
+    outputRefs.map((r) => parseRef(r).node),
+  );
 
   const unsupported = findUnsupportedOps(order);
   if (unsupported.length > 0) {
@@ -184,7 +193,9 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
       if (index < 0) continue;
       const value = ctx.values.get(tensorKey(source, index));
       if (!value) {
-        throw new ConversionError('bad-model-json', `node '${node.name}' reads '${ref}', which '${source}' does not produce`, { node: node.name });
+        throw new ConversionError('bad-model-json', `node '${node.name}' reads '${ref}', which '${source}' does not produce`, {
+          node: node.name,
+        });
       }
       dataInputs.push(value);
     }
@@ -341,7 +352,8 @@ function topologicalOrder(nodes: Map<string, TfNodeDef>, roots: string[]): TfNod
       if (top.next < refs.length) {
         const dep = parseRef(refs[top.next++]!).node;
         const s = state.get(dep);
-        if (s === 1) throw new ConversionError('bad-model-json', `the graph has a cycle through node '${dep}' (control flow is not supported)`);
+        if (s === 1)
+          throw new ConversionError('bad-model-json', `the graph has a cycle through node '${dep}' (control flow is not supported)`);
         if (s === undefined) {
           state.set(dep, 1);
           stack.push({ name: dep, next: 0 });

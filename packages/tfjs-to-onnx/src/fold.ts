@@ -57,9 +57,7 @@ export function foldConstants(node: TfNodeDef, inputs: Value[]): ConstTensor[] |
       return [{ ...first, shape: [...first.shape.slice(0, at), 1, ...first.shape.slice(at)] }];
     }
     case 'Squeeze': {
-      const dims = (attrs.ints(node, 'squeeze_dims') ?? attrs.ints(node, 'axis') ?? []).map((d) =>
-        d < 0 ? d + first.shape.length : d,
-      );
+      const dims = (attrs.ints(node, 'squeeze_dims') ?? attrs.ints(node, 'axis') ?? []).map((d) => (d < 0 ? d + first.shape.length : d));
       const shape = first.shape.filter((d, i) => (dims.length === 0 ? d !== 1 : !dims.includes(i)));
       return [{ ...first, shape }];
     }
@@ -67,7 +65,12 @@ export function foldConstants(node: TfNodeDef, inputs: Value[]): ConstTensor[] |
       return [int32([first.shape.length], first.shape)];
     case 'Pack': {
       if (first.dtype !== 'int32' || !c.every((t) => t.shape.length === 0) || attrs.int(node, 'axis', 0) !== 0) return undefined;
-      return [int32([c.length], c.map((t) => t.data[0]!))];
+      return [
+        int32(
+          [c.length],
+          c.map((t) => t.data[0]!),
+        ),
+      ];
     }
     case 'ConcatV2': {
       const parts = c.slice(0, -1);

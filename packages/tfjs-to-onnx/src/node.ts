@@ -35,9 +35,13 @@ async function readModelFiles(dir: string): Promise<ModelFiles> {
     try {
       shards.push(new Uint8Array(await readFile(full)));
     } catch (error) {
-      throw new ConversionError('missing-weights', `weight shard '${path}' listed in ${jsonPath} cannot be read: ${(error as Error).message}`, {
-        shard: path,
-      });
+      throw new ConversionError(
+        'missing-weights',
+        `weight shard '${path}' listed in ${jsonPath} cannot be read: ${(error as Error).message}`,
+        {
+          shard: path,
+        },
+      );
     }
   }
   return { modelJsonBytes, shardPaths, shards };
@@ -82,7 +86,8 @@ function ownLocation(): string | undefined {
  */
 export function resolveModelPackageDir(packageName: string, resolveFrom?: string | URL): string {
   const bases: string[] = [];
-  if (resolveFrom !== undefined) bases.push(resolveFrom instanceof URL || resolveFrom.startsWith('file:') ? fileURLToPath(resolveFrom) : resolve(resolveFrom));
+  if (resolveFrom !== undefined)
+    bases.push(resolveFrom instanceof URL || resolveFrom.startsWith('file:') ? fileURLToPath(resolveFrom) : resolve(resolveFrom));
   bases.push(process.cwd());
   const own = ownLocation();
   if (own) bases.push(own);

@@ -179,11 +179,9 @@ const cast: Lowering = (a) => {
   const x = input(a, 0);
   const target = tfjsDtypeOf(attrs.type(a.node, 'DstT'));
   if (!target) {
-    throw new ConversionError(
-      'dtype-unsupported',
-      `node '${a.node.name}' (Cast) casts to ${tfDtypeName(attrs.type(a.node, 'DstT'))}`,
-      { node: a.node.name },
-    );
+    throw new ConversionError('dtype-unsupported', `node '${a.node.name}' (Cast) casts to ${tfDtypeName(attrs.type(a.node, 'DstT'))}`, {
+      node: a.node.name,
+    });
   }
   if (target === x.dtype) {
     a.define({ ...x });
@@ -270,7 +268,12 @@ function matMulShape(x: Dim[] | undefined, y: Dim[] | undefined): Dim[] | undefi
   return [...batch, x[x.length - 2]!, y[y.length - 1]!];
 }
 
-function matMulCore(a: LowerArgs, transposeA: boolean, transposeB: boolean, output?: string): { name: string; shape: Dim[] | undefined; dtype: TfjsDtype } {
+function matMulCore(
+  a: LowerArgs,
+  transposeA: boolean,
+  transposeB: boolean,
+  output?: string,
+): { name: string; shape: Dim[] | undefined; dtype: TfjsDtype } {
   const x = input(a, 0);
   const y = input(a, 1);
   const left = transposeA ? transposeLastTwo(a, x) : { name: a.ctx.name(x), shape: x.shape };
@@ -323,7 +326,12 @@ const fusedMatMul: Lowering = (a) => {
   const args = a.inputs.slice(2);
   const hasBias = fused[0] === 'BIASADD';
   const act = fused[hasBias ? 1 : 0];
-  const base = matMulCore(a, attrs.bool(a.node, 'transpose_a', false), attrs.bool(a.node, 'transpose_b', false), fused.length === 0 ? a.out() : undefined);
+  const base = matMulCore(
+    a,
+    attrs.bool(a.node, 'transpose_a', false),
+    attrs.bool(a.node, 'transpose_b', false),
+    fused.length === 0 ? a.out() : undefined,
+  );
   let name = base.name;
   if (hasBias) {
     const bias = args[0];
@@ -343,8 +351,7 @@ const fusedMatMul: Lowering = (a) => {
 function spatialAttributes(a: LowerArgs, kernel: number[] | undefined): Record<string, unknown> {
   const format = attrs.string(a.node, 'data_format', 'NHWC');
   const nhwc = format === 'NHWC';
-  const pick = (list: number[] | undefined) =>
-    list && list.length === 4 ? (nhwc ? [list[1]!, list[2]!] : [list[2]!, list[3]!]) : [1, 1];
+  const pick = (list: number[] | undefined) => (list && list.length === 4 ? (nhwc ? [list[1]!, list[2]!] : [list[2]!, list[3]!]) : [1, 1]);
   const padding = attrs.string(a.node, 'padding', 'VALID');
   const result: Record<string, unknown> = { strides: pick(attrs.ints(a.node, 'strides')) };
   if (kernel) result.kernel_shape = kernel;
@@ -360,7 +367,14 @@ function spatialAttributes(a: LowerArgs, kernel: number[] | undefined): Record<s
   return result;
 }
 
-function convOutputShape(x: Dim[] | undefined, outChannels: Dim, nhwc: boolean, attributes: Record<string, unknown>, kernel: number[], dilations: number[]): Dim[] | undefined {
+function convOutputShape(
+  x: Dim[] | undefined,
+  outChannels: Dim,
+  nhwc: boolean,
+  attributes: Record<string, unknown>,
+  kernel: number[],
+  dilations: number[],
+): Dim[] | undefined {
   if (x?.length !== 4) return undefined;
   const strides = attributes.strides as number[];
   const spatial = nhwc ? [x[1]!, x[2]!] : [x[2]!, x[3]!];
@@ -383,7 +397,9 @@ function convLowering(depthwise: boolean): Lowering {
     const nhwc = attrs.string(a.node, 'data_format', 'NHWC') === 'NHWC';
     const wShape = w.constant?.shape ?? (w.shape?.every((d) => d !== null) ? (w.shape as number[]) : undefined);
     if (wShape?.length !== 4) {
-      throw new ConversionError('dynamic-attribute', `node '${a.node.name}' (${a.node.op}) needs a constant 4-D filter`, { node: a.node.name });
+      throw new ConversionError('dynamic-attribute', `node '${a.node.name}' (${a.node.op}) needs a constant 4-D filter`, {
+        node: a.node.name,
+      });
     }
     const [kh, kw, cin, mult] = wShape as [number, number, number, number];
     const dil = attrs.ints(a.node, 'dilations');
@@ -538,7 +554,13 @@ const shapeOp: Lowering = (a) => {
   const outType = tfjsDtypeOf(attrs.type(a.node, 'out_type')) ?? 'int32';
   if (x.shape?.every((d) => d !== null)) {
     const dims = x.shape as number[];
-    a.define({ name: '', dtype: outType, shape, constant: { dtype: 'int32', shape: [dims.length], data: Int32Array.from(dims) }, partial: dims });
+    a.define({
+      name: '',
+      dtype: outType,
+      shape,
+      constant: { dtype: 'int32', shape: [dims.length], data: Int32Array.from(dims) },
+      partial: dims,
+    });
     return;
   }
   const s = a.ctx.op('Shape', [a.ctx.name(x)]);
@@ -644,7 +666,12 @@ function concatValues(a: LowerArgs, values: Value[], axis: number): void {
   const name =
     values.length === 1
       ? a.ctx.op('Identity', [a.ctx.name(first)], {}, a.out())
-      : a.ctx.op('Concat', values.map((v) => a.ctx.name(v)), { axis }, a.out());
+      : a.ctx.op(
+          'Concat',
+          values.map((v) => a.ctx.name(v)),
+          { axis },
+          a.out(),
+        );
   a.define({ name, dtype: first.dtype, shape, ...(partial ? { partial } : {}) });
 }
 
@@ -1012,7 +1039,9 @@ const gatherV2: Lowering = (a) => {
   const axis = a.node.op === 'Gather' ? 0 : requireInts(a.node, input(a, 2), 'the axis')[0]!;
   const batchDims = attrs.int(a.node, 'batch_dims', 0);
   if (batchDims !== 0) {
-    throw new ConversionError('unsupported-attribute', `node '${a.node.name}' (${a.node.op}) uses batch_dims=${batchDims}`, { node: a.node.name });
+    throw new ConversionError('unsupported-attribute', `node '${a.node.name}' (${a.node.op}) uses batch_dims=${batchDims}`, {
+      node: a.node.name,
+    });
   }
   let shape: Dim[] | undefined;
   if (params.shape && indices.shape) {
@@ -1105,10 +1134,11 @@ const oneHot: Lowering = (a) => {
   const on = input(a, 2);
   const off = input(a, 3);
   const axis = attrs.int(a.node, 'axis', -1);
-  const pair = a.ctx.op('Concat', [
-    a.ctx.op('Reshape', [a.ctx.name(off), a.ctx.small('int64', [1])]),
-    a.ctx.op('Reshape', [a.ctx.name(on), a.ctx.small('int64', [1])]),
-  ], { axis: 0 });
+  const pair = a.ctx.op(
+    'Concat',
+    [a.ctx.op('Reshape', [a.ctx.name(off), a.ctx.small('int64', [1])]), a.ctx.op('Reshape', [a.ctx.name(on), a.ctx.small('int64', [1])])],
+    { axis: 0 },
+  );
   const d = knownInts(depth);
   let shape: Dim[] | undefined;
   if (indices.shape) {

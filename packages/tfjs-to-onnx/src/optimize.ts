@@ -102,7 +102,8 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
     const weight = inits.get(matmul.inputs[1]!);
     const unsqueeze = producer.get(matmul.inputs[0]!);
     if (weight?.dtype !== 'float32' || weight.dims.length !== 2 || unsqueeze === undefined) continue;
-    if (unsqueeze.opType !== 'Unsqueeze' || int64s(unsqueeze.inputs[1])?.join() !== '2' || readers(unsqueeze.outputs[0]!).length !== 1) continue;
+    if (unsqueeze.opType !== 'Unsqueeze' || int64s(unsqueeze.inputs[1])?.join() !== '2' || readers(unsqueeze.outputs[0]!).length !== 1)
+      continue;
     const add = only(matmul.outputs[0]!);
     const bias = add?.opType === 'Add' && add.inputs[0] === matmul.outputs[0] ? inits.get(add.inputs[1]!) : undefined;
     if (!add || !bias || bias.dtype !== 'float32' || bias.dims.length !== 1 || bias.dims[0] !== weight.dims[1]) continue;
@@ -310,8 +311,14 @@ export function poolBeforeLastProjection(ctx: LoweringContext): number {
     // runs its updates in parallel and duplicate targets race: results vary from run to run.)
     const weightOfToken = ctx.op('GatherND', [mask, indices]); // [tokens, 1]
     const textOfToken = ctx.op('Slice', [indices, ctx.small('int64', [0]), ctx.small('int64', [1]), ctx.small('int64', [1])]); // [tokens, 1]
-    const batch = ctx.op('Squeeze', [ctx.op('Slice', [ctx.op('Shape', [residual]), ctx.small('int64', [0]), ctx.small('int64', [1])]), ctx.small('int64', [0])]);
-    const texts = ctx.op('Unsqueeze', [ctx.op('Range', [ctx.small('int64', [0], []), batch, ctx.small('int64', [1], [])]), ctx.small('int64', [1])]); // [batch, 1]
+    const batch = ctx.op('Squeeze', [
+      ctx.op('Slice', [ctx.op('Shape', [residual]), ctx.small('int64', [0]), ctx.small('int64', [1])]),
+      ctx.small('int64', [0]),
+    ]);
+    const texts = ctx.op('Unsqueeze', [
+      ctx.op('Range', [ctx.small('int64', [0], []), batch, ctx.small('int64', [1], [])]),
+      ctx.small('int64', [1]),
+    ]); // [batch, 1]
     const belongs = ctx.op('Cast', [ctx.op('Equal', [texts, ctx.op('Transpose', [textOfToken], { perm: [1, 0] })])], { to: 1 }); // [batch, tokens]
     const membership = ctx.op('Mul', [belongs, ctx.op('Transpose', [weightOfToken], { perm: [1, 0] })]);
     const pooled = ctx.op('MatMul', [membership, rows]); // [batch, hidden]
@@ -379,10 +386,32 @@ export function fuseLayerNorms(ctx: LoweringContext): number {
       const square = made(varMean?.inputs[0], 'Mul');
       const [x, meanName] = sub.inputs as [string, string];
       const mean = made(meanName, 'ReduceMean');
-      if (!gamma || !reciprocal || !sqrt || !addEps || !varMean || !eps || eps.dtype !== 'float32' || eps.data.length !== 1 || !square || !mean) continue;
+      if (
+        !gamma ||
+        !reciprocal ||
+        !sqrt ||
+        !addEps ||
+        !varMean ||
+        !eps ||
+        eps.dtype !== 'float32' ||
+        eps.data.length !== 1 ||
+        !square ||
+        !mean
+      )
+        continue;
       if (square.inputs[0] !== sub.outputs[0] || square.inputs[1] !== sub.outputs[0] || mean.inputs[0] !== x) continue;
       if (!lastAxisMean(mean) || !lastAxisMean(varMean) || gamma.dims[0] !== beta.dims[0]) continue;
-      const privateValues: [IrNode, number][] = [[mean, 1], [sub, 3], [square, 1], [varMean, 1], [addEps, 1], [sqrt, 1], [reciprocal, 1], [mul, 1], [mul1, 1]];
+      const privateValues: [IrNode, number][] = [
+        [mean, 1],
+        [sub, 3],
+        [square, 1],
+        [varMean, 1],
+        [addEps, 1],
+        [sqrt, 1],
+        [reciprocal, 1],
+        [mul, 1],
+        [mul1, 1],
+      ];
       if (privateValues.some(([n, count]) => readers(n.outputs[0]!).length !== count)) continue;
       rewrite.set(add1, {
         opType: 'LayerNormalization',
@@ -443,7 +472,13 @@ export function tabulateTimingSignals(ctx: LoweringContext): number {
       }
     }
     const name = ctx.addInitializer(`${concat.outputs[0]}/_table`, 'float32', [maxLength, 2 * n], table);
-    nodes[i] = { opType: 'Gather', inputs: [name, cast.inputs[0]!], outputs: [concat.outputs[0]!], attributes: { axis: 0 }, name: `${concat.outputs[0]}:Gather` };
+    nodes[i] = {
+      opType: 'Gather',
+      inputs: [name, cast.inputs[0]!],
+      outputs: [concat.outputs[0]!],
+      attributes: { axis: 0 },
+      name: `${concat.outputs[0]}:Gather`,
+    };
     count++;
   }
   return count;

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { decodeModel } from '@gla/onnx-builder';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONVERTER_VERSION, convertGraphModel, convertGraphModelFromDir, ensureConvertedModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import {
+  CONVERTER_VERSION,
+  convertGraphModel,
+  convertGraphModelFromDir,
+  ensureConvertedModel,
+  resolveModelPackageDir,
+  USE_LITE_PACKAGE,
+} from '../src/index';
 
 const useDir = resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'tfjs-to-onnx-cache-'));
@@ -59,7 +66,10 @@ describe('ensureConvertedModel cache', () => {
 
   it('keys the cache on the options, and concurrent calls share one conversion', async () => {
     const cacheDir = join(scratch, 'c2');
-    const [x, y] = await Promise.all([ensureConvertedModel({ modelDir: useDir, cacheDir }), ensureConvertedModel({ modelDir: useDir, cacheDir })]);
+    const [x, y] = await Promise.all([
+      ensureConvertedModel({ modelDir: useDir, cacheDir }),
+      ensureConvertedModel({ modelDir: useDir, cacheDir }),
+    ]);
     expect(x.path).toBe(y.path);
     const other = await ensureConvertedModel({ modelDir: useDir, cacheDir, convertOptions: { opsetVersion: 18 } });
     expect(other.key).not.toBe(x.key);

@@ -1,8 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConversionError, convertGraphModel, convertGraphModelFromDir, ensureConvertedModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import {
+  ConversionError,
+  convertGraphModel,
+  convertGraphModelFromDir,
+  ensureConvertedModel,
+  resolveModelPackageDir,
+  USE_LITE_PACKAGE,
+} from '../src/index';
 import { a, buildModel, f32, i32 } from './helpers';
 
 function catchError(fn: () => unknown): ConversionError {
@@ -57,13 +64,20 @@ describe('typed conversion errors', () => {
   });
 
   it('rejects garbage model.json', () => {
-    expect(catchError(() => convertGraphModel({ modelJson: '{"modelTopology": [1,', weightData: new Uint8Array() })).code).toBe('bad-model-json');
+    expect(catchError(() => convertGraphModel({ modelJson: '{"modelTopology": [1,', weightData: new Uint8Array() })).code).toBe(
+      'bad-model-json',
+    );
     expect(catchError(() => convertGraphModel({ modelJson: '"a string"', weightData: new Uint8Array() })).code).toBe('bad-model-json');
-    const layers = catchError(() => convertGraphModel({ modelJson: { modelTopology: { class_name: 'Sequential' } }, weightData: new Uint8Array() }));
+    const layers = catchError(() =>
+      convertGraphModel({ modelJson: { modelTopology: { class_name: 'Sequential' } }, weightData: new Uint8Array() }),
+    );
     expect(layers.code).toBe('bad-model-json');
     expect(layers.message).toContain('graph');
     const dangling = catchError(() =>
-      convertGraphModel({ modelJson: { modelTopology: { node: [{ name: 'y', op: 'Relu', input: ['nope'] }] }, weightsManifest: [] }, weightData: new Uint8Array() }),
+      convertGraphModel({
+        modelJson: { modelTopology: { node: [{ name: 'y', op: 'Relu', input: ['nope'] }] }, weightsManifest: [] },
+        weightData: new Uint8Array(),
+      }),
     );
     expect(dangling.code).toBe('bad-model-json');
     expect(dangling.message).toContain("'nope'");
@@ -106,7 +120,14 @@ describe('typed conversion errors', () => {
   });
 
   it('names Const nodes without weights, unsupported weight dtypes and dynamic attributes', () => {
-    const base = buildModel({ inputs: { x: f32([2], [1, 2]) }, consts: { w: f32([2], [3, 4]) }, nodes: [{ name: 'y', op: 'Mul', input: ['x', 'w'], attr: { T: a.T('float32') } }] }, false);
+    const base = buildModel(
+      {
+        inputs: { x: f32([2], [1, 2]) },
+        consts: { w: f32([2], [3, 4]) },
+        nodes: [{ name: 'y', op: 'Mul', input: ['x', 'w'], attr: { T: a.T('float32') } }],
+      },
+      false,
+    );
     const noWeights = { ...base.modelJson, weightsManifest: [{ paths: ['x.bin'], weights: [] }] };
     const e1 = catchError(() => convertGraphModel({ modelJson: noWeights, weightData: new Uint8Array() }));
     expect(e1.code).toBe('missing-weights');
@@ -114,7 +135,10 @@ describe('typed conversion errors', () => {
     const strings = { ...base.modelJson, weightsManifest: [{ paths: ['x.bin'], weights: [{ name: 'w', shape: [2], dtype: 'string' }] }] };
     expect(catchError(() => convertGraphModel({ modelJson: strings, weightData: new Uint8Array(8) })).code).toBe('dtype-unsupported');
     const dynamic = buildModel(
-      { inputs: { x: f32([2, 3], [1, 2, 3, 4, 5, 6]), p: i32([2], [1, 0]) }, nodes: [{ name: 'y', op: 'Transpose', input: ['x', 'p'], attr: { T: a.T('float32') } }] },
+      {
+        inputs: { x: f32([2, 3], [1, 2, 3, 4, 5, 6]), p: i32([2], [1, 0]) },
+        nodes: [{ name: 'y', op: 'Transpose', input: ['x', 'p'], attr: { T: a.T('float32') } }],
+      },
       false,
     );
     const e3 = catchError(() => convertGraphModel(dynamic));

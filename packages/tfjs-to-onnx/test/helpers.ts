@@ -95,7 +95,10 @@ export async function runOnnx(onnx: Uint8Array, inputs: Record<string, PlainTens
   const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const feeds: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(inputs)) {
-    feeds[name] = t.dtype === 'bool' ? new ort.Tensor('bool', Uint8Array.from(t.values), t.shape) : new ort.Tensor(t.dtype, typed(t) as Float32Array, t.shape);
+    feeds[name] =
+      t.dtype === 'bool'
+        ? new ort.Tensor('bool', Uint8Array.from(t.values), t.shape)
+        : new ort.Tensor(t.dtype, typed(t) as Float32Array, t.shape);
   }
   const result = await session.run(feeds);
   await session.release();
@@ -123,7 +126,12 @@ export function maxScaledDifference(x: number[], y: number[]): number {
  * Agreement of two row-major embedding matrices over their first `rows` rows of `cols` values:
  * the largest absolute difference and the smallest per-row cosine similarity.
  */
-export function rowAgreement(x: ArrayLike<number>, y: ArrayLike<number>, rows: number, cols: number): { maxAbs: number; minCosine: number } {
+export function rowAgreement(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): { maxAbs: number; minCosine: number } {
   let maxAbs = 0;
   let minCosine = 1;
   for (let r = 0; r < rows; r++) {

@@ -25,10 +25,21 @@ function random(): number {
   seed = (seed * 1103515245 + 12345) % 2147483648;
   return seed / 2147483648;
 }
-const randn = (shape: number[], scale = 1) => f32(shape, Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => (random() * 2 - 1) * scale));
+const randn = (shape: number[], scale = 1) =>
+  f32(
+    shape,
+    Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => (random() * 2 - 1) * scale),
+  );
 const randint = (shape: number[], lo: number, hi: number) =>
-  i32(shape, Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => lo + Math.floor(random() * (hi - lo))));
-const positive = (shape: number[]) => f32(shape, Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => 0.1 + random() * 3));
+  i32(
+    shape,
+    Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => lo + Math.floor(random() * (hi - lo))),
+  );
+const positive = (shape: number[]) =>
+  f32(
+    shape,
+    Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => 0.1 + random() * 3),
+  );
 
 const Tf = { T: a.T('float32') };
 const Ti = { T: a.T('int32') };
@@ -45,7 +56,14 @@ function binaryCase(op: string, x: PlainTensor, y: PlainTensor, label = op): Cas
   };
 }
 
-function stridedSliceCase(label: string, x: PlainTensor, begin: number[], end: number[], strides: number[], masks: Partial<Record<'begin_mask' | 'end_mask' | 'ellipsis_mask' | 'new_axis_mask' | 'shrink_axis_mask', number>>): Case {
+function stridedSliceCase(
+  label: string,
+  x: PlainTensor,
+  begin: number[],
+  end: number[],
+  strides: number[],
+  masks: Partial<Record<'begin_mask' | 'end_mask' | 'ellipsis_mask' | 'new_axis_mask' | 'shrink_axis_mask', number>>,
+): Case {
   const attr: Record<string, unknown> = { T: a.T(x.dtype), Index: a.T('int32') };
   for (const [k, v] of Object.entries(masks)) attr[k] = a.i(v);
   return {
@@ -61,7 +79,9 @@ function stridedSliceCase(label: string, x: PlainTensor, begin: number[], end: n
 
 const cases: Case[] = [
   // ---- elementwise unary
-  ...['Abs', 'Neg', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Relu6', 'Elu', 'Floor', 'Ceil', 'Square', 'Sign', 'Softplus', 'Round'].map((op) => unaryCase(op)),
+  ...['Abs', 'Neg', 'Sin', 'Cos', 'Tanh', 'Sigmoid', 'Relu', 'Relu6', 'Elu', 'Floor', 'Ceil', 'Square', 'Sign', 'Softplus', 'Round'].map(
+    (op) => unaryCase(op),
+  ),
   ...['Exp'].map((op) => unaryCase(op, randn([3, 5], 2))),
   ...['Log', 'Sqrt', 'Rsqrt', 'Reciprocal'].map((op) => unaryCase(op, positive([4, 3]))),
   unaryCase('LeakyRelu', randn([2, 5]), { T: a.T('float32'), alpha: a.f(0.3) }),
@@ -107,12 +127,18 @@ const cases: Case[] = [
   binaryCase('BiasAdd', randn([2, 3, 4]), randn([4])),
   {
     name: 'AddN',
-    spec: { inputs: { x: randn([2, 3]), y: randn([2, 3]), z: randn([2, 3]) }, nodes: [{ name: 'w', op: 'AddN', input: ['x', 'y', 'z'], attr: { T: a.T('float32'), N: a.i(3) } }] },
+    spec: {
+      inputs: { x: randn([2, 3]), y: randn([2, 3]), z: randn([2, 3]) },
+      nodes: [{ name: 'w', op: 'AddN', input: ['x', 'y', 'z'], attr: { T: a.T('float32'), N: a.i(3) } }],
+    },
     outputs: ['w'],
   },
   {
     name: 'SelectV2',
-    spec: { inputs: { c: bool([2, 3], [1, 0, 1, 0, 0, 1]), x: randn([2, 3]), y: randn([3]) }, nodes: [{ name: 'w', op: 'SelectV2', input: ['c', 'x', 'y'], attr: Tf }] },
+    spec: {
+      inputs: { c: bool([2, 3], [1, 0, 1, 0, 0, 1]), x: randn([2, 3]), y: randn([3]) },
+      nodes: [{ name: 'w', op: 'SelectV2', input: ['c', 'x', 'y'], attr: Tf }],
+    },
     outputs: ['w'],
   },
   // ---- matrices
@@ -121,15 +147,17 @@ const cases: Case[] = [
     [true, false],
     [false, true],
     [true, true],
-  ].map(([ta, tb]): Case => ({
-    name: `MatMul transpose_a=${ta} transpose_b=${tb}`,
-    spec: {
-      inputs: { x: randn(ta ? [4, 3] : [3, 4]) },
-      consts: { w: randn(tb ? [5, 4] : [4, 5]) },
-      nodes: [{ name: 'y', op: 'MatMul', input: ['x', 'w'], attr: { T: a.T('float32'), transpose_a: a.b(ta!), transpose_b: a.b(tb!) } }],
-    },
-    outputs: ['y'],
-  })),
+  ].map(
+    ([ta, tb]): Case => ({
+      name: `MatMul transpose_a=${ta} transpose_b=${tb}`,
+      spec: {
+        inputs: { x: randn(ta ? [4, 3] : [3, 4]) },
+        consts: { w: randn(tb ? [5, 4] : [4, 5]) },
+        nodes: [{ name: 'y', op: 'MatMul', input: ['x', 'w'], attr: { T: a.T('float32'), transpose_a: a.b(ta!), transpose_b: a.b(tb!) } }],
+      },
+      outputs: ['y'],
+    }),
+  ),
   {
     name: 'BatchMatMul adj_y (attention scores) + BatchMatMulV2 broadcast',
     spec: {
@@ -152,7 +180,13 @@ const cases: Case[] = [
           name: 'y',
           op: '_FusedMatMul',
           input: ['x', 'w', 'bias'],
-          attr: { T: a.T('float32'), num_args: a.i(1), fused_ops: a.strings(['BiasAdd', 'Relu']), transpose_a: a.b(false), transpose_b: a.b(false) },
+          attr: {
+            T: a.T('float32'),
+            num_args: a.i(1),
+            fused_ops: a.strings(['BiasAdd', 'Relu']),
+            transpose_a: a.b(false),
+            transpose_b: a.b(false),
+          },
         },
       ],
     },
@@ -168,7 +202,13 @@ const cases: Case[] = [
           name: 'y',
           op: 'Conv2D',
           input: ['x', 'w'],
-          attr: { T: a.T('float32'), strides: a.ints([1, 1, 1, 1]), dilations: a.ints([1, 1, 1, 1]), padding: a.s('VALID'), data_format: a.s('NHWC') },
+          attr: {
+            T: a.T('float32'),
+            strides: a.ints([1, 1, 1, 1]),
+            dilations: a.ints([1, 1, 1, 1]),
+            padding: a.s('VALID'),
+            data_format: a.s('NHWC'),
+          },
         },
       ],
     },
@@ -180,31 +220,72 @@ const cases: Case[] = [
       ['SAME', 2],
       ['VALID', 2],
     ] as const
-  ).map(([padding, stride]): Case => ({
-    name: `Conv2D 3x3 ${padding} stride ${stride}`,
-    spec: {
-      inputs: { x: randn([1, 7, 6, 3]) },
-      consts: { w: randn([3, 3, 3, 4]) },
-      nodes: [
-        {
-          name: 'y',
-          op: 'Conv2D',
-          input: ['x', 'w'],
-          attr: { T: a.T('float32'), strides: a.ints([1, stride, stride, 1]), dilations: a.ints([1, 1, 1, 1]), padding: a.s(padding), data_format: a.s('NHWC') },
-        },
-      ],
-    },
-    outputs: ['y'],
-  })),
+  ).map(
+    ([padding, stride]): Case => ({
+      name: `Conv2D 3x3 ${padding} stride ${stride}`,
+      spec: {
+        inputs: { x: randn([1, 7, 6, 3]) },
+        consts: { w: randn([3, 3, 3, 4]) },
+        nodes: [
+          {
+            name: 'y',
+            op: 'Conv2D',
+            input: ['x', 'w'],
+            attr: {
+              T: a.T('float32'),
+              strides: a.ints([1, stride, stride, 1]),
+              dilations: a.ints([1, 1, 1, 1]),
+              padding: a.s(padding),
+              data_format: a.s('NHWC'),
+            },
+          },
+        ],
+      },
+      outputs: ['y'],
+    }),
+  ),
   {
     name: 'DepthwiseConv2dNative, MaxPool, AvgPool',
     spec: {
       inputs: { x: randn([1, 6, 6, 2]) },
       consts: { w: randn([3, 3, 2, 2]) },
       nodes: [
-        { name: 'd', op: 'DepthwiseConv2dNative', input: ['x', 'w'], attr: { T: a.T('float32'), strides: a.ints([1, 1, 1, 1]), dilations: a.ints([1, 1, 1, 1]), padding: a.s('SAME'), data_format: a.s('NHWC') } },
-        { name: 'm', op: 'MaxPool', input: ['d'], attr: { T: a.T('float32'), ksize: a.ints([1, 2, 2, 1]), strides: a.ints([1, 2, 2, 1]), padding: a.s('VALID'), data_format: a.s('NHWC') } },
-        { name: 'p', op: 'AvgPool', input: ['d'], attr: { T: a.T('float32'), ksize: a.ints([1, 3, 3, 1]), strides: a.ints([1, 2, 2, 1]), padding: a.s('SAME'), data_format: a.s('NHWC') } },
+        {
+          name: 'd',
+          op: 'DepthwiseConv2dNative',
+          input: ['x', 'w'],
+          attr: {
+            T: a.T('float32'),
+            strides: a.ints([1, 1, 1, 1]),
+            dilations: a.ints([1, 1, 1, 1]),
+            padding: a.s('SAME'),
+            data_format: a.s('NHWC'),
+          },
+        },
+        {
+          name: 'm',
+          op: 'MaxPool',
+          input: ['d'],
+          attr: {
+            T: a.T('float32'),
+            ksize: a.ints([1, 2, 2, 1]),
+            strides: a.ints([1, 2, 2, 1]),
+            padding: a.s('VALID'),
+            data_format: a.s('NHWC'),
+          },
+        },
+        {
+          name: 'p',
+          op: 'AvgPool',
+          input: ['d'],
+          attr: {
+            T: a.T('float32'),
+            ksize: a.ints([1, 3, 3, 1]),
+            strides: a.ints([1, 2, 2, 1]),
+            padding: a.s('SAME'),
+            data_format: a.s('NHWC'),
+          },
+        },
       ],
     },
     outputs: ['m', 'p'],
@@ -214,7 +295,14 @@ const cases: Case[] = [
     spec: {
       inputs: { x: randn([2, 3, 4]) },
       consts: { scale: randn([4]), offset: randn([4]), mean: randn([4]), variance: positive([4]) },
-      nodes: [{ name: 'y', op: 'FusedBatchNormV3', input: ['x', 'scale', 'offset', 'mean', 'variance'], attr: { T: a.T('float32'), epsilon: a.f(0.001), data_format: a.s('NHWC'), is_training: a.b(false) } }],
+      nodes: [
+        {
+          name: 'y',
+          op: 'FusedBatchNormV3',
+          input: ['x', 'scale', 'offset', 'mean', 'variance'],
+          attr: { T: a.T('float32'), epsilon: a.f(0.001), data_format: a.s('NHWC'), is_training: a.b(false) },
+        },
+      ],
     },
     outputs: ['y'],
   },
@@ -299,8 +387,18 @@ const cases: Case[] = [
       consts: { b0: i32([1], [0]), b1: i32([1], [1]), b2: i32([1], [2]), s1: i32([1], [1]), h: i32([], [2]), d: i32([], [4]) },
       nodes: [
         { name: 'shape', op: 'Shape', input: ['x'], attr: { T: a.T('float32'), out_type: a.T('int32') } },
-        { name: 'n', op: 'StridedSlice', input: ['shape', 'b0', 'b1', 's1'], attr: { T: a.T('int32'), Index: a.T('int32'), shrink_axis_mask: a.i(1) } },
-        { name: 'l', op: 'StridedSlice', input: ['shape', 'b1', 'b2', 's1'], attr: { T: a.T('int32'), Index: a.T('int32'), shrink_axis_mask: a.i(1) } },
+        {
+          name: 'n',
+          op: 'StridedSlice',
+          input: ['shape', 'b0', 'b1', 's1'],
+          attr: { T: a.T('int32'), Index: a.T('int32'), shrink_axis_mask: a.i(1) },
+        },
+        {
+          name: 'l',
+          op: 'StridedSlice',
+          input: ['shape', 'b1', 'b2', 's1'],
+          attr: { T: a.T('int32'), Index: a.T('int32'), shrink_axis_mask: a.i(1) },
+        },
         { name: 'target', op: 'Pack', input: ['n', 'l', 'h', 'd'], attr: { T: a.T('int32'), N: a.i(4), axis: a.i(0) } },
         { name: 'y', op: 'Reshape', input: ['x', 'target'], attr: { T: a.T('float32'), Tshape: a.T('int32') } },
       ],
@@ -400,8 +498,18 @@ const cases: Case[] = [
       inputs: { ids: i32([2, 3], [0, 4, 2, 1, 1, 3]), x: randn([3, 4]) },
       consts: { table: randn([5, 6]), ax0: i32([], [0]), ax1: i32([], [1]), cols: i32([2], [3, 0]) },
       nodes: [
-        { name: 'e', op: 'GatherV2', input: ['table', 'ids', 'ax0'], attr: { Tparams: a.T('float32'), Tindices: a.T('int32'), Taxis: a.T('int32'), batch_dims: a.i(0) } },
-        { name: 'g', op: 'GatherV2', input: ['x', 'cols', 'ax1'], attr: { Tparams: a.T('float32'), Tindices: a.T('int32'), Taxis: a.T('int32') } },
+        {
+          name: 'e',
+          op: 'GatherV2',
+          input: ['table', 'ids', 'ax0'],
+          attr: { Tparams: a.T('float32'), Tindices: a.T('int32'), Taxis: a.T('int32'), batch_dims: a.i(0) },
+        },
+        {
+          name: 'g',
+          op: 'GatherV2',
+          input: ['x', 'cols', 'ax1'],
+          attr: { Tparams: a.T('float32'), Tindices: a.T('int32'), Taxis: a.T('int32') },
+        },
       ],
     },
     outputs: ['e', 'g'],
@@ -432,7 +540,12 @@ const cases: Case[] = [
       inputs: { idx: i32([4, 2], [0, 0, 0, 1, 1, 0, 2, 2]), vals: i32([4], [11, 12, 13, 14]), idx1: i32([2], [1, 3]) },
       consts: { shape: i32([2], [3, 4]), def: i32([], [-1]), shape1: i32([1], [5]), one: i32([], [1]), zero: i32([], [0]) },
       nodes: [
-        { name: 'd', op: 'SparseToDense', input: ['idx', 'shape', 'vals', 'def'], attr: { T: a.T('int32'), Tindices: a.T('int32'), validate_indices: a.b(true) } },
+        {
+          name: 'd',
+          op: 'SparseToDense',
+          input: ['idx', 'shape', 'vals', 'def'],
+          attr: { T: a.T('int32'), Tindices: a.T('int32'), validate_indices: a.b(true) },
+        },
         { name: 'v', op: 'SparseToDense', input: ['idx1', 'shape1', 'one', 'zero'], attr: { T: a.T('int32'), Tindices: a.T('int32') } },
       ],
     },
@@ -455,7 +568,9 @@ const cases: Case[] = [
     spec: {
       inputs: { ids: i32([4], [0, 2, 1, 3]) },
       consts: { depth: i32([], [4]), on: f32([], [5]), off: f32([], [-1]) },
-      nodes: [{ name: 'o', op: 'OneHot', input: ['ids', 'depth', 'on', 'off'], attr: { T: a.T('float32'), TI: a.T('int32'), axis: a.i(-1) } }],
+      nodes: [
+        { name: 'o', op: 'OneHot', input: ['ids', 'depth', 'on', 'off'], attr: { T: a.T('float32'), TI: a.T('int32'), axis: a.i(-1) } },
+      ],
     },
     outputs: ['o'],
   },
@@ -482,26 +597,61 @@ const cases: Case[] = [
         e0: i32([1], [0]),
       },
       nodes: [
-        { name: 'pos', op: 'StridedSlice', input: ['indices', 'start', 'end', 'stride'], attr: { T: a.T('int32'), Index: a.T('int32'), begin_mask: a.i(1), end_mask: a.i(1), shrink_axis_mask: a.i(2) } },
+        {
+          name: 'pos',
+          op: 'StridedSlice',
+          input: ['indices', 'start', 'end', 'stride'],
+          attr: { T: a.T('int32'), Index: a.T('int32'), begin_mask: a.i(1), end_mask: a.i(1), shrink_axis_mask: a.i(2) },
+        },
         { name: 'keep', op: 'Less', input: ['pos', 'maxlen'], attr: Ti },
         { name: 'where', op: 'Where', input: ['keep'], attr: { T: a.T('bool') } },
         { name: 'rows', op: 'Reshape', input: ['where', 'flat'], attr: { T: a.T('int32'), Tshape: a.T('int32') } },
-        { name: 'ci', op: 'GatherV2', input: ['indices', 'rows', 'zero'], attr: { Tparams: a.T('int32'), Tindices: a.T('int32'), Taxis: a.T('int32') } },
-        { name: 'cv', op: 'GatherV2', input: ['values', 'rows', 'zero'], attr: { Tparams: a.T('int32'), Tindices: a.T('int32'), Taxis: a.T('int32') } },
+        {
+          name: 'ci',
+          op: 'GatherV2',
+          input: ['indices', 'rows', 'zero'],
+          attr: { Tparams: a.T('int32'), Tindices: a.T('int32'), Taxis: a.T('int32') },
+        },
+        {
+          name: 'cv',
+          op: 'GatherV2',
+          input: ['values', 'rows', 'zero'],
+          attr: { Tparams: a.T('int32'), Tindices: a.T('int32'), Taxis: a.T('int32') },
+        },
         { name: 'max', op: 'Max', input: ['ci', 'zero'], attr: { T: a.T('int32'), Tidx: a.T('int32'), keep_dims: a.b(false) } },
         { name: 'dims', op: 'Add', input: ['max', 'ones'], attr: Ti },
-        { name: 'dense', op: 'SparseToDense', input: ['ci', 'dims', 'cv', 'def'], attr: { T: a.T('int32'), Tindices: a.T('int32'), validate_indices: a.b(true) } },
+        {
+          name: 'dense',
+          op: 'SparseToDense',
+          input: ['ci', 'dims', 'cv', 'def'],
+          attr: { T: a.T('int32'), Tindices: a.T('int32'), validate_indices: a.b(true) },
+        },
         { name: 'mask', op: 'Greater', input: ['dense', 'def'], attr: Ti },
         { name: 'coords', op: 'Where', input: ['mask'], attr: { T: a.T('bool') } },
         { name: 'coords32', op: 'Cast', input: ['coords'], attr: { SrcT: { type: 9 }, DstT: a.T('int32') } },
-        { name: 'emb', op: 'GatherV2', input: ['table', 'cv', 'zero'], attr: { Tparams: a.T('float32'), Tindices: a.T('int32'), Taxis: a.T('int32') } },
+        {
+          name: 'emb',
+          op: 'GatherV2',
+          input: ['table', 'cv', 'zero'],
+          attr: { Tparams: a.T('float32'), Tindices: a.T('int32'), Taxis: a.T('int32') },
+        },
         { name: 'mshape', op: 'Shape', input: ['mask'], attr: { T: a.T('bool'), out_type: a.T('int32') } },
         { name: 'eshape', op: 'Shape', input: ['emb'], attr: { T: a.T('float32'), out_type: a.T('int32') } },
-        { name: 'tail', op: 'StridedSlice', input: ['eshape', 'b1', 'e0', 'b1'], attr: { T: a.T('int32'), Index: a.T('int32'), end_mask: a.i(1) } },
+        {
+          name: 'tail',
+          op: 'StridedSlice',
+          input: ['eshape', 'b1', 'e0', 'b1'],
+          attr: { T: a.T('int32'), Index: a.T('int32'), end_mask: a.i(1) },
+        },
         { name: 'sshape', op: 'ConcatV2', input: ['mshape', 'tail', 'zero'], attr: { T: a.T('int32'), N: a.i(2), Tidx: a.T('int32') } },
         { name: 'scattered', op: 'ScatterNd', input: ['coords32', 'emb', 'sshape'], attr: { T: a.T('float32'), Tindices: a.T('int32') } },
         { name: 'gathered', op: 'GatherNd', input: ['scattered', 'coords32'], attr: { Tparams: a.T('float32'), Tindices: a.T('int32') } },
-        { name: 'p', op: 'StridedSlice', input: ['coords32', 'start', 'end', 'stride'], attr: { T: a.T('int32'), Index: a.T('int32'), begin_mask: a.i(1), end_mask: a.i(1), shrink_axis_mask: a.i(2) } },
+        {
+          name: 'p',
+          op: 'StridedSlice',
+          input: ['coords32', 'start', 'end', 'stride'],
+          attr: { T: a.T('int32'), Index: a.T('int32'), begin_mask: a.i(1), end_mask: a.i(1), shrink_axis_mask: a.i(2) },
+        },
         { name: 'pf', op: 'Cast', input: ['p'], attr: { SrcT: a.T('int32'), DstT: a.T('float32') } },
         { name: 'pe', op: 'ExpandDims', input: ['pf', 'ax1'], attr: { T: a.T('float32'), Tdim: a.T('int32') } },
         { name: 'angle', op: 'Mul', input: ['pe', 'freq'], attr: Tf },
@@ -528,7 +678,11 @@ describe('per-op equivalence with TF.js (CPU backend)', () => {
       if (dynamic && c.staticOnly) continue;
       it(`${c.name}${dynamic ? ' [dynamic shapes, opset 18]' : ' [opset 17]'}`, async () => {
         const { modelJson, weightData, weights } = buildModel(c.spec, dynamic);
-        const { onnx, report } = convertGraphModel({ modelJson, weightData, options: { outputs: c.outputs, opsetVersion: dynamic ? 18 : 17 } });
+        const { onnx, report } = convertGraphModel({
+          modelJson,
+          weightData,
+          options: { outputs: c.outputs, opsetVersion: dynamic ? 18 : 17 },
+        });
         expect(report.outputs.map((o) => o.name)).toEqual(c.outputs);
         const model = await loadGraphModel(
           tf.io.fromMemory({

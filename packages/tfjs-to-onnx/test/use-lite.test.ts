@@ -4,12 +4,13 @@
  * reference implementation @energetic-ai/embeddings (TF.js, wasm backend) on the same ragged
  * token ids made by the reference tokenizer.
  */
-import { rowAgreement } from './helpers';
+
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import { rowAgreement } from './helpers';
 
 const require = createRequire(import.meta.url);
 
@@ -21,7 +22,10 @@ interface ReferenceModel {
 function sampleTexts(): string[] {
   const fortunes = '/usr/share/games/fortunes/computers';
   const pool = existsSync(fortunes)
-    ? readFileSync(fortunes, 'utf8').split(/\n%\n/).map((s) => s.trim()).filter((s) => s.length > 0)
+    ? readFileSync(fortunes, 'utf8')
+        .split(/\n%\n/)
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
     : Array.from({ length: 120 }, (_, i) => `Sentence number ${i} talks about ${['cats', 'compilers', 'the sea', 'tax law'][i % 4]}.`);
   const texts = ['', 'hello', 'Hello, world!', 'Ünïcödé façade — naïve café ☕', ...pool.slice(0, 93)];
   texts.splice(40, 0, ''); // an empty text inside a batch
@@ -33,16 +37,19 @@ function sampleTexts(): string[] {
 function ragged(encodings: number[][]) {
   const indices: number[] = [];
   const values: number[] = [];
-  encodings.forEach((ids, row) => ids.forEach((id, col) => {
-    indices.push(row, col);
-    values.push(id);
-  }));
+  encodings.forEach((ids, row) => {
+    ids.forEach((id, col) => {
+      indices.push(row, col);
+      values.push(id);
+    });
+  });
   return { indices: Int32Array.from(indices), values: Int32Array.from(values) };
 }
 
 describe('Universal Sentence Encoder lite: ONNX vs TF.js reference', () => {
   let session: ort.InferenceSession;
   let reference: ReferenceModel;
+  // biome-ignore lint/complexity/noBannedTypes: the TF.js core module is loaded untyped from the reference package
   let core: { tensor2d: Function; tensor1d: Function };
   let outputName: string;
 
@@ -140,7 +147,9 @@ describe('Universal Sentence Encoder lite: ONNX vs TF.js reference', () => {
       [[0, 0], [0]],
       [[3]],
       // a full batch of 64 varied lengths (deterministic ids; a few unk tokens), where a racing reduction shows
-      Array.from({ length: 64 }, (_, row) => Array.from({ length: 1 + ((row * 37) % 90) }, (_, col) => ((row * 131 + col * 17) % 7919) * ((row + col) % 23 === 0 ? 0 : 1))),
+      Array.from({ length: 64 }, (_, row) =>
+        Array.from({ length: 1 + ((row * 37) % 90) }, (_, col) => ((row * 131 + col * 17) % 7919) * ((row + col) % 23 === 0 ? 0 : 1)),
+      ),
     ];
     for (const sequences of batches) {
       const { indices, values } = ragged(sequences);
@@ -153,7 +162,9 @@ describe('Universal Sentence Encoder lite: ONNX vs TF.js reference', () => {
       // (a ScatterND 'add' with duplicate targets did, differing by up to 4e-2 between runs)
       for (let again = 0; again < 3; again++) {
         const repeat = (await session.run(feeds))[outputName]!.data as Float32Array;
-        expect(Buffer.compare(Buffer.from(repeat.buffer, repeat.byteOffset, repeat.byteLength), Buffer.from((a.data as Float32Array).buffer))).toBe(0);
+        expect(
+          Buffer.compare(Buffer.from(repeat.buffer, repeat.byteOffset, repeat.byteLength), Buffer.from((a.data as Float32Array).buffer)),
+        ).toBe(0);
       }
       const b = (await plainSession.run(feeds))[outputName]!;
       const expected = await reference.model.executeAsync({

@@ -12,9 +12,23 @@ type Print = (line: string) => void;
 export const PRIOR_OPTIONS: OptionSpecs = {
   logits: { type: 'string', value: 'Z.npy', description: 'zero-shot logits, N x C (any float dtype)' },
   labels: { type: 'string', value: 'Y.npy', description: 'labels, N integers in [0, C) (omit with --target-marginal)' },
-  temperature: { type: 'string', value: 'nll|match-confidence|NUMBER', description: 'temperature T: calibrated on the labelled logits, or fixed', default: 'nll' },
-  regularization: { type: 'string', value: 'X|auto', description: 'lambda >= 0 shrinking log q toward uniform; auto = 5-fold cross-validation', default: '0' },
-  'target-marginal': { type: 'string', value: 'uniform|P.npy', description: 'label-free prior matching: unlabelled logits whose label distribution is P' },
+  temperature: {
+    type: 'string',
+    value: 'nll|match-confidence|NUMBER',
+    description: 'temperature T: calibrated on the labelled logits, or fixed',
+    default: 'nll',
+  },
+  regularization: {
+    type: 'string',
+    value: 'X|auto',
+    description: 'lambda >= 0 shrinking log q toward uniform; auto = 5-fold cross-validation',
+    default: '0',
+  },
+  'target-marginal': {
+    type: 'string',
+    value: 'uniform|P.npy',
+    description: 'label-free prior matching: unlabelled logits whose label distribution is P',
+  },
   tolerance: { type: 'number', description: 'stop at max-abs gradient <= tolerance', default: 1e-9 },
   'max-iterations': { type: 'integer', description: 'iteration cap', default: 500 },
   out: { type: 'string', value: 'Q.npy', description: 'output: q (C probabilities, float64); Q.npy.json holds T and the solver report' },
@@ -35,7 +49,8 @@ function wrap<T>(what: string, fn: () => T): T {
 function parseTemperature(raw: string | undefined): number | 'nll' | 'match-confidence' {
   if (raw === undefined || raw === 'nll' || raw === 'match-confidence') return raw ?? 'nll';
   const t = Number(raw);
-  if (!Number.isFinite(t) || t <= 0) throw new CliError('bad-value', `--temperature: expected nll, match-confidence or a positive number, got '${raw}'`);
+  if (!Number.isFinite(t) || t <= 0)
+    throw new CliError('bad-value', `--temperature: expected nll, match-confidence or a positive number, got '${raw}'`);
   return t;
 }
 
@@ -58,20 +73,32 @@ export async function priorCommand(options: Options, print: Print): Promise<Prio
   const logits = await readMatrix(logitsPath, 'logits');
   const labelsPath = optionalString(options, 'labels');
   const targetRaw = optionalString(options, 'target-marginal');
-  if (!labelsPath && !targetRaw) throw new CliError('missing-option', 'prior: give --labels Y.npy, or --target-marginal for label-free prior matching');
+  if (!labelsPath && !targetRaw)
+    throw new CliError('missing-option', 'prior: give --labels Y.npy, or --target-marginal for label-free prior matching');
   const labels = labelsPath ? await readLabels(userPath(labelsPath)) : undefined;
-  if (labels && labels.length !== logits.rows) throw new CliError('data', `${labelsPath} has ${labels.length} labels but ${logitsPath} has ${logits.rows} rows`);
+  if (labels && labels.length !== logits.rows)
+    throw new CliError('data', `${labelsPath} has ${labels.length} labels but ${logitsPath} has ${logits.rows} rows`);
   let targetMarginal: Float64Array | undefined;
   if (targetRaw) {
-    targetMarginal = targetRaw === 'uniform' ? new Float64Array(logits.cols).fill(1 / logits.cols) : await readVector(userPath(targetRaw), 'target marginal');
-    if (targetMarginal.length !== logits.cols) throw new CliError('data', `--target-marginal has ${targetMarginal.length} entries, logits have ${logits.cols} classes`);
+    targetMarginal =
+      targetRaw === 'uniform'
+        ? new Float64Array(logits.cols).fill(1 / logits.cols)
+        : await readVector(userPath(targetRaw), 'target marginal');
+    if (targetMarginal.length !== logits.cols)
+      throw new CliError('data', `--target-marginal has ${targetMarginal.length} entries, logits have ${logits.cols} classes`);
   }
   let temperatureSpec = parseTemperature(optionalString(options, 'temperature'));
   if (typeof temperatureSpec !== 'number' && !labels) {
-    if (optionalString(options, 'temperature') !== undefined && options.temperature !== 'nll') throw new CliError('usage', 'prior: a calibrated temperature needs --labels; pass a number with --target-marginal');
+    if (optionalString(options, 'temperature') !== undefined && options.temperature !== 'nll')
+      throw new CliError('usage', 'prior: a calibrated temperature needs --labels; pass a number with --target-marginal');
     temperatureSpec = 1;
   }
-  const temperature = typeof temperatureSpec === 'number' ? temperatureSpec : wrap('calibrateTemperature', () => calibrateTemperature(logits, labels!, { method: temperatureSpec as 'nll' | 'match-confidence' }));
+  const temperature =
+    typeof temperatureSpec === 'number'
+      ? temperatureSpec
+      : wrap('calibrateTemperature', () =>
+          calibrateTemperature(logits, labels!, { method: temperatureSpec as 'nll' | 'match-confidence' }),
+        );
   const regRaw = optionalString(options, 'regularization') ?? '0';
   let regularization: number;
   if (regRaw === 'auto') {
@@ -79,7 +106,8 @@ export async function priorCommand(options: Options, print: Print): Promise<Prio
     regularization = wrap('selectRegularization', () => selectRegularization(logits, labels, { temperature }).regularization);
   } else {
     regularization = Number(regRaw);
-    if (!Number.isFinite(regularization) || regularization < 0) throw new CliError('bad-value', `--regularization: expected a number >= 0 or 'auto', got '${regRaw}'`);
+    if (!Number.isFinite(regularization) || regularization < 0)
+      throw new CliError('bad-value', `--regularization: expected a number >= 0 or 'auto', got '${regRaw}'`);
   }
   const estimate = wrap('estimatePrior', () =>
     estimatePrior(logits, targetMarginal ? undefined : labels, {
@@ -103,15 +131,24 @@ export async function priorCommand(options: Options, print: Print): Promise<Prio
     prior: Array.from(estimate.prior),
   };
   await writeVector(outPath, flag(options, 'log') ? estimate.logPrior : estimate.prior);
-  await writeAtomic(`${outPath}.json`, `${JSON.stringify({ ...report, values: flag(options, 'log') ? 'log q' : 'q', logits: logitsPath }, null, 2)}\n`);
+  await writeAtomic(
+    `${outPath}.json`,
+    `${JSON.stringify({ ...report, values: flag(options, 'log') ? 'log q' : 'q', logits: logitsPath }, null, 2)}\n`,
+  );
   if (flag(options, 'json')) print(JSON.stringify(report));
   else {
     print(`estimated q on ${logits.rows} x ${logits.cols} logits${targetMarginal ? ' (label-free prior matching)' : ''}`);
     print(`  temperature T = ${temperature.toPrecision(6)}${typeof temperatureSpec === 'number' ? ' (given)' : ` (${temperatureSpec})`}`);
     print(`  regularization = ${regularization}${regRaw === 'auto' ? ' (cross-validated)' : ''}`);
-    print(`  objective = ${estimate.objective.toPrecision(10)} nats, max-abs gradient = ${estimate.gradientNorm.toExponential(2)}, ${estimate.iterations} iterations (${estimate.solver}), ${estimate.converged ? 'converged' : 'NOT converged'}`);
-    const sorted = Array.from(estimate.prior).map((q, c) => [q, c] as const).sort((a, b) => b[0] - a[0]);
-    print(`  q: max ${sorted[0]![0].toFixed(4)} (class ${sorted[0]![1]}), min ${sorted[sorted.length - 1]![0].toFixed(4)} (class ${sorted[sorted.length - 1]![1]}), uniform ${(1 / logits.cols).toFixed(4)}`);
+    print(
+      `  objective = ${estimate.objective.toPrecision(10)} nats, max-abs gradient = ${estimate.gradientNorm.toExponential(2)}, ${estimate.iterations} iterations (${estimate.solver}), ${estimate.converged ? 'converged' : 'NOT converged'}`,
+    );
+    const sorted = Array.from(estimate.prior)
+      .map((q, c) => [q, c] as const)
+      .sort((a, b) => b[0] - a[0]);
+    print(
+      `  q: max ${sorted[0]![0].toFixed(4)} (class ${sorted[0]![1]}), min ${sorted[sorted.length - 1]![0].toFixed(4)} (class ${sorted[sorted.length - 1]![1]}), uniform ${(1 / logits.cols).toFixed(4)}`,
+    );
     print(`wrote ${outPath} (${flag(options, 'log') ? 'log q' : 'q'}, float64) and ${outPath}.json`);
   }
   return report;
@@ -135,9 +172,13 @@ async function readPrior(path: string, isLog: boolean): Promise<{ logPrior: Floa
   }
   const log = isLog || sidecar?.values === 'log q';
   if (!log) {
-    for (let c = 0; c < p.length; c++) if (!(p[c]! > 0)) throw new CliError('data', `${path}: q[${c}] = ${p[c]} is not positive (pass --log-prior if the file holds log q)`);
+    for (let c = 0; c < p.length; c++)
+      if (!(p[c]! > 0)) throw new CliError('data', `${path}: q[${c}] = ${p[c]} is not positive (pass --log-prior if the file holds log q)`);
   }
-  return { logPrior: log ? p : Float64Array.from(p, Math.log), ...(typeof sidecar?.temperature === 'number' ? { temperature: sidecar.temperature } : {}) };
+  return {
+    logPrior: log ? p : Float64Array.from(p, Math.log),
+    ...(typeof sidecar?.temperature === 'number' ? { temperature: sidecar.temperature } : {}),
+  };
 }
 
 export async function debiasCommand(options: Options, print: Print): Promise<Matrix> {
@@ -146,12 +187,15 @@ export async function debiasCommand(options: Options, print: Print): Promise<Mat
   const outPath = userPath(requireString(options, 'out'));
   const logits = await readMatrix(logitsPath, 'logits');
   const prior = await readPrior(priorPath, flag(options, 'log-prior'));
-  if (prior.logPrior.length !== logits.cols) throw new CliError('data', `${priorPath} has ${prior.logPrior.length} classes, ${logitsPath} has ${logits.cols}`);
+  if (prior.logPrior.length !== logits.cols)
+    throw new CliError('data', `${priorPath} has ${prior.logPrior.length} classes, ${logitsPath} has ${logits.cols}`);
   const temperature = optionalNumber(options, 'temperature') ?? prior.temperature ?? 1;
   if (!(temperature > 0)) throw new CliError('bad-value', `--temperature must be > 0, got ${temperature}`);
   const out = wrap('debias', () => debias(logits, prior.logPrior, { temperature }));
   await writeMatrix(outPath, out, logits.data instanceof Float32Array ? 'float32' : 'float64');
-  print(`debiased ${logits.rows} x ${logits.cols} logits: z / ${temperature.toPrecision(6)} - log q${optionalNumber(options, 'temperature') === undefined && prior.temperature !== undefined ? ' (T from the prior sidecar)' : ''}`);
+  print(
+    `debiased ${logits.rows} x ${logits.cols} logits: z / ${temperature.toPrecision(6)} - log q${optionalNumber(options, 'temperature') === undefined && prior.temperature !== undefined ? ' (T from the prior sidecar)' : ''}`,
+  );
   print(`wrote ${outPath}`);
   return out;
 }
@@ -174,7 +218,8 @@ export async function ensembleCommand(options: Options, print: Print): Promise<M
   const outPath = userPath(requireString(options, 'out'));
   const f = await readMatrix(fPath, 'finetuned logits');
   const z = await readMatrix(zPath, 'zero-shot logits');
-  if (f.rows !== z.rows || f.cols !== z.cols) throw new CliError('data', `${fPath} is ${f.rows} x ${f.cols} but ${zPath} is ${z.rows} x ${z.cols}`);
+  if (f.rows !== z.rows || f.cols !== z.cols)
+    throw new CliError('data', `${fPath} is ${f.rows} x ${f.cols} but ${zPath} is ${z.rows} x ${z.cols}`);
   const priorPath = optionalString(options, 'prior');
   const prior = priorPath ? await readPrior(userPath(priorPath), flag(options, 'log-prior')) : undefined;
   const Tf = optionalNumber(options, 'finetuned-temperature') ?? 1;
@@ -196,9 +241,15 @@ export async function ensembleCommand(options: Options, print: Print): Promise<M
         ...(targetPrior ? { targetPrior } : {}),
       }),
     );
-    print(`GLA ensemble of ${f.rows} x ${f.cols} logits: f / ${Tf} + z / ${Tz.toPrecision(6)} - log q${trainPrior ? ' - log pi_s' : ''}${targetPrior ? ' + log pi_t' : ''}`);
+    print(
+      `GLA ensemble of ${f.rows} x ${f.cols} logits: f / ${Tf} + z / ${Tz.toPrecision(6)} - log q${trainPrior ? ' - log pi_s' : ''}${targetPrior ? ' + log pi_t' : ''}`,
+    );
   } else {
-    if (trainPrior || targetPrior) throw new CliError('usage', 'ensemble: --train-prior / --target-prior need --prior (GLA); without it the plain output ensemble is computed');
+    if (trainPrior || targetPrior)
+      throw new CliError(
+        'usage',
+        'ensemble: --train-prior / --target-prior need --prior (GLA); without it the plain output ensemble is computed',
+      );
     out = wrap('outputEnsemble', () => outputEnsemble(f, z, { weights: [1 / Tf, 1 / Tz] }));
     print(`output ensemble of ${f.rows} x ${f.cols} logits: f / ${Tf} + z / ${Tz}`);
   }

@@ -13,8 +13,17 @@ import { fewShotTable, longTailTable, type ResultsDocument, writeReport } from '
 type Options = Record<string, OptionValue>;
 
 export const RUN_OPTIONS: OptionSpecs = {
-  dataset: { type: 'string', value: 'NAME', description: `built-in data set: ${Object.keys(FORTUNE_TASKS).join(' | ')}`, default: FORTUNES_MAIN.name },
-  features: { type: 'string', value: 'DIR', description: 'run on a feature directory instead (features.npy, labels.npy, meta.json, text_features.npy)' },
+  dataset: {
+    type: 'string',
+    value: 'NAME',
+    description: `built-in data set: ${Object.keys(FORTUNE_TASKS).join(' | ')}`,
+    default: FORTUNES_MAIN.name,
+  },
+  features: {
+    type: 'string',
+    value: 'DIR',
+    description: 'run on a feature directory instead (features.npy, labels.npy, meta.json, text_features.npy)',
+  },
   out: { type: 'string', value: 'DIR', description: 'output folder (default results/ at the repo root; results/NAME for other data sets)' },
   shots: { type: 'number-list', value: 'K,K,...', description: 'shots per class', default: DEFAULT_SETTINGS.shots },
   seeds: { type: 'integer', description: 'number of seeds (seeds 1..N)', default: DEFAULT_SETTINGS.seeds.length },
@@ -22,21 +31,32 @@ export const RUN_OPTIONS: OptionSpecs = {
   'test-per-class': { type: 'integer', description: 'balanced test examples per class', default: DEFAULT_SETTINGS.testPerClass },
   'val-per-class': { type: 'integer', description: 'few-shot validation examples per class', default: DEFAULT_SETTINGS.valPerClass },
   folds: { type: 'integer', description: 'cross-fitting folds on train + val', default: DEFAULT_SETTINGS.folds },
-  temperature: { type: 'string', value: 'nll|match-confidence', description: 'temperature calibration of both models', default: DEFAULT_SETTINGS.temperatureMethod },
+  temperature: {
+    type: 'string',
+    value: 'nll|match-confidence',
+    description: 'temperature calibration of both models',
+    default: DEFAULT_SETTINGS.temperatureMethod,
+  },
   'long-tail': { type: 'flag', description: 'also run the long-tailed protocol (--no-long-tail to skip)', default: true },
-  'long-tail-seeds': { type: 'integer', description: 'seeds of the long-tailed protocol (the first N seeds)', default: DEFAULT_SETTINGS.longTailSeeds },
+  'long-tail-seeds': {
+    type: 'integer',
+    description: 'seeds of the long-tailed protocol (the first N seeds)',
+    default: DEFAULT_SETTINGS.longTailSeeds,
+  },
   encoder: { type: 'string', value: 'onnx|tfjs', description: 'text encoder for built-in data sets', default: 'onnx' },
   threads: { type: 'integer', description: 'onnxruntime intra-op threads (default: runtime default)' },
 };
 
 export function settingsFrom(options: Options): ProtocolSettings {
   const shots = (options.shots as number[] | undefined) ?? DEFAULT_SETTINGS.shots;
-  for (const k of shots) if (!Number.isInteger(k) || k < 1) throw new CliError('bad-value', `--shots: each value must be a positive integer, got ${k}`);
+  for (const k of shots)
+    if (!Number.isInteger(k) || k < 1) throw new CliError('bad-value', `--shots: each value must be a positive integer, got ${k}`);
   const seedCount = optionalNumber(options, 'seeds') ?? 5;
   if (seedCount < 1) throw new CliError('bad-value', `--seeds must be >= 1, got ${seedCount}`);
   const first = optionalNumber(options, 'first-seed') ?? 1;
   const temperature = optionalString(options, 'temperature') ?? 'nll';
-  if (temperature !== 'nll' && temperature !== 'match-confidence') throw new CliError('bad-value', `--temperature: expected nll or match-confidence, got '${temperature}'`);
+  if (temperature !== 'nll' && temperature !== 'match-confidence')
+    throw new CliError('bad-value', `--temperature: expected nll or match-confidence, got '${temperature}'`);
   const positive = (name: string, fallback: number, min = 1) => {
     const v = optionalNumber(options, name) ?? fallback;
     if (v < min) throw new CliError('bad-value', `--${name} must be >= ${min}, got ${v}`);
@@ -74,7 +94,10 @@ export interface RunOutcome {
 }
 
 /** Loads (or embeds) the data set named by the options. */
-export async function datasetFor(options: Options, signal?: AbortSignal): Promise<{ dataset: FeatureDataset; timing: Record<string, number | boolean | string> }> {
+export async function datasetFor(
+  options: Options,
+  signal?: AbortSignal,
+): Promise<{ dataset: FeatureDataset; timing: Record<string, number | boolean | string> }> {
   const featuresDir = optionalString(options, 'features');
   const t0 = performance.now();
   if (featuresDir) {
@@ -83,7 +106,11 @@ export async function datasetFor(options: Options, signal?: AbortSignal): Promis
   }
   const name = optionalString(options, 'dataset') ?? FORTUNES_MAIN.name;
   const task = FORTUNE_TASKS[name];
-  if (!task) throw new CliError('bad-value', `--dataset: unknown data set '${name}' (known: ${Object.keys(FORTUNE_TASKS).join(', ')}; or use --features DIR)`);
+  if (!task)
+    throw new CliError(
+      'bad-value',
+      `--dataset: unknown data set '${name}' (known: ${Object.keys(FORTUNE_TASKS).join(', ')}; or use --features DIR)`,
+    );
   const choice = (optionalString(options, 'encoder') ?? 'onnx') as EncoderChoice;
   if (choice !== 'onnx' && choice !== 'tfjs') throw new CliError('bad-value', `--encoder: expected onnx or tfjs, got '${choice}'`);
   const threads = optionalNumber(options, 'threads');
@@ -106,13 +133,24 @@ export async function datasetFor(options: Options, signal?: AbortSignal): Promis
   }
 }
 
-export async function runCommand(options: Options, print: (line: string) => void, signal?: AbortSignal, argv: readonly string[] = []): Promise<RunOutcome> {
+export async function runCommand(
+  options: Options,
+  print: (line: string) => void,
+  signal?: AbortSignal,
+  argv: readonly string[] = [],
+): Promise<RunOutcome> {
   const tStart = performance.now();
   const settings = settingsFrom(options);
   const { dataset, timing } = await datasetFor(options, signal);
   const outOption = optionalString(options, 'out');
-  const outDir = outOption ? userPath(outOption) : optionalString(options, 'features') || dataset.name !== FORTUNES_MAIN.name ? join(defaultOutDir(), dataset.name) : defaultOutDir();
-  log(`${dataset.name}: ${dataset.features.rows} examples x ${dataset.features.cols} dims, ${dataset.classNames.length} classes; ${settings.seeds.length} seeds x k in {${settings.shots.join(', ')}}`);
+  const outDir = outOption
+    ? userPath(outOption)
+    : optionalString(options, 'features') || dataset.name !== FORTUNES_MAIN.name
+      ? join(defaultOutDir(), dataset.name)
+      : defaultOutDir();
+  log(
+    `${dataset.name}: ${dataset.features.rows} examples x ${dataset.features.cols} dims, ${dataset.classNames.length} classes; ${settings.seeds.length} seeds x k in {${settings.shots.join(', ')}}`,
+  );
   const prepared = prepare(dataset);
   const t1 = performance.now();
   const bar = new Progress('few-shot protocol', settings.seeds.length * settings.shots.length);
@@ -162,7 +200,9 @@ export async function runCommand(options: Options, print: (line: string) => void
     print(longTailTable(longTail));
   }
   print('');
-  print(`wrote ${join(outDir, 'results.json')}, results.md and ${document.plots.length} plots in ${((performance.now() - tStart) / 1000).toFixed(1)}s`);
+  print(
+    `wrote ${join(outDir, 'results.json')}, results.md and ${document.plots.length} plots in ${((performance.now() - tStart) / 1000).toFixed(1)}s`,
+  );
   return { document, outDir };
 }
 
@@ -179,7 +219,9 @@ export async function exportFeaturesCommand(options: Options, print: (line: stri
   const { dataset } = await datasetFor(options, signal);
   const dir = userPath(out);
   await saveFeatureDir(dir, dataset, { source: dataset.source });
-  print(`wrote ${dataset.features.rows} x ${dataset.features.cols} features, ${dataset.classNames.length} classes, text features ${dataset.textFeatures.templates} x ${dataset.textFeatures.classes} x ${dataset.textFeatures.dim} to ${dir}`);
+  print(
+    `wrote ${dataset.features.rows} x ${dataset.features.cols} features, ${dataset.classNames.length} classes, text features ${dataset.textFeatures.templates} x ${dataset.textFeatures.classes} x ${dataset.textFeatures.dim} to ${dir}`,
+  );
 }
 
 export { flag };

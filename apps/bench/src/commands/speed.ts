@@ -10,11 +10,11 @@ import { fortuneFeatures, loadOnnxEncoder, loadTfjsEncoder } from '../embed';
 import { CliError } from '../errors';
 import { FORTUNES_MAIN, loadFortuneTexts } from '../fortunes';
 import { linearLogits, median, pick, rows } from '../linalg';
-import { benchRoot, defaultOutDir, userPath } from '../paths';
-import { log } from '../progress';
-import { fitProbe, probeObjective } from '../probe';
-import { shuffledByClass } from '../protocol';
 import { writeLabels, writeMatrix } from '../npyio';
+import { benchRoot, defaultOutDir, userPath } from '../paths';
+import { fitProbe, probeObjective } from '../probe';
+import { log } from '../progress';
+import { shuffledByClass } from '../protocol';
 
 type Options = Record<string, OptionValue>;
 
@@ -22,7 +22,11 @@ export const SPEED_OPTIONS: OptionSpecs = {
   quick: { type: 'flag', description: 'small sizes (5,000 x 100 logits, 200 texts) for a fast check' },
   out: { type: 'string', value: 'DIR', description: 'write speed.json and speed.md here (default results/ at the repo root)' },
   only: { type: 'string', value: 'prior,probe,encode', description: 'run only these benchmarks', default: 'prior,probe,encode' },
-  python: { type: 'string', value: 'PATH', description: 'python3 with numpy/scipy/scikit-learn (default: $GLA_PYTHON, /usr/bin/python3, python3)' },
+  python: {
+    type: 'string',
+    value: 'PATH',
+    description: 'python3 with numpy/scipy/scikit-learn (default: $GLA_PYTHON, /usr/bin/python3, python3)',
+  },
 };
 
 export interface SpeedRow {
@@ -106,7 +110,15 @@ async function priorBenchmark(quick: boolean, python: string | undefined, tmp: s
     notes: `objective ours ${oursObjective.toFixed(6)} vs reference ${refObjective.toFixed(6)} nats; max-abs gradient ours ${ours.gradientNorm.toExponential(1)} vs reference ${ref.gradientNorm.toExponential(1)}; reference sum q before normalising = ${refSum.toFixed(3)}`,
   });
   if (!python) {
-    rowsOut.push({ benchmark: 'prior estimation vs SciPy', ours: 'estimatePrior', baseline: 'scipy L-BFGS-B', oursSeconds, baselineSeconds: null, speedup: null, notes: 'skipped: no python3 with numpy + scipy found' });
+    rowsOut.push({
+      benchmark: 'prior estimation vs SciPy',
+      ours: 'estimatePrior',
+      baseline: 'scipy L-BFGS-B',
+      oursSeconds,
+      baselineSeconds: null,
+      speedup: null,
+      notes: 'skipped: no python3 with numpy + scipy found',
+    });
     return;
   }
   const zPath = join(tmp, 'Z.npy');
@@ -114,7 +126,13 @@ async function priorBenchmark(quick: boolean, python: string | undefined, tmp: s
   await writeMatrix(zPath, logits, 'float32');
   await writeLabels(yPath, labels);
   const { stdout } = await run(python, [join(benchRoot(), 'python', 'scipy_prior.py'), zPath, yPath, '1', '0', '1e-8']);
-  const sp = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; objective: number; gradient_norm: number; iterations: number; converged: boolean };
+  const sp = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    seconds: number;
+    objective: number;
+    gradient_norm: number;
+    iterations: number;
+    converged: boolean;
+  };
   rowsOut.push({
     benchmark: `prior estimation, ${N.toLocaleString('en-US')} x ${C.toLocaleString('en-US')} logits`,
     ours: 'estimatePrior',
@@ -173,7 +191,15 @@ async function probeBenchmark(quick: boolean, python: string | undefined, tmp: s
   const oursAcc = accuracy(linearLogits(xTest, head.weights, head.bias), yTest);
   const oursObjective = probeObjective(xTrain, yTrain, head, l2);
   if (!python) {
-    rowsOut.push({ benchmark: 'linear probe', ours: 'trainLinearProbe', baseline: 'scikit-learn', oursSeconds, baselineSeconds: null, speedup: null, notes: 'skipped: no python3 with scikit-learn found' });
+    rowsOut.push({
+      benchmark: 'linear probe',
+      ours: 'trainLinearProbe',
+      baseline: 'scikit-learn',
+      oursSeconds,
+      baselineSeconds: null,
+      speedup: null,
+      notes: 'skipped: no python3 with scikit-learn found',
+    });
     return;
   }
   const paths = ['Xtr', 'ytr', 'Xte', 'yte', 'logits'].map((n) => join(tmp, `${n}.npy`));
@@ -183,7 +209,14 @@ async function probeBenchmark(quick: boolean, python: string | undefined, tmp: s
   await writeLabels(paths[3]!, yTest);
   // core: mean CE + l2/2 ||W||^2 (bias not penalised); sklearn: 1/2 ||W||^2 + C sum CE  =>  C = 1 / (l2 N)
   const Cskl = 1 / (l2 * train.length);
-  const { stdout } = await run(python, [join(benchRoot(), 'python', 'sklearn_probe.py'), ...paths.slice(0, 4), String(Cskl), '1e-6', '1000', paths[4]!]);
+  const { stdout } = await run(python, [
+    join(benchRoot(), 'python', 'sklearn_probe.py'),
+    ...paths.slice(0, 4),
+    String(Cskl),
+    '1e-6',
+    '1000',
+    paths[4]!,
+  ]);
   const sk = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; accuracy: number; iterations: number; objective: number };
   rowsOut.push({
     benchmark: `linear probe, ${train.length} x ${x.cols} ${source}, ${C} classes, l2 = ${l2}`,
@@ -222,7 +255,12 @@ async function encodeBenchmark(quick: boolean, rowsOut: SpeedRow[]): Promise<voi
       const t1 = performance.now();
       b = await tfjs.encode(sample);
       base.push((performance.now() - t1) / 1000);
-      log(`text encoding round ${round + 1}/${rounds}: ours ${ours.slice(-3).map((t) => t.toFixed(2)).join(' / ')} s, TF.js ${base[base.length - 1]!.toFixed(1)} s`);
+      log(
+        `text encoding round ${round + 1}/${rounds}: ours ${ours
+          .slice(-3)
+          .map((t) => t.toFixed(2))
+          .join(' / ')} s, TF.js ${base[base.length - 1]!.toFixed(1)} s`,
+      );
     }
     if (!a || !b) throw new Error('no encoding rounds ran');
     const oursSeconds = median(ours);
@@ -260,15 +298,23 @@ async function encodeBenchmark(quick: boolean, rowsOut: SpeedRow[]): Promise<voi
 }
 
 export function speedTable(rows: SpeedRow[]): string {
-  const lines = ['| benchmark | ours | baseline | ours time | baseline time | speed-up (baseline/ours) | notes |', '|---|---|---|---:|---:|---:|---|'];
-  for (const r of rows) lines.push(`| ${r.benchmark} | ${r.ours} | ${r.baseline} | ${fmtS(r.oursSeconds)} | ${fmtS(r.baselineSeconds)} | ${r.speedup === null ? 'n/a' : `${r.speedup.toFixed(2)}x`} | ${r.notes} |`);
+  const lines = [
+    '| benchmark | ours | baseline | ours time | baseline time | speed-up (baseline/ours) | notes |',
+    '|---|---|---|---:|---:|---:|---|',
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${r.benchmark} | ${r.ours} | ${r.baseline} | ${fmtS(r.oursSeconds)} | ${fmtS(r.baselineSeconds)} | ${r.speedup === null ? 'n/a' : `${r.speedup.toFixed(2)}x`} | ${r.notes} |`,
+    );
   return lines.join('\n');
 }
 
 export async function speedCommand(options: Options, print: (line: string) => void, signal?: AbortSignal): Promise<SpeedRow[]> {
   const quick = flag(options, 'quick');
   const only = new Set((optionalString(options, 'only') ?? 'prior,probe,encode').split(',').map((s) => s.trim()));
-  for (const o of only) if (!['prior', 'probe', 'encode'].includes(o)) throw new CliError('bad-value', `--only: unknown benchmark '${o}' (prior, probe, encode)`);
+  for (const o of only)
+    if (!['prior', 'probe', 'encode'].includes(o))
+      throw new CliError('bad-value', `--only: unknown benchmark '${o}' (prior, probe, encode)`);
   const outDir = userPath(optionalString(options, 'out') ?? defaultOutDir());
   const needs = [...(only.has('prior') ? ['numpy', 'scipy'] : []), ...(only.has('probe') ? ['numpy', 'sklearn'] : [])];
   const python = needs.length ? await findPython([...new Set(needs)], optionalString(options, 'python')) : undefined;
@@ -285,9 +331,19 @@ export async function speedCommand(options: Options, print: (line: string) => vo
     await rm(tmp, { recursive: true, force: true });
   }
   const table = speedTable(rowsOut);
-  const doc = { schema: 'gla-bench/speed@1', createdAt: new Date().toISOString(), quick, cpus: (await import('node:os')).cpus().length, python: python ?? null, rows: rowsOut };
+  const doc = {
+    schema: 'gla-bench/speed@1',
+    createdAt: new Date().toISOString(),
+    quick,
+    cpus: (await import('node:os')).cpus().length,
+    python: python ?? null,
+    rows: rowsOut,
+  };
   await writeAtomic(join(outDir, 'speed.json'), `${JSON.stringify(doc, null, 2)}\n`);
-  await writeAtomic(join(outDir, 'speed.md'), `# gla speed\n\n${new Date().toISOString()}, ${doc.cpus} CPUs, node ${process.version}${quick ? ', --quick' : ''}\n\n${table}\n`);
+  await writeAtomic(
+    join(outDir, 'speed.md'),
+    `# gla speed\n\n${new Date().toISOString()}, ${doc.cpus} CPUs, node ${process.version}${quick ? ', --quick' : ''}\n\n${table}\n`,
+  );
   print(table);
   print(`wrote ${join(outDir, 'speed.json')} and speed.md`);
   return rowsOut;

@@ -130,7 +130,8 @@ export function bindText(session: ModelSession, layout: ClipLayout, names: ClipI
     if (names.attentionMask !== undefined && !attentionMask) throw unknownLayout(what, session, `no input named '${names.attentionMask}'`);
     if (layout === 'hf-joint') dummyPixels = requireInput(session, names.pixelValues ?? 'pixel_values', what);
   }
-  if (!INTEGER.has(inputIds.dtype)) throw unknownLayout(what, session, `token-id input '${inputIds.name}' is ${inputIds.dtype}, expected int32 or int64`);
+  if (!INTEGER.has(inputIds.dtype))
+    throw unknownLayout(what, session, `token-id input '${inputIds.name}' is ${inputIds.dtype}, expected int32 or int64`);
   if (attentionMask && !INTEGER.has(attentionMask.dtype)) {
     throw unknownLayout(what, session, `attention mask '${attentionMask.name}' is ${attentionMask.dtype}, expected int32 or int64`);
   }
@@ -166,8 +167,10 @@ export function bindVision(session: ModelSession, layout: ClipLayout, names: Cli
       dummyMask = input(session, names.attentionMask ?? 'attention_mask');
     }
   }
-  if (pixelValues.dtype !== 'float32') throw unknownLayout(what, session, `pixel input '${pixelValues.name}' is ${pixelValues.dtype}, expected float32`);
-  if (pixelValues.shape.length !== 4) throw unknownLayout(what, session, `pixel input '${pixelValues.name}' has rank ${pixelValues.shape.length}, expected [batch, 3, H, W]`);
+  if (pixelValues.dtype !== 'float32')
+    throw unknownLayout(what, session, `pixel input '${pixelValues.name}' is ${pixelValues.dtype}, expected float32`);
+  if (pixelValues.shape.length !== 4)
+    throw unknownLayout(what, session, `pixel input '${pixelValues.name}' has rank ${pixelValues.shape.length}, expected [batch, 3, H, W]`);
   const known = new Set([pixelValues.name, dummyIds?.name, dummyMask?.name]);
   const extra = session.inputs.filter((t) => !known.has(t.name));
   if (extra.length > 0) throw unknownLayout(what, session, `unexpected input(s) ${extra.map((t) => `'${t.name}'`).join(', ')}`);

@@ -1,5 +1,13 @@
 import type { Matrix } from '@gla/core';
-import { type LoadOptions, type ModelSession, type ModelSource, type Runtime, RuntimeError, type Tensor, type TensorInfo } from '@gla/runtime';
+import {
+  type LoadOptions,
+  type ModelSession,
+  type ModelSource,
+  type Runtime,
+  RuntimeError,
+  type Tensor,
+  type TensorInfo,
+} from '@gla/runtime';
 import { type BatchOptions, encodeInBatches } from '../batching';
 import { EncoderError } from '../errors';
 import type { RawImage } from '../image';
@@ -131,7 +139,11 @@ export class ClipModel implements TextEmbedder {
       } catch (error) {
         const code = error instanceof RuntimeError ? error.code : undefined;
         const where = typeof source === 'string' || source instanceof URL ? ` (${String(source)})` : ` (${byteLength(source)} bytes)`;
-        throw new EncoderError('invalid-model', `${what}${where} could not be loaded${code ? ` [${code}]` : ''}: ${(error as Error).message}`, { cause: error });
+        throw new EncoderError(
+          'invalid-model',
+          `${what}${where} could not be loaded${code ? ` [${code}]` : ''}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     };
     try {
@@ -146,9 +158,21 @@ export class ClipModel implements TextEmbedder {
             layout === 'openai'
               ? session.inputs.length === 1 && (session.inputs[0]!.dtype === 'int32' || session.inputs[0]!.dtype === 'int64')
               : session.inputs.some((t) => t.name === (names.inputIds ?? 'input_ids'));
-          return ClipModel.#create(layout, isText ? bindText(session, layout, names, outputs) : undefined, isText ? undefined : bindVision(session, layout, names, outputs), sessions, options);
+          return ClipModel.#create(
+            layout,
+            isText ? bindText(session, layout, names, outputs) : undefined,
+            isText ? undefined : bindVision(session, layout, names, outputs),
+            sessions,
+            options,
+          );
         }
-        return ClipModel.#create(layout, bindText(session, layout, names, outputs), bindVision(session, layout, names, outputs), sessions, options);
+        return ClipModel.#create(
+          layout,
+          bindText(session, layout, names, outputs),
+          bindVision(session, layout, names, outputs),
+          sessions,
+          options,
+        );
       }
       const { textModel, visionModel } = sources as { textModel?: ModelSource; visionModel?: ModelSource };
       if (textModel === undefined && visionModel === undefined) {
@@ -173,12 +197,22 @@ export class ClipModel implements TextEmbedder {
     }
   }
 
-  static #create(layout: ClipLayout, text: TextBinding | undefined, vision: VisionBinding | undefined, sessions: ModelSession[], options: ClipModelOptions): ClipModel {
+  static #create(
+    layout: ClipLayout,
+    text: TextBinding | undefined,
+    vision: VisionBinding | undefined,
+    sessions: ModelSession[],
+    options: ClipModelOptions,
+  ): ClipModel {
     const declared = vision ? declaredImageSize(vision) : undefined;
     const imageSize = options.imageSize ?? declared ?? 224;
-    if (!Number.isInteger(imageSize) || imageSize < 1) throw new EncoderError('invalid-input', `imageSize must be a positive integer, got ${imageSize}`);
+    if (!Number.isInteger(imageSize) || imageSize < 1)
+      throw new EncoderError('invalid-input', `imageSize must be a positive integer, got ${imageSize}`);
     if (declared !== undefined && declared !== imageSize) {
-      throw new EncoderError('invalid-input', `imageSize ${imageSize} differs from the ${declared} × ${declared} the vision model declares`);
+      throw new EncoderError(
+        'invalid-input',
+        `imageSize ${imageSize} differs from the ${declared} × ${declared} the vision model declares`,
+      );
     }
     return new ClipModel({ layout, ...(text ? { text } : {}), ...(vision ? { vision } : {}), sessions, options, imageSize });
   }
@@ -216,9 +250,14 @@ export class ClipModel implements TextEmbedder {
         const feeds: Record<string, Tensor> = {
           [binding.inputIds.name]: integerTensor(binding.inputIds, batch.ids, [rows, contextLength]),
         };
-        if (binding.attentionMask) feeds[binding.attentionMask.name] = integerTensor(binding.attentionMask, batch.attentionMask, [rows, contextLength]);
+        if (binding.attentionMask)
+          feeds[binding.attentionMask.name] = integerTensor(binding.attentionMask, batch.attentionMask, [rows, contextLength]);
         if (binding.dummyPixels) {
-          feeds[binding.dummyPixels.name] = { dtype: 'float32', dims: [1, 3, this.imageSize, this.imageSize], data: new Float32Array(3 * this.imageSize * this.imageSize) };
+          feeds[binding.dummyPixels.name] = {
+            dtype: 'float32',
+            dims: [1, 3, this.imageSize, this.imageSize],
+            data: new Float32Array(3 * this.imageSize * this.imageSize),
+          };
         }
         const out = await runOne(binding.session, feeds, binding.output, rows, 'text model');
         this.counts.textRuns++;
@@ -257,7 +296,10 @@ export class ClipModel implements TextEmbedder {
   async encodePixels(pixels: Float32Array, count: number, options: BatchOptions = {}): Promise<Matrix> {
     const per = 3 * this.imageSize * this.imageSize;
     if (!(pixels instanceof Float32Array) || !Number.isInteger(count) || count < 0 || pixels.length !== count * per) {
-      throw new EncoderError('invalid-input', `pixels must be a Float32Array of ${count} × 3 × ${this.imageSize} × ${this.imageSize} = ${count * per} values, got ${pixels?.length}`);
+      throw new EncoderError(
+        'invalid-input',
+        `pixels must be a Float32Array of ${count} × 3 × ${this.imageSize} × ${this.imageSize} = ${count * per} values, got ${pixels?.length}`,
+      );
     }
     return this.#encodeVision(count, (start, end) => pixels.subarray(start * per, end * per), options);
   }
@@ -306,11 +348,17 @@ export class ClipModel implements TextEmbedder {
    * predictions `{ label, score }[]` per image sorted by score (softmax over `logitScale · cos`,
    * debiased by `logPrior` when given), plus the `N × C` logits for `@gla/core`.
    */
-  async classify(images: readonly RawImage[] | Matrix, labels: readonly string[], options: ClipClassifyOptions = {}): Promise<ZeroShotResult> {
+  async classify(
+    images: readonly RawImage[] | Matrix,
+    labels: readonly string[],
+    options: ClipClassifyOptions = {},
+  ): Promise<ZeroShotResult> {
     const { templates, batchSize, onProgress, signal, ...classify } = options;
     const batch: BatchOptions = { ...(batchSize !== undefined ? { batchSize } : {}), ...(signal ? { signal } : {}) };
     const head = await this.zeroShotHead(labels, { ...(templates ? { templates } : {}), ...batch });
-    const features = Array.isArray(images) ? await this.encodeImages(images, { ...batch, ...(onProgress ? { onProgress } : {}) }) : (images as Matrix);
+    const features = Array.isArray(images)
+      ? await this.encodeImages(images, { ...batch, ...(onProgress ? { onProgress } : {}) })
+      : (images as Matrix);
     return classifyFeatures(features, head, classify);
   }
 
@@ -345,12 +393,21 @@ function integerTensor(info: TensorInfo, values: Int32Array, dims: number[]): Te
   return { dtype: 'int32', dims, data: values };
 }
 
-async function runOne(session: ModelSession, feeds: Record<string, Tensor>, output: string, rows: number, what: string): Promise<{ data: Float32Array; cols: number }> {
+async function runOne(
+  session: ModelSession,
+  feeds: Record<string, Tensor>,
+  output: string,
+  rows: number,
+  what: string,
+): Promise<{ data: Float32Array; cols: number }> {
   const result = await session.run(feeds, [output]);
   const tensor = result[output];
   if (!tensor) throw new EncoderError('shape-mismatch', `${what} returned no '${output}' (${describeSession(session)})`);
   if (tensor.dims.length !== 2 || tensor.dims[0] !== rows) {
-    throw new EncoderError('shape-mismatch', `${what} output '${output}' has shape [${tensor.dims.join(', ')}], expected [${rows}, D] embeddings`);
+    throw new EncoderError(
+      'shape-mismatch',
+      `${what} output '${output}' has shape [${tensor.dims.join(', ')}], expected [${rows}, D] embeddings`,
+    );
   }
   let data: Float32Array;
   if (tensor.dtype === 'float32') data = tensor.data as Float32Array;

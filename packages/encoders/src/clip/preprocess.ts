@@ -69,7 +69,7 @@ function coefficients(inSize: number, outSize: number): Coefficients {
 /** Fixed-point sum → uint8: arithmetic shift and clamp (Pillow's `clip8`). Sums fit in int32. */
 function clip8(v: number): number {
   const s = v >> PRECISION_BITS;
-  return s < 0 ? 0 : s > 255 ? 255 : s;
+  return Math.min(255, Math.max(0, s));
 }
 
 /**
@@ -108,14 +108,19 @@ export function resizeBicubicWindow(
     throw new EncoderError('invalid-input', `resizeBicubic: ${rgb.length} bytes for ${width} x ${height} RGB`);
   }
   if (left < 0 || top < 0 || left + cropWidth > outWidth || top + cropHeight > outHeight) {
-    throw new EncoderError('invalid-input', `resizeBicubic: crop ${cropWidth} x ${cropHeight} at (${left}, ${top}) exceeds ${outWidth} x ${outHeight}`);
+    throw new EncoderError(
+      'invalid-input',
+      `resizeBicubic: crop ${cropWidth} x ${cropHeight} at (${left}, ${top}) exceeds ${outWidth} x ${outHeight}`,
+    );
   }
   const needHorizontal = outWidth !== width;
   const needVertical = outHeight !== height;
   const vertical = needVertical ? coefficients(height, outHeight) : undefined;
   // Source rows the vertical pass reads (or the cropped rows when there is no vertical pass).
   const firstRow = vertical ? vertical.bounds[top * 2]! : top;
-  const lastRow = vertical ? vertical.bounds[(top + cropHeight - 1) * 2]! + vertical.bounds[(top + cropHeight - 1) * 2 + 1]! : top + cropHeight;
+  const lastRow = vertical
+    ? vertical.bounds[(top + cropHeight - 1) * 2]! + vertical.bounds[(top + cropHeight - 1) * 2 + 1]!
+    : top + cropHeight;
   let src = rgb;
   let srcStride = width * 3;
   let srcCol = left; // column of src that is output column 0
@@ -220,7 +225,10 @@ export function preprocessClipImageInto(image: RawImage, out: Float32Array, offs
   const rgb = toRgb(image);
   const target = shortSideResize(image.width, image.height, size);
   if (target.width < size || target.height < size) {
-    throw new EncoderError('invalid-input', `image ${image.width} x ${image.height} resizes to ${target.width} x ${target.height}, smaller than the ${size} crop`);
+    throw new EncoderError(
+      'invalid-input',
+      `image ${image.width} x ${image.height} resizes to ${target.width} x ${target.height}, smaller than the ${size} crop`,
+    );
   }
   const top = roundHalfEven((target.height - size) / 2);
   const left = roundHalfEven((target.width - size) / 2);

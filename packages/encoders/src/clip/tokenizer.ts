@@ -12,8 +12,7 @@ const WORD_END = '</w>';
  * special tokens, English contractions, runs of letters, single digits, runs of other
  * non-space characters. `\s` is the Unicode White_Space property, as in Python's `regex` module.
  */
-const PRE_TOKENIZE =
-  /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\p{White_Space}\p{L}\p{N}]+/giu;
+const PRE_TOKENIZE = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\p{White_Space}\p{L}\p{N}]+/giu;
 
 /**
  * GPT-2/CLIP's reversible byte → printable-character table: printable Latin-1 bytes map to
@@ -203,7 +202,10 @@ export class ClipTokenizer {
     const encoder = new Map<string, number>();
     for (const [token, id] of Object.entries(vocab)) {
       if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-        throw new EncoderError('invalid-vocabulary', `vocabulary id of ${JSON.stringify(token)} is ${String(id)}, expected an integer >= 0`);
+        throw new EncoderError(
+          'invalid-vocabulary',
+          `vocabulary id of ${JSON.stringify(token)} is ${String(id)}, expected an integer >= 0`,
+        );
       }
       encoder.set(token, id);
     }
@@ -325,7 +327,10 @@ export class ClipTokenizer {
 function splitMerge(line: string, lineNumber: number): [string, string] {
   const parts = line.split(' ');
   if (parts.length !== 2 || !parts[0] || !parts[1]) {
-    throw new EncoderError('invalid-vocabulary', `merge on line ${lineNumber} is ${JSON.stringify(line.slice(0, 40))}, expected two space-separated symbols`);
+    throw new EncoderError(
+      'invalid-vocabulary',
+      `merge on line ${lineNumber} is ${JSON.stringify(line.slice(0, 40))}, expected two space-separated symbols`,
+    );
   }
   return [parts[0], parts[1]];
 }
@@ -340,12 +345,17 @@ function parseJson(text: string, name: string): unknown {
 
 async function gunzipToText(bytes: Uint8Array): Promise<string> {
   if (typeof DecompressionStream === 'undefined') {
-    throw new EncoderError('invalid-vocabulary', 'gzip input needs DecompressionStream (Node >= 18, current browsers); pass decompressed text instead');
+    throw new EncoderError(
+      'invalid-vocabulary',
+      'gzip input needs DecompressionStream (Node >= 18, current browsers); pass decompressed text instead',
+    );
   }
   try {
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
     return await new Response(stream).text();
   } catch (error) {
-    throw new EncoderError('invalid-vocabulary', `BPE vocabulary is not valid gzip (truncated?): ${(error as Error).message}`, { cause: error });
+    throw new EncoderError('invalid-vocabulary', `BPE vocabulary is not valid gzip (truncated?): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

@@ -1,11 +1,4 @@
-import type {
-  LoadOptions,
-  ModelSession,
-  ModelSource,
-  Runtime,
-  Tensor,
-  TensorInfo,
-} from '@gla/runtime';
+import type { LoadOptions, ModelSession, ModelSource, Runtime, Tensor, TensorInfo } from '@gla/runtime';
 import { RuntimeError } from '@gla/runtime';
 import { type BatchOptions, encodeInBatches } from '../batching';
 import { EncoderError } from '../errors';
@@ -119,10 +112,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
    * for a bad vocabulary and `EncoderError('unknown-layout')` when the model lacks the ragged inputs;
    * loading errors of the runtime (`RuntimeError`) pass through.
    */
-  static async load(
-    runtime: Runtime,
-    options: UniversalSentenceEncoderLoadOptions,
-  ): Promise<UniversalSentenceEncoder> {
+  static async load(runtime: Runtime, options: UniversalSentenceEncoderLoadOptions): Promise<UniversalSentenceEncoder> {
     if (runtime === null || typeof runtime !== 'object' || typeof runtime.load !== 'function') {
       throw new EncoderError('invalid-input', 'runtime must be a @gla/runtime Runtime');
     }
@@ -191,14 +181,8 @@ export class UniversalSentenceEncoder implements TextEmbedder {
       offsets[i + 1] = end;
     }
     const idsOf = (i: number) => packed.subarray(offsets[i]!, offsets[i + 1]!);
-    const order = Array.from(texts.keys()).sort(
-      (a, b) => offsets[a + 1]! - offsets[a]! - (offsets[b + 1]! - offsets[b]!) || a - b,
-    );
-    const sorted = await encodeInBatches(
-      texts.length,
-      (start, end) => this.encodeBatch(order.slice(start, end).map(idsOf)),
-      batching,
-    );
+    const order = Array.from(texts.keys()).sort((a, b) => offsets[a + 1]! - offsets[a]! - (offsets[b + 1]! - offsets[b]!) || a - b);
+    const sorted = await encodeInBatches(texts.length, (start, end) => this.encodeBatch(order.slice(start, end).map(idsOf)), batching);
     const { cols } = sorted;
     const data = new Float32Array(texts.length * cols);
     for (let k = 0; k < order.length; k++) {
@@ -218,10 +202,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
    * Cached per (labels, templates) in {@link headCache}.
    * @throws EncoderError `empty-labels`, `invalid-input` (bad label), `invalid-template`
    */
-  zeroShotHead(
-    labels: readonly string[],
-    options: { templates?: readonly string[] } & BatchOptions = {},
-  ): Promise<ZeroShotHead> {
+  zeroShotHead(labels: readonly string[], options: { templates?: readonly string[] } & BatchOptions = {}): Promise<ZeroShotHead> {
     const { templates = [DEFAULT_SENTENCE_TEMPLATE], ...batch } = options;
     return buildZeroShotHead(this, labels, { ...batch, templates, cache: this.headCache });
   }
@@ -244,10 +225,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
     };
     if (Array.isArray(texts)) checkTexts(texts);
     else if (!isMatrix(texts)) {
-      throw new EncoderError(
-        'invalid-input',
-        'texts must be an array of strings or an embedding matrix { data, rows, cols }',
-      );
+      throw new EncoderError('invalid-input', 'texts must be an array of strings or an embedding matrix { data, rows, cols }');
     }
     const head = await this.zeroShotHead(labels, { ...(templates ? { templates } : {}), ...batch });
     const features = Array.isArray(texts)
@@ -279,10 +257,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
     out.set(data);
     const empty = await this.emptyEmbedding();
     if (empty.length !== cols) {
-      throw new EncoderError(
-        'shape-mismatch',
-        `model gave ${empty.length} values for an empty text but ${cols} for others`,
-      );
+      throw new EncoderError('shape-mismatch', `model gave ${empty.length} values for an empty text but ${cols} for others`);
     }
     for (let row = rows; row < ids.length; row++) out.set(empty, row * cols);
     return { data: out, cols };
@@ -314,10 +289,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
     }
     const [rows, cols] = result.dims as [number, number];
     if (rows !== batch.rows) {
-      throw new EncoderError(
-        'shape-mismatch',
-        `output '${output.name}' has ${rows} rows for a batch of ${batch.rows} texts`,
-      );
+      throw new EncoderError('shape-mismatch', `output '${output.name}' has ${rows} rows for a batch of ${batch.rows} texts`);
     }
     return { data: result.data as Float32Array, cols };
   }
@@ -326,9 +298,7 @@ export class UniversalSentenceEncoder implements TextEmbedder {
 const UNKNOWN_ID = 0;
 let instances = 0;
 
-function toTokenizer(
-  vocabulary: VocabularySource | UniversalSentenceEncoderTokenizer,
-): UniversalSentenceEncoderTokenizer {
+function toTokenizer(vocabulary: VocabularySource | UniversalSentenceEncoderTokenizer): UniversalSentenceEncoderTokenizer {
   if (vocabulary instanceof UniversalSentenceEncoderTokenizer) return vocabulary;
   if (vocabulary === undefined || vocabulary === null) {
     throw new EncoderError('invalid-vocabulary', 'vocabulary (vocab.json text, bytes or array) is required');
@@ -347,10 +317,7 @@ export function checkTexts(texts: unknown, name = 'texts'): asserts texts is rea
   for (let i = 0; i < texts.length; i++) {
     const text: unknown = texts[i];
     if (typeof text !== 'string') {
-      throw new EncoderError(
-        'invalid-input',
-        `${name}[${i}] must be a string, got ${text === null ? 'null' : typeof text}`,
-      );
+      throw new EncoderError('invalid-input', `${name}[${i}] must be a string, got ${text === null ? 'null' : typeof text}`);
     }
   }
 }
@@ -384,12 +351,10 @@ function integerTensor(info: TensorInfo, data: Int32Array, dims: number[]): Tens
 }
 
 function findLayout(session: ModelSession, outputName: string | undefined): Layout {
-  const describe = (list: readonly TensorInfo[]) =>
-    list.map((t) => `${t.name} ${t.dtype} [${t.shape.join(', ')}]`).join('; ');
+  const describe = (list: readonly TensorInfo[]) => list.map((t) => `${t.name} ${t.dtype} [${t.shape.join(', ')}]`).join('; ');
   const integer = (t: TensorInfo) => t.dtype === 'int32' || t.dtype === 'int64';
   const byName = (name: string) => session.inputs.find((t) => t.name === name && integer(t));
-  const indices =
-    byName('indices') ?? session.inputs.find((t) => integer(t) && t.shape.length === 2 && t.shape[1] === 2);
+  const indices = byName('indices') ?? session.inputs.find((t) => integer(t) && t.shape.length === 2 && t.shape[1] === 2);
   const values = byName('values') ?? session.inputs.find((t) => integer(t) && t.shape.length === 1);
   if (indices === undefined || values === undefined || session.inputs.length !== 2) {
     throw new EncoderError(

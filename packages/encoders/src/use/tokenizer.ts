@@ -46,10 +46,7 @@ export class UniversalSentenceEncoderTokenizer {
   constructor(vocabulary: VocabularySource, reservedPieces = RESERVED_PIECES) {
     const entries: readonly VocabularyEntry[] = parseVocabulary(vocabulary);
     if (!Number.isInteger(reservedPieces) || reservedPieces < 0) {
-      throw new EncoderError(
-        'invalid-input',
-        `reservedPieces must be a non-negative integer, got ${reservedPieces}`,
-      );
+      throw new EncoderError('invalid-input', `reservedPieces must be a non-negative integer, got ${reservedPieces}`);
     }
     this.size = entries.length;
     this.pieceLengths = new Int32Array(entries.length);
@@ -77,9 +74,7 @@ export class UniversalSentenceEncoderTokenizer {
   /** The text the segmentation runs on: NFKC, `▁` prefix, ASCII spaces as `▁` ("" stays ""). */
   static normalize(text: string): string {
     const normalized = text.normalize('NFKC');
-    return normalized.length === 0
-      ? normalized
-      : WORD_BOUNDARY + normalized.replaceAll(' ', WORD_BOUNDARY);
+    return normalized.length === 0 ? normalized : WORD_BOUNDARY + normalized.replaceAll(' ', WORD_BOUNDARY);
   }
 
   /**
@@ -88,10 +83,7 @@ export class UniversalSentenceEncoderTokenizer {
    */
   encode(text: string): number[] {
     if (typeof text !== 'string') {
-      throw new EncoderError(
-        'invalid-input',
-        `text must be a string, got ${text === null ? 'null' : typeof text}`,
-      );
+      throw new EncoderError('invalid-input', `text must be a string, got ${text === null ? 'null' : typeof text}`);
     }
     const normalized = UniversalSentenceEncoderTokenizer.normalize(text);
     const symbols: number[] = [];

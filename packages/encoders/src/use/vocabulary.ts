@@ -8,11 +8,7 @@ export type VocabularyEntry = readonly [piece: string, score: number];
  * (UTF-8) or its parsed value (an array of `[piece, score]` pairs; the shipped file has a few
  * `null` scores, which count as 0 exactly as in the reference implementation).
  */
-export type VocabularySource =
-  | string
-  | Uint8Array
-  | ArrayBuffer
-  | readonly (readonly [string, number | null])[];
+export type VocabularySource = string | Uint8Array | ArrayBuffer | readonly (readonly [string, number | null])[];
 
 /**
  * Parses and validates a SentencePiece-style vocabulary. Returns a fresh array of entries with every
@@ -34,10 +30,7 @@ export function parseVocabulary(source: VocabularySource): VocabularyEntry[] {
     }
   }
   if (!Array.isArray(parsed)) {
-    throw new EncoderError(
-      'invalid-vocabulary',
-      `vocabulary must be an array of [piece, score] pairs, got ${describe(parsed)}`,
-    );
+    throw new EncoderError('invalid-vocabulary', `vocabulary must be an array of [piece, score] pairs, got ${describe(parsed)}`);
   }
   if (parsed.length === 0) {
     throw new EncoderError('invalid-vocabulary', 'vocabulary is empty');
@@ -46,10 +39,7 @@ export function parseVocabulary(source: VocabularySource): VocabularyEntry[] {
   for (let i = 0; i < parsed.length; i++) {
     const entry: unknown = parsed[i];
     if (!Array.isArray(entry) || entry.length < 2 || typeof entry[0] !== 'string') {
-      throw new EncoderError(
-        'invalid-vocabulary',
-        `vocabulary entry ${i} must be a [piece, score] pair, got ${describe(entry)}`,
-      );
+      throw new EncoderError('invalid-vocabulary', `vocabulary entry ${i} must be a [piece, score] pair, got ${describe(entry)}`);
     }
     const score: unknown = entry[1];
     if (score !== null && (typeof score !== 'number' || !Number.isFinite(score))) {
@@ -61,10 +51,7 @@ export function parseVocabulary(source: VocabularySource): VocabularyEntry[] {
     entries[i] = [entry[0], score === null ? 0 : score];
   }
   if (entries[0]![0].length === 0) {
-    throw new EncoderError(
-      'invalid-vocabulary',
-      'vocabulary entry 0 (the unknown-piece token) must not be empty',
-    );
+    throw new EncoderError('invalid-vocabulary', 'vocabulary entry 0 (the unknown-piece token) must not be empty');
   }
   return entries;
 }

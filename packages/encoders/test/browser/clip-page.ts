@@ -26,19 +26,32 @@ async function errorOf(promise: Promise<unknown>): Promise<{ name: string; code:
     return null;
   } catch (e) {
     const error = e as EncoderError | RuntimeError;
-    return { name: error.name, code: error instanceof EncoderError || error instanceof RuntimeError ? error.code : 'untyped', message: error.message };
+    return {
+      name: error.name,
+      code: error instanceof EncoderError || error instanceof RuntimeError ? error.code : 'untyped',
+      message: error.message,
+    };
   }
 }
 
 export default async function run(args: PageArgs) {
   const runtime = createWebRuntime({ wasmPaths: '/ort/', threads: 1 });
   const tokenizer = await ClipTokenizer.fromOpenAiBpe(await fetchBytes('/clip/bpe_simple_vocab_16e6.txt.gz'));
-  const model = await ClipModel.load(runtime, { textModel: await fetchBytes('/models/text_model.onnx'), visionModel: new URL('/models/vision_model.onnx', location.href).href }, { tokenizer });
+  const model = await ClipModel.load(
+    runtime,
+    { textModel: await fetchBytes('/models/text_model.onnx'), visionModel: new URL('/models/vision_model.onnx', location.href).href },
+    { tokenizer },
+  );
 
   const images: RawImage[] = [];
   for (const url of args.images) images.push(await decodeImageInBrowser(await fetchBytes(url), url));
   const progress: number[] = [];
-  const first = await model.classify(images, args.labels, { templates: args.templates, logPrior: args.logPrior, batchSize: 4, onProgress: (p) => progress.push(p.done) });
+  const first = await model.classify(images, args.labels, {
+    templates: args.templates,
+    logPrior: args.logPrior,
+    batchSize: 4,
+    onProgress: (p) => progress.push(p.done),
+  });
   const textRunsAfterFirst = model.counts.textRuns;
   const second = await model.classify(images.slice(0, 2), args.labels, { templates: args.templates });
   const textRunsAfterSecond = model.counts.textRuns;
@@ -51,7 +64,9 @@ export default async function run(args: PageArgs) {
   const jpeg = await fetchBytes(args.images[0]!);
   const controller = new AbortController();
   const runsBeforeAbort = model.counts.imageRuns;
-  const aborted = await errorOf(model.encodeImages(images, { batchSize: 2, signal: controller.signal, onProgress: () => controller.abort() }));
+  const aborted = await errorOf(
+    model.encodeImages(images, { batchSize: 2, signal: controller.signal, onProgress: () => controller.abort() }),
+  );
   const errors = {
     notImage: await errorOf(decodeImageInBrowser(new TextEncoder().encode('definitely not an image'))),
     truncatedJpeg: await errorOf(decodeImageInBrowser(jpeg.subarray(0, jpeg.length >> 1))),

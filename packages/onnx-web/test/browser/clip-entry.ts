@@ -19,5 +19,9 @@ export default async function run(args: { batch: number; textBatch: number; seq:
   });
   await vision.release();
   await text.release();
-  return { imageEmbeds: image['image_embeds']!.data, textEmbeds: textOut['text_embeds']!.data, lastHidden: textOut['last_hidden_state']!.data };
+  return {
+    imageEmbeds: image['image_embeds']!.data,
+    textEmbeds: textOut['text_embeds']!.data,
+    lastHidden: textOut['last_hidden_state']!.data,
+  };
 }

@@ -41,10 +41,7 @@ function isFloat(dtype: string): boolean {
 /** Compares one output with its expected tensor; `declared` is the output's declared dtype. */
 function compareOutput(name: string, actual: Tensor | undefined, expected: Tensor, declared: string, context: string): void {
   check(actual !== undefined, () => `${context}: output '${name}' is missing from the result`);
-  check(
-    actual.dtype === declared,
-    () => `${context}: output '${name}' has dtype ${actual.dtype}, the model declares ${declared}`,
-  );
+  check(actual.dtype === declared, () => `${context}: output '${name}' has dtype ${actual.dtype}, the model declares ${declared}`);
   check(
     json(actual.dims) === json(expected.dims),
     () => `${context}: output '${name}' has dims ${formatShape(actual.dims)}, expected ${formatShape(expected.dims)}`,
@@ -112,11 +109,7 @@ async function expectRuntimeError(
   return e as RuntimeError;
 }
 
-async function withSession<T>(
-  ctx: ConformanceContext,
-  model: ConformanceModel,
-  body: (session: ModelSession) => Promise<T>,
-): Promise<T> {
+async function withSession<T>(ctx: ConformanceContext, model: ConformanceModel, body: (session: ModelSession) => Promise<T>): Promise<T> {
   const session = await ctx.runtime.load(model.bytes);
   try {
     return await body(session);
@@ -155,7 +148,10 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: 'loads a model from a Uint8Array',
     async run(ctx) {
       await withSession(ctx, ctx.fixtures.affine, async (s) => {
-        check(s.inputs.length === ctx.fixtures.affine.inputs.length, () => `expected ${ctx.fixtures.affine.inputs.length} inputs, got ${s.inputs.length}`);
+        check(
+          s.inputs.length === ctx.fixtures.affine.inputs.length,
+          () => `expected ${ctx.fixtures.affine.inputs.length} inputs, got ${s.inputs.length}`,
+        );
         await runSample(s, ctx.fixtures.affine, ctx.fixtures.affine.samples[0]!, 'after loading from a Uint8Array');
       });
     },
@@ -207,7 +203,10 @@ export const conformanceCases: readonly ConformanceCase[] = [
         await withSession(ctx, model, async (s) => {
           sameSignature(s.inputs, model.inputs, `${key} inputs`);
           sameSignature(s.outputs, model.outputs, `${key} outputs`);
-          check(typeof s.executionProvider === 'string' && s.executionProvider.length > 0, () => `executionProvider must be a non-empty string, got ${json(s.executionProvider)}`);
+          check(
+            typeof s.executionProvider === 'string' && s.executionProvider.length > 0,
+            () => `executionProvider must be a non-empty string, got ${json(s.executionProvider)}`,
+          );
         });
       }
       check(typeof ctx.runtime.name === 'string' && ctx.runtime.name.length > 0, () => 'runtime.name must be a non-empty string');
@@ -242,7 +241,12 @@ export const conformanceCases: readonly ConformanceCase[] = [
           json(Object.keys(all).sort()) === json(model.outputs.map((o) => o.name).sort()),
           () => `without outputNames every output is returned; got ${json(Object.keys(all))}`,
         );
-        await expectRuntimeError(() => s.run(sample.feeds, ['no_such_output']), 'unknown-output', ['no_such_output'], 'requesting an unknown output');
+        await expectRuntimeError(
+          () => s.run(sample.feeds, ['no_such_output']),
+          'unknown-output',
+          ['no_such_output'],
+          'requesting an unknown output',
+        );
       });
     },
   },
@@ -306,7 +310,12 @@ export const conformanceCases: readonly ConformanceCase[] = [
     async run(ctx) {
       const bytes = ctx.fixtures.affine.bytes;
       for (const cut of [bytes.length - 7, Math.floor(bytes.length / 2)]) {
-        await expectRuntimeError(() => ctx.runtime.load(bytes.subarray(0, cut)), 'invalid-model', [], `loading ${cut} of ${bytes.length} bytes`);
+        await expectRuntimeError(
+          () => ctx.runtime.load(bytes.subarray(0, cut)),
+          'invalid-model',
+          [],
+          `loading ${cut} of ${bytes.length} bytes`,
+        );
       }
     },
   },
@@ -340,9 +349,19 @@ export const conformanceCases: readonly ConformanceCase[] = [
       await withSession(ctx, model, async (s) => {
         const { info, tensor } = firstInput(model);
         const wrong: Tensor = { dtype: 'float64', dims: tensor.dims, data: Float64Array.from(tensor.data as Float32Array) };
-        await expectRuntimeError(() => s.run({ ...model.samples[0]!.feeds, [info.name]: wrong }), 'dtype-mismatch', [info.name, 'float64', info.dtype], 'feeding float64 for float32');
+        await expectRuntimeError(
+          () => s.run({ ...model.samples[0]!.feeds, [info.name]: wrong }),
+          'dtype-mismatch',
+          [info.name, 'float64', info.dtype],
+          'feeding float64 for float32',
+        );
         const lying: Tensor = { dtype: info.dtype, dims: tensor.dims, data: Float64Array.from(tensor.data as Float32Array) } as Tensor;
-        await expectRuntimeError(() => s.run({ ...model.samples[0]!.feeds, [info.name]: lying }), 'dtype-mismatch', [info.name], 'feeding a Float64Array labelled float32');
+        await expectRuntimeError(
+          () => s.run({ ...model.samples[0]!.feeds, [info.name]: lying }),
+          'dtype-mismatch',
+          [info.name],
+          'feeding a Float64Array labelled float32',
+        );
       });
     },
   },
