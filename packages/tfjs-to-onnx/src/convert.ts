@@ -3,7 +3,7 @@ import { type Dim, type IrNode, LoweringContext, type Value } from './context';
 import { ConversionError } from './errors';
 import { foldConstants } from './fold';
 import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName, tfjsDtypeOf } from './model-json';
-import { LOWERINGS, type LowerArgs } from './ops';
+import { LOWERINGS, type LowerArgs } from './ops/index';
 import {
   fuseLayerNorms,
   packAttentionProjections,
