@@ -49,8 +49,9 @@ console.table({
   'RSS before conversion': mb(rssBefore),
   'ONNX size': mb(result.onnx.byteLength),
   'TF nodes → ONNX nodes': `${result.report.tfNodeCount} → ${result.report.onnxNodeCount} (${baseline.report.onnxNodeCount} without rewrites)`,
-  'packed attention projections': result.report.packedProjections,
 });
+console.log('\n## Rewrites (places changed)');
+console.table(Object.fromEntries(result.report.rewrites.map((r) => [r.name, r.count])));
 console.log('\n## TF op counts');
 console.table(result.report.opCounts);
 

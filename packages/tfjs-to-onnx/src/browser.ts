@@ -15,4 +15,5 @@ export {
 } from './convert';
 export { ConversionError, type ConversionErrorCode } from './errors';
 export type { GraphModelJson, TfNodeDef, WeightEntry, WeightsGroup } from './model-json';
+export type { RewriteCount } from './rewrites/index';
 export { CONVERTER_VERSION } from './version';

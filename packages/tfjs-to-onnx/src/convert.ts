@@ -4,13 +4,7 @@ import { ConversionError } from './errors';
 import { foldConstants } from './fold';
 import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName, tfjsDtypeOf } from './model-json';
 import { LOWERINGS, type LowerArgs } from './ops/index';
-import {
-  fuseLayerNorms,
-  packAttentionProjections,
-  poolBeforeLastProjection,
-  sinkReshapesBelowBias,
-  tabulateTimingSignals,
-} from './optimize';
+import { applyRewrites, type RewriteCount } from './rewrites/index';
 import { CONVERTER_VERSION } from './version';
 import { decodeWeights } from './weights';
 
@@ -23,8 +17,9 @@ export interface ConvertOptions {
   /** ONNX graph name (default 'tfjs_graph'). */
   graphName?: string;
   /**
-   * Speed rewrites that keep the outputs (default true): USE lite's attention projections run on
-   * the packed token rows instead of the padded grid (see `packAttentionProjections`).
+   * Speed rewrites that keep the outputs (default true; see `src/rewrites/`): e.g. USE lite's
+   * attention projections run on the packed token rows instead of the padded grid, layer norms
+   * become ONNX `LayerNormalization`. `report.rewrites` says what each one changed.
    */
   optimize?: boolean;
 }
@@ -62,16 +57,13 @@ export interface ConversionReport {
   initializerBytes: number;
   /** Nodes of model.json that the outputs do not depend on (skipped). */
   unusedNodeCount: number;
-  /** Attention projections moved from the padded grid to the packed token rows (option `optimize`). */
-  packedProjections: number;
-  /** `MatMul → Reshape → bias [→ Relu]` chains reordered so the runtime fuses them (option `optimize`). */
-  fusedBiasChains: number;
-  /** Final projections moved after the mean pooling they feed (option `optimize`; see `poolBeforeLastProjection`). */
-  pooledProjections: number;
-  /** Op-by-op layer norms replaced by ONNX `LayerNormalization` (option `optimize`; opset ≥ 17). */
-  fusedLayerNorms: number;
-  /** Sinusoidal timing signals replaced by a lookup table over the clipped positions (option `optimize`). */
-  tabulatedTimingSignals: number;
+  /**
+   * What the speed rewrites (option `optimize`) changed: every rewrite in the order it ran, with
+   * the number of places it rewrote (all 0 with `optimize: false`). For USE lite:
+   * `pack-attention-projections` 4, `sink-reshapes-below-bias` 4, `pool-before-last-projection` 1,
+   * `fuse-layer-norms` 4, `tabulate-timing-signals` 1.
+   */
+  rewrites: RewriteCount[];
 }
 
 /** Result of a conversion: the serialised ONNX `ModelProto` and a report. */
@@ -227,11 +219,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     LOWERINGS[node.op]!(args);
   }
 
-  const optimizations = options.optimize === false ? 0 : packAttentionProjections(ctx, order);
-  const sunkReshapes = options.optimize === false ? 0 : sinkReshapesBelowBias(ctx);
-  const pooledProjections = options.optimize === false ? 0 : poolBeforeLastProjection(ctx);
-  const fusedLayerNorms = options.optimize === false ? 0 : fuseLayerNorms(ctx);
-  const tabulatedTimingSignals = options.optimize === false ? 0 : tabulateTimingSignals(ctx);
+  const rewrites = applyRewrites(ctx, order, options.optimize !== false);
 
   // graph outputs carry the TF tensor names
   const outputs: TensorSignature[] = [];
@@ -291,11 +279,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
       initializerCount,
       initializerBytes,
       unusedNodeCount: nodes.size - order.length,
-      packedProjections: optimizations,
-      fusedBiasChains: sunkReshapes,
-      pooledProjections,
-      fusedLayerNorms,
-      tabulatedTimingSignals,
+      rewrites,
     },
   };
 }
