@@ -4,7 +4,7 @@
  * TF.js reference, and median ms per batch, runs interleaved.
  */
 import * as ort from 'onnxruntime-node';
-import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { fortuneEntries, loadReference, ragged } from './reference';
 
 const batches = Number(process.argv[2] ?? 3);

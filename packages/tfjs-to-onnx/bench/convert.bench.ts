@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { convertGraphModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import { convertGraphModel } from '../src/index';
+import { resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { fortuneEntries, loadReference, ragged } from './reference';
 
 const batchSize = 64;

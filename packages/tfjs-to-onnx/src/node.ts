@@ -1,3 +1,7 @@
+/**
+ * `@gla/tfjs-to-onnx/node`: the Node-only helpers (file system, package resolution, on-disk
+ * cache) around the universal `convertGraphModel` of `@gla/tfjs-to-onnx`.
+ */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

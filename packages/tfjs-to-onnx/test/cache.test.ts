@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import { decodeModel } from '@gla/onnx-builder';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CONVERTER_VERSION,
-  convertGraphModel,
-  convertGraphModelFromDir,
-  ensureConvertedModel,
-  resolveModelPackageDir,
-  USE_LITE_PACKAGE,
-} from '../src/index';
+import { CONVERTER_VERSION, convertGraphModel } from '../src/index';
+import { convertGraphModelFromDir, ensureConvertedModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 
 const useDir = resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'tfjs-to-onnx-cache-'));
