@@ -6,7 +6,7 @@ import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName
 import { LOWERINGS, type LowerArgs } from './ops/index';
 import { applyRewrites, type RewriteCount } from './rewrites/index';
 import { CONVERTER_VERSION } from './version';
-import { decodeWeights } from './weights';
+import { type ConstTensor, decodeWeights } from './weights';
 
 /** Options of `convertGraphModel`. */
 export interface ConvertOptions {
@@ -164,15 +164,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     ctx.beginNode(node);
     if (node.op === 'NoOp') continue;
     if (node.op === 'Const') {
-      const c = weights.get(node.name)!;
-      ctx.values.set(node.name, {
-        name: '',
-        hint: node.name,
-        dtype: c.dtype,
-        shape: [...c.shape],
-        constant: c,
-        ...(c.dtype === 'int32' && c.shape.length <= 1 && c.data.length <= 64 ? { partial: Array.from(c.data) } : {}),
-      });
+      ctx.values.set(node.name, constantValue(node.name, weights.get(node.name)!));
       continue;
     }
     if (node.op === 'Placeholder') {
@@ -195,14 +187,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     if (folded) {
       folded.forEach((c, i) => {
         const hint = tensorKey(node.name, i);
-        ctx.values.set(hint, {
-          name: '',
-          hint,
-          dtype: c.dtype,
-          shape: [...c.shape],
-          constant: c,
-          ...(c.dtype === 'int32' && c.shape.length <= 1 && c.data.length <= 64 ? { partial: Array.from(c.data) } : {}),
-        });
+        ctx.values.set(hint, constantValue(hint, c));
       });
       continue;
     }
@@ -281,6 +266,18 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
       unusedNodeCount: nodes.size - order.length,
       rewrites,
     },
+  };
+}
+
+/** A constant known at conversion time (materialised as an initializer only if read); small int vectors also carry `partial`, for shape arithmetic. */
+function constantValue(hint: string, c: ConstTensor): Value {
+  return {
+    name: '',
+    hint,
+    dtype: c.dtype,
+    shape: [...c.shape],
+    constant: c,
+    ...(c.dtype === 'int32' && c.shape.length <= 1 && c.data.length <= 64 ? { partial: Array.from(c.data) } : {}),
   };
 }
 

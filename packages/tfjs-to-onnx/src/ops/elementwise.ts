@@ -1,9 +1,9 @@
 /** Element-wise ops: unary maths and activations, binary arithmetic and comparisons (TF broadcasting), casts, select. */
-import { attr } from '@gla/onnx-builder';
+import { attr, ONNX_DTYPE_CODES } from '@gla/onnx-builder';
 import { broadcastShapes, requireRank, type Value } from '../context';
 import { ConversionError } from '../errors';
 import { attrs, type TfjsDtype, tfDtypeName, tfjsDtypeOf } from '../model-json';
-import { input, type LowerArgs, type Lowering, ONNX_TYPE_CODE } from './lowering';
+import { input, type LowerArgs, type Lowering } from './lowering';
 
 function unary(onnxOp: string, attributes: Record<string, unknown> = {}): Lowering {
   return (a) => {
@@ -60,10 +60,10 @@ function floorDivision(floorFloats: boolean): Lowering {
     const y = input(a, 1);
     const shape = broadcastShapes(x.shape, y.shape);
     if (x.dtype === 'int32') {
-      const fx = a.ctx.op('Cast', [a.ctx.name(x)], { to: ONNX_TYPE_CODE.float64 });
-      const fy = a.ctx.op('Cast', [a.ctx.name(y)], { to: ONNX_TYPE_CODE.float64 });
+      const fx = a.ctx.op('Cast', [a.ctx.name(x)], { to: ONNX_DTYPE_CODES.float64 });
+      const fy = a.ctx.op('Cast', [a.ctx.name(y)], { to: ONNX_DTYPE_CODES.float64 });
       const q = a.ctx.op('Floor', [a.ctx.op('Div', [fx, fy])]);
-      a.define({ name: a.ctx.op('Cast', [q], { to: ONNX_TYPE_CODE.int32 }, a.out()), dtype: 'int32', shape });
+      a.define({ name: a.ctx.op('Cast', [q], { to: ONNX_DTYPE_CODES.int32 }, a.out()), dtype: 'int32', shape });
       return;
     }
     if (!floorFloats) {
@@ -72,7 +72,7 @@ function floorDivision(floorFloats: boolean): Lowering {
     }
     // TF.js returns int32 from floorDiv whatever the input dtype (TF would keep float)
     const q = a.ctx.op('Floor', [a.ctx.op('Div', [a.ctx.name(x), a.ctx.name(y)])]);
-    a.define({ name: a.ctx.op('Cast', [q], { to: ONNX_TYPE_CODE.int32 }, a.out()), dtype: 'int32', shape });
+    a.define({ name: a.ctx.op('Cast', [q], { to: ONNX_DTYPE_CODES.int32 }, a.out()), dtype: 'int32', shape });
   };
 }
 
@@ -139,7 +139,7 @@ const cast: Lowering = (a) => {
     return;
   }
   a.define({
-    name: a.ctx.op('Cast', [a.ctx.name(x)], { to: ONNX_TYPE_CODE[target] }, a.out()),
+    name: a.ctx.op('Cast', [a.ctx.name(x)], { to: ONNX_DTYPE_CODES[target] }, a.out()),
     dtype: target,
     shape: x.shape,
   });

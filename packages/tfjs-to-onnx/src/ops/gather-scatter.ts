@@ -1,9 +1,10 @@
 /** Gathers, scatters and sparse ops: Gather(V2)/GatherNd, ScatterNd, SparseToDense, Where (coordinates), OneHot. */
+import { ONNX_DTYPE_CODES } from '@gla/onnx-builder';
 import { type Dim, knownInts, requireInts, type Value } from '../context';
 import { ConversionError } from '../errors';
 import { attrs } from '../model-json';
 import { selectV2 } from './elementwise';
-import { input, type Lowering, normalizeAxis, ONNX_TYPE_CODE } from './lowering';
+import { input, type Lowering, normalizeAxis } from './lowering';
 
 const gatherV2: Lowering = (a) => {
   const params = input(a, 0);
@@ -94,7 +95,7 @@ const whereCoordinates: Lowering = (a) => {
   const nz = a.ctx.op('NonZero', [a.ctx.name(cond)]);
   const t = a.ctx.op('Transpose', [nz], { perm: [1, 0] });
   a.define({
-    name: a.ctx.op('Cast', [t], { to: ONNX_TYPE_CODE.int32 }, a.out()),
+    name: a.ctx.op('Cast', [t], { to: ONNX_DTYPE_CODES.int32 }, a.out()),
     dtype: 'int32',
     shape: [null, cond.shape ? cond.shape.length : null],
   });

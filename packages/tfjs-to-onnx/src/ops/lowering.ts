@@ -1,7 +1,7 @@
-/** What every lowering shares: its arguments, the ONNX type codes for `Cast`, and input/axis helpers. */
+/** What every lowering shares: its arguments and input/axis helpers. */
 import type { LoweringContext, Value } from '../context';
 import { ConversionError } from '../errors';
-import type { TfjsDtype, TfNodeDef } from '../model-json';
+import type { TfNodeDef } from '../model-json';
 
 /** What a lowering sees: the TF node, its (data) inputs, and how to publish its outputs. */
 export interface LowerArgs {
@@ -16,15 +16,6 @@ export interface LowerArgs {
 
 /** Lowers one TF node: emits ONNX nodes into `args.ctx` and defines the node's outputs. */
 export type Lowering = (args: LowerArgs) => void;
-
-/** ONNX `TensorProto.DataType` codes, for the `to` attribute of `Cast`. */
-export const ONNX_TYPE_CODE: Record<TfjsDtype | 'int64' | 'float64', number> = {
-  float32: 1,
-  int32: 6,
-  bool: 9,
-  int64: 7,
-  float64: 11,
-};
 
 /** Data input `i` of the node. @throws ConversionError 'bad-model-json' when the node has fewer inputs. */
 export function input(a: LowerArgs, i: number): Value {

@@ -1,7 +1,8 @@
 /** Reductions over constant axes (Sum, Mean, Max, Min, Prod, All, Any), ArgMax/ArgMin, Softmax/LogSoftmax. */
+import { ONNX_DTYPE_CODES } from '@gla/onnx-builder';
 import { type Dim, requireInts } from '../context';
 import { attrs } from '../model-json';
-import { input, type Lowering, normalizeAxis, ONNX_TYPE_CODE } from './lowering';
+import { input, type Lowering, normalizeAxis } from './lowering';
 
 function reduceShape(shape: Dim[] | undefined, axes: number[], keepDims: boolean): Dim[] | undefined {
   if (!shape) return undefined;
@@ -28,10 +29,10 @@ function reduction(onnxOp: string, boolViaInt = false): Lowering {
     const shape = reduceShape(x.shape, axes, keepDims);
     let source = a.ctx.name(x);
     let dtype = x.dtype;
-    if (boolViaInt) source = a.ctx.op('Cast', [source], { to: ONNX_TYPE_CODE.int32 });
+    if (boolViaInt) source = a.ctx.op('Cast', [source], { to: ONNX_DTYPE_CODES.int32 });
     if (onnxOp === 'ReduceMean' && x.dtype !== 'float32') {
       // TF.js averages integers in float32 and returns float32 (TF would truncate to int)
-      source = a.ctx.op('Cast', [source], { to: ONNX_TYPE_CODE.float32 });
+      source = a.ctx.op('Cast', [source], { to: ONNX_DTYPE_CODES.float32 });
       dtype = 'float32';
     }
     const keep = keepDims ? 1 : 0;
@@ -40,7 +41,7 @@ function reduction(onnxOp: string, boolViaInt = false): Lowering {
     const attributes: Record<string, unknown> = { keepdims: keep };
     if (!axesAsInput) attributes.axes = axes;
     let name = a.ctx.op(onnxOp, inputs, attributes as never, boolViaInt ? undefined : a.out());
-    if (boolViaInt) name = a.ctx.op('Cast', [name], { to: ONNX_TYPE_CODE.bool }, a.out());
+    if (boolViaInt) name = a.ctx.op('Cast', [name], { to: ONNX_DTYPE_CODES.bool }, a.out());
     const partial =
       onnxOp === 'ReduceProd' && !keepDims && x.partial && x.shape?.length === 1
         ? [x.partial.every((d) => d !== null) ? (x.partial as number[]).reduce((p, q) => p * q, 1) : null]
@@ -55,7 +56,7 @@ function argReduction(onnxOp: 'ArgMax' | 'ArgMin'): Lowering {
     const [axis] = requireInts(a.node, input(a, 1), 'the axis');
     const r = a.ctx.op(onnxOp, [a.ctx.name(x)], { axis: axis!, keepdims: 0 });
     a.define({
-      name: a.ctx.op('Cast', [r], { to: ONNX_TYPE_CODE.int32 }, a.out()),
+      name: a.ctx.op('Cast', [r], { to: ONNX_DTYPE_CODES.int32 }, a.out()),
       dtype: 'int32',
       shape: reduceShape(x.shape, [axis!], false),
     });

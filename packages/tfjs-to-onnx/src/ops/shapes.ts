@@ -1,8 +1,9 @@
 /** Shape queries and layout ops: Shape/Size/Rank, Reshape, Squeeze/ExpandDims, Transpose, Concat/Pack/Unpack, Split, Slice/StridedSlice, Tile, Fill, Range, Pad. */
+import { ONNX_DTYPE_CODES } from '@gla/onnx-builder';
 import { type Dim, INT64_MAX, INT64_MIN, knownInts, requireInts, requireRank, staticSize, type Value } from '../context';
 import { ConversionError } from '../errors';
 import { attrs, tfjsDtypeOf } from '../model-json';
-import { input, type LowerArgs, type Lowering, normalizeAxis, ONNX_TYPE_CODE } from './lowering';
+import { input, type LowerArgs, type Lowering, normalizeAxis } from './lowering';
 
 const shapeOp: Lowering = (a) => {
   const x = input(a, 0);
@@ -21,7 +22,7 @@ const shapeOp: Lowering = (a) => {
   }
   const s = a.ctx.op('Shape', [a.ctx.name(x)]);
   a.define({
-    name: a.ctx.op('Cast', [s], { to: ONNX_TYPE_CODE[outType] }, a.out()),
+    name: a.ctx.op('Cast', [s], { to: ONNX_DTYPE_CODES[outType] }, a.out()),
     dtype: outType,
     shape,
     ...(x.shape ? { partial: [...x.shape] } : {}),
@@ -32,7 +33,7 @@ const sizeOp: Lowering = (a) => {
   const x = input(a, 0);
   const s = a.ctx.op('Size', [a.ctx.name(x)]);
   const n = staticSize(x.shape);
-  a.define({ name: a.ctx.op('Cast', [s], { to: ONNX_TYPE_CODE.int32 }, a.out()), dtype: 'int32', shape: [], partial: [n] });
+  a.define({ name: a.ctx.op('Cast', [s], { to: ONNX_DTYPE_CODES.int32 }, a.out()), dtype: 'int32', shape: [], partial: [n] });
 };
 
 const rankOp: Lowering = (a) => {
@@ -454,7 +455,7 @@ const range: Lowering = (a) => {
   const limit = input(a, 1);
   const delta = input(a, 2);
   const dtype = tfjsDtypeOf(attrs.type(a.node, 'Tidx')) ?? start.dtype;
-  const asType = (v: Value) => (v.dtype === dtype ? a.ctx.name(v) : a.ctx.op('Cast', [a.ctx.name(v)], { to: ONNX_TYPE_CODE[dtype] }));
+  const asType = (v: Value) => (v.dtype === dtype ? a.ctx.name(v) : a.ctx.op('Cast', [a.ctx.name(v)], { to: ONNX_DTYPE_CODES[dtype] }));
   const name = a.ctx.op('Range', [asType(start), asType(limit), asType(delta)], {}, a.out());
   a.define({ name, dtype, shape: [null] });
 };

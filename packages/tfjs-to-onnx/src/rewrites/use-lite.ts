@@ -3,6 +3,7 @@
  * anchors by the TF tensor names of that model (`KonaTransformer/...`, `MultiheadAttention/...`,
  * `TimingSignal/...`) and do nothing on a graph without them.
  */
+import { ONNX_DTYPE_CODES } from '@gla/onnx-builder';
 import type { IrInitializer, IrNode, LoweringContext } from '../context';
 import type { TfNodeDef } from '../model-json';
 import { indexGraph } from './graph-index';
@@ -86,14 +87,14 @@ function packAttentionProjections(ctx: LoweringContext, order: readonly TfNodeDe
   const length = ctx.op('Gather', [gridShape, ctx.small('int64', [1], [])], { axis: 0 });
   const positions = ctx.op('Range', [ctx.small('int64', [0], []), length, ctx.small('int64', [1], [])]);
   // = MaskLength/Sum (emitted late in the graph), recomputed from the mask: tokens per row, [B, 1]
-  const count = ctx.op('ReduceSum', [ctx.op('Cast', [maskName], { to: 7 }), ctx.small('int64', [1])], { keepdims: 1 });
+  const count = ctx.op('ReduceSum', [ctx.op('Cast', [maskName], { to: ONNX_DTYPE_CODES.int64 }), ctx.small('int64', [1])], { keepdims: 1 });
   // position 0 of every row is kept too (a token unless the text is empty), so a non-empty grid
   // always has a packed row for the other positions to read
   const zero = ctx.small('int64', [0], []);
   const keep = ctx.op('Or', [ctx.op('Or', [maskName, ctx.op('Less', [positions, count])]), ctx.op('Equal', [positions, zero])]);
   const keepFlat = ctx.op('Reshape', [keep, ctx.small('int64', [-1])]);
   const select = ctx.op('Squeeze', [ctx.op('NonZero', [keepFlat]), ctx.small('int64', [0])]);
-  const keepInt = ctx.op('Cast', [keepFlat], { to: 7 });
+  const keepInt = ctx.op('Cast', [keepFlat], { to: ONNX_DTYPE_CODES.int64 });
   const rank = ctx.op('Sub', [ctx.op('CumSum', [keepInt, ctx.small('int64', [0], [])]), ctx.small('int64', [1], [])]);
   const gridToPacked = ctx.op('Reshape', [ctx.op('Where', [keepFlat, rank, zero]), gridShape]);
   const prelude = nodes.splice(start);
@@ -221,7 +222,9 @@ function poolBeforeLastProjection(ctx: LoweringContext): number {
       ctx.op('Range', [ctx.small('int64', [0], []), batch, ctx.small('int64', [1], [])]),
       ctx.small('int64', [1]),
     ]); // [batch, 1]
-    const belongs = ctx.op('Cast', [ctx.op('Equal', [texts, ctx.op('Transpose', [textOfToken], { perm: [1, 0] })])], { to: 1 }); // [batch, tokens]
+    const belongs = ctx.op('Cast', [ctx.op('Equal', [texts, ctx.op('Transpose', [textOfToken], { perm: [1, 0] })])], {
+      to: ONNX_DTYPE_CODES.float32,
+    }); // [batch, tokens]
     const membership = ctx.op('Mul', [belongs, ctx.op('Transpose', [weightOfToken], { perm: [1, 0] })]);
     const pooled = ctx.op('MatMul', [membership, rows]); // [batch, hidden]
     const counted = ctx.op('ReduceSum', [membership, ctx.small('int64', [1])], { keepdims: 1 }); // [batch, 1]
@@ -269,7 +272,8 @@ function tabulateTimingSignals(ctx: LoweringContext): number {
     const unsqueeze = mul ? producer.get(mul.inputs[0]!) : undefined;
     const cast = unsqueeze?.opType === 'Unsqueeze' ? producer.get(unsqueeze.inputs[0]!) : undefined;
     if (frequencies?.dtype !== 'float32' || frequencies.dims.length !== 2 || frequencies.dims[0] !== 1) continue;
-    if (cast?.opType !== 'Cast' || cast.attributes.to !== 1 || int64s(unsqueeze!.inputs[1])?.join() !== '1') continue;
+    if (cast?.opType !== 'Cast' || cast.attributes.to !== ONNX_DTYPE_CODES.float32 || int64s(unsqueeze!.inputs[1])?.join() !== '1')
+      continue;
     const omega = frequencies.data as Float32Array;
     const n = omega.length;
     const table = new Float32Array(maxLength * 2 * n);
