@@ -28,7 +28,7 @@ export function useLiteModelDir(): string {
 
 /** Cache folder shared with @gla/tfjs-to-onnx: $GLA_CACHE_DIR or <repo>/node_modules/.cache/gla. */
 export async function cacheDir(): Promise<string> {
-  const { defaultCacheDir } = await import('@gla/tfjs-to-onnx');
+  const { defaultCacheDir } = await import('@gla/tfjs-to-onnx/node');
   return defaultCacheDir(repoRoot());
 }
 
@@ -37,7 +37,7 @@ export async function cacheDir(): Promise<string> {
  * (@gla/tfjs-to-onnx, cached), then run with @gla/onnx-node.
  */
 export async function loadOnnxEncoder(threads?: number): Promise<TextEncoder> {
-  const { ensureConvertedModel } = await import('@gla/tfjs-to-onnx');
+  const { ensureConvertedModel } = await import('@gla/tfjs-to-onnx/node');
   const { createNodeRuntime } = await import('@gla/onnx-node');
   const { UniversalSentenceEncoder } = await import('@gla/encoders');
   const t0 = performance.now();

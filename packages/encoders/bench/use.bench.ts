@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
-import { ensureConvertedModel } from '@gla/tfjs-to-onnx';
+import { ensureConvertedModel } from '@gla/tfjs-to-onnx/node';
 import { CHROMIUM_PATH, runInBrowser } from '../../../tooling/browser/harness';
 import { UniversalSentenceEncoder } from '../src/use/index';
 import { loadReferenceModel } from '../test/use-reference';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
-import { ensureConvertedModel } from '@gla/tfjs-to-onnx';
+import { ensureConvertedModel } from '@gla/tfjs-to-onnx/node';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH, runInBrowser } from '../../../tooling/browser/harness';
 import { UniversalSentenceEncoder } from '../src/use/index';

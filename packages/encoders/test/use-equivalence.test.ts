@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
-import { ensureConvertedModel } from '@gla/tfjs-to-onnx';
+import { ensureConvertedModel } from '@gla/tfjs-to-onnx/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddingMatrix, SENTENCE_TEMPLATES, UniversalSentenceEncoder } from '../src/use/index';
 import { cachedReferenceEmbeddings, loadReferenceModel } from './use-reference';

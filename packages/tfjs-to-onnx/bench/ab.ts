@@ -4,7 +4,7 @@
  * TF.js reference, and median ms per batch, runs interleaved.
  */
 import * as ort from 'onnxruntime-node';
-import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { fortuneEntries, loadReference, ragged } from './reference';
 
 const batches = Number(process.argv[2] ?? 3);
@@ -12,7 +12,13 @@ const reps = Number(process.argv[3] ?? 3);
 const dir = resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url);
 const off = await convertGraphModelFromDir(dir, { optimize: false });
 const on = await convertGraphModelFromDir(dir);
-console.log('nodes off/on', off.report.onnxNodeCount, on.report.onnxNodeCount, 'packed', on.report.packedProjections);
+console.log(
+  'nodes off/on',
+  off.report.onnxNodeCount,
+  on.report.onnxNodeCount,
+  'rewrites',
+  on.report.rewrites.map((r) => `${r.name} ${r.count}`).join(', '),
+);
 const reference = await loadReference();
 const ids = fortuneEntries(64 * batches).map((t) => reference.model.tokenizer.encode(t));
 if (process.env.AB_SORT) ids.sort((a, b) => a.length - b.length);

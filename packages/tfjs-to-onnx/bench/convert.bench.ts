@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { convertGraphModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import { convertGraphModel } from '../src/index';
+import { resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { fortuneEntries, loadReference, ragged } from './reference';
 
 const batchSize = 64;
@@ -49,8 +50,9 @@ console.table({
   'RSS before conversion': mb(rssBefore),
   'ONNX size': mb(result.onnx.byteLength),
   'TF nodes → ONNX nodes': `${result.report.tfNodeCount} → ${result.report.onnxNodeCount} (${baseline.report.onnxNodeCount} without rewrites)`,
-  'packed attention projections': result.report.packedProjections,
 });
+console.log('\n## Rewrites (places changed)');
+console.table(Object.fromEntries(result.report.rewrites.map((r) => [r.name, r.count])));
 console.log('\n## TF op counts');
 console.table(result.report.opCounts);
 

@@ -3,7 +3,7 @@
  * `pnpm --filter @gla/tfjs-to-onnx equivalence [-- N]`. Exits 1 if max-abs > 1e-4 or cosine < 0.99999.
  */
 import * as ort from 'onnxruntime-node';
-import { ensureConvertedModel } from '../src/index';
+import { ensureConvertedModel } from '../src/node';
 import { rowAgreement } from '../test/helpers';
 import { loadReference, ragged, realTexts } from './reference';
 

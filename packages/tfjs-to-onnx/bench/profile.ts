@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { fortuneEntries, loadReference, ragged, realTexts } from './reference';
 
 const batches = Number(process.argv[2] ?? 4);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
-import { resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/index';
+import { resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 
 const batches = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Array<{ indices: number[]; values: number[] }>;
 await tf.setBackend('cpu');

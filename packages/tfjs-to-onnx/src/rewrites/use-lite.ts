@@ -1,62 +1,16 @@
-import { attr } from '@gla/onnx-builder';
-import type { Dim, IrInitializer, IrNode, LoweringContext } from './context';
-import type { TfNodeDef } from './model-json';
-
-/** The lookups every rewrite needs over the lowered graph, built once per rewrite (the graph changes between them). */
-interface GraphIndex {
-  inits: Map<string, IrInitializer>;
-  /** The node that outputs a value. */
-  producer: Map<string, IrNode>;
-  /** The nodes that read a value (one entry per input slot). */
-  readers(name: string): IrNode[];
-  /** The only reader of a value, if it has exactly one. */
-  onlyReader(name: string): IrNode | undefined;
-  /** Values of an int64 initializer (axes, sizes), or undefined. */
-  int64s(name: string | undefined): number[] | undefined;
-  /** Static shape recorded while lowering (TF-named values; looks through the int64 Casts added for ONNX index inputs). */
-  shapeOf(name: string): Dim[] | undefined;
-}
-
-function indexGraph(ctx: LoweringContext): GraphIndex {
-  const inits = new Map<string, IrInitializer>(ctx.initializers.map((i) => [i.name, i]));
-  const producer = new Map<string, IrNode>();
-  const readerLists = new Map<string, IrNode[]>();
-  for (const n of ctx.nodes) {
-    for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) {
-      const list = readerLists.get(i);
-      if (list) list.push(n);
-      else readerLists.set(i, [n]);
-    }
-  }
-  const shapes = new Map<string, Dim[] | undefined>();
-  for (const v of ctx.values.values()) if (v.name) shapes.set(v.name, v.shape);
-  const readers = (name: string) => readerLists.get(name) ?? [];
-  return {
-    inits,
-    producer,
-    readers,
-    onlyReader: (name) => {
-      const r = readers(name);
-      return r.length === 1 ? r[0] : undefined;
-    },
-    int64s: (name) => {
-      const i = name === undefined ? undefined : inits.get(name);
-      return i?.dtype === 'int64' ? Array.from(i.data as BigInt64Array, Number) : undefined;
-    },
-    shapeOf: (name) => {
-      if (shapes.has(name)) return shapes.get(name);
-      const cast = producer.get(name);
-      return cast?.opType === 'Cast' ? shapes.get(cast.inputs[0]!) : undefined;
-    },
-  };
-}
+/**
+ * Rewrites specific to Universal Sentence Encoder lite (its "Kona" transformer): they find their
+ * anchors by the TF tensor names of that model (`KonaTransformer/...`, `MultiheadAttention/...`,
+ * `TimingSignal/...`) and do nothing on a graph without them.
+ */
+import { ONNX_DTYPE_CODES } from '@gla/onnx-builder';
+import type { IrInitializer, IrNode, LoweringContext } from '../context';
+import type { TfNodeDef } from '../model-json';
+import { indexGraph } from './graph-index';
+import type { Rewrite } from './rewrite';
 
 /**
- * Graph rewrites on the lowered ONNX graph that make it cheaper to run without changing what the
- * outputs compute.
- *
- * `packAttentionProjections` (Universal Sentence Encoder lite's "Kona" transformer): TF runs the
+ * Packed attention projections (Universal Sentence Encoder lite's "Kona" transformer): TF runs the
  * multi-head-attention projections — `qkv_transform_single` and `output_transform_single`, 1x1
  * Conv2D used as dense layers — on the whole padded `[batch, longest text]` grid. Only two sets of
  * positions can reach the output: the tokens (`Encode/Greater`: id > 0, the attention keys and
@@ -68,7 +22,7 @@ function indexGraph(ctx: LoweringContext): GraphIndex {
  * folded into three per-part projections with pre-sliced weights. Each kept row is the same dot
  * products as before, so the outputs are unchanged (up to GEMM summation order).
  */
-export function packAttentionProjections(ctx: LoweringContext, order: readonly TfNodeDef[]): number {
+function packAttentionProjections(ctx: LoweringContext, order: readonly TfNodeDef[]): number {
   const names = new Set(order.map((n) => n.name));
   const suffix = (s: string) => [...names].find((n) => n.endsWith(s));
   const maskName = suffix('KonaTransformer/Encode/Greater');
@@ -133,14 +87,14 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   const length = ctx.op('Gather', [gridShape, ctx.small('int64', [1], [])], { axis: 0 });
   const positions = ctx.op('Range', [ctx.small('int64', [0], []), length, ctx.small('int64', [1], [])]);
   // = MaskLength/Sum (emitted late in the graph), recomputed from the mask: tokens per row, [B, 1]
-  const count = ctx.op('ReduceSum', [ctx.op('Cast', [maskName], { to: 7 }), ctx.small('int64', [1])], { keepdims: 1 });
+  const count = ctx.op('ReduceSum', [ctx.op('Cast', [maskName], { to: ONNX_DTYPE_CODES.int64 }), ctx.small('int64', [1])], { keepdims: 1 });
   // position 0 of every row is kept too (a token unless the text is empty), so a non-empty grid
   // always has a packed row for the other positions to read
   const zero = ctx.small('int64', [0], []);
   const keep = ctx.op('Or', [ctx.op('Or', [maskName, ctx.op('Less', [positions, count])]), ctx.op('Equal', [positions, zero])]);
   const keepFlat = ctx.op('Reshape', [keep, ctx.small('int64', [-1])]);
   const select = ctx.op('Squeeze', [ctx.op('NonZero', [keepFlat]), ctx.small('int64', [0])]);
-  const keepInt = ctx.op('Cast', [keepFlat], { to: 7 });
+  const keepInt = ctx.op('Cast', [keepFlat], { to: ONNX_DTYPE_CODES.int64 });
   const rank = ctx.op('Sub', [ctx.op('CumSum', [keepInt, ctx.small('int64', [0], [])]), ctx.small('int64', [1], [])]);
   const gridToPacked = ctx.op('Reshape', [ctx.op('Where', [keepFlat, rank, zero]), gridShape]);
   const prelude = nodes.splice(start);
@@ -192,57 +146,6 @@ export function packAttentionProjections(ctx: LoweringContext, order: readonly T
   nodes.push(...rebuilt);
   return matches.length;
 }
-
-/**
- * `MatMul(x, W) → Reshape → Add(bias) [→ Relu]` (TF's Tensordot + BiasAdd, e.g. USE's FFN) becomes
- * `MatMul → Add [→ Relu] → Reshape`, same values, so onnxruntime fuses the 2-D MatMul, bias and
- * ReLU into one Gemm instead of running two extra passes over the activations. Only when the
- * reshaped value keeps the bias axis last (static last dim = bias length) and the intermediate
- * values have no other reader.
- */
-export function sinkReshapesBelowBias(ctx: LoweringContext): number {
-  const nodes = ctx.nodes;
-  const { inits, producer, onlyReader: only, shapeOf } = indexGraph(ctx);
-  const lastDim = (name: string) => shapeOf(name)?.at(-1);
-  const rewrite = new Map<IrNode, IrNode[]>();
-  const drop = new Set<IrNode>();
-  let count = 0;
-  for (const reshape of nodes) {
-    if (reshape.opType !== 'Reshape') continue;
-    const matmul = producer.get(reshape.inputs[0]!);
-    const weight = matmul?.opType === 'MatMul' ? inits.get(matmul.inputs[1]!) : undefined;
-    if (!matmul || !weight || weight.dims.length !== 2 || only(matmul.outputs[0]!) !== reshape) continue;
-    const add = only(reshape.outputs[0]!);
-    const bias = add?.opType === 'Add' && add.inputs[0] === reshape.outputs[0] ? inits.get(add.inputs[1]!) : undefined;
-    const d = weight.dims[1]!;
-    if (!add || !bias || bias.dims.length !== 1 || bias.dims[0] !== d || lastDim(reshape.outputs[0]!) !== d) continue;
-    if (lastDim(matmul.inputs[0]!) === undefined) continue; // rank of x unknown: keep
-    const relu = only(add.outputs[0]!);
-    const withRelu = relu?.opType === 'Relu' ? relu : undefined;
-    const last = withRelu ?? add;
-    const biased = `${add.outputs[0]}/_presum`;
-    const activated = withRelu ? `${withRelu.outputs[0]}/_prereshape` : biased;
-    const replacement: IrNode[] = [
-      { opType: 'Add', inputs: [matmul.outputs[0]!, add.inputs[1]!], outputs: [biased], attributes: {}, name: `${biased}:Add` },
-      ...(withRelu ? [{ opType: 'Relu', inputs: [biased], outputs: [activated], attributes: {}, name: `${activated}:Relu` }] : []),
-      { ...reshape, inputs: [activated, reshape.inputs[1]!], outputs: [last.outputs[0]!], name: `${last.outputs[0]}:Reshape` },
-    ];
-    rewrite.set(last, replacement);
-    drop.add(reshape);
-    if (withRelu) drop.add(add);
-    count++;
-  }
-  const rebuilt: IrNode[] = [];
-  for (const n of nodes) {
-    const r = rewrite.get(n);
-    if (r) rebuilt.push(...r);
-    else if (!drop.has(n)) rebuilt.push(n);
-  }
-  nodes.length = 0;
-  nodes.push(...rebuilt);
-  return count;
-}
-
 /**
  * Mean pooling commutes with the last linear map. Universal Sentence Encoder lite ends with
  * `Sum_p mask_p · (ScatterNd(FFN(x))_p + h_p)`: the last FFN's output projection
@@ -259,7 +162,7 @@ export function sinkReshapesBelowBias(ctx: LoweringContext): number {
  * `Shape`) at the residual, which has the same shape; the per-token projection and scatter then
  * have no reader and are dropped. Returns the number of rewrites (0 or 1).
  */
-export function poolBeforeLastProjection(ctx: LoweringContext): number {
+function poolBeforeLastProjection(ctx: LoweringContext): number {
   const nodes = ctx.nodes;
   const { inits, producer, readers, int64s, shapeOf } = indexGraph(ctx);
   const rankAndLast = (name: string) => {
@@ -319,7 +222,9 @@ export function poolBeforeLastProjection(ctx: LoweringContext): number {
       ctx.op('Range', [ctx.small('int64', [0], []), batch, ctx.small('int64', [1], [])]),
       ctx.small('int64', [1]),
     ]); // [batch, 1]
-    const belongs = ctx.op('Cast', [ctx.op('Equal', [texts, ctx.op('Transpose', [textOfToken], { perm: [1, 0] })])], { to: 1 }); // [batch, tokens]
+    const belongs = ctx.op('Cast', [ctx.op('Equal', [texts, ctx.op('Transpose', [textOfToken], { perm: [1, 0] })])], {
+      to: ONNX_DTYPE_CODES.float32,
+    }); // [batch, tokens]
     const membership = ctx.op('Mul', [belongs, ctx.op('Transpose', [weightOfToken], { perm: [1, 0] })]);
     const pooled = ctx.op('MatMul', [membership, rows]); // [batch, hidden]
     const counted = ctx.op('ReduceSum', [membership, ctx.small('int64', [1])], { keepdims: 1 }); // [batch, 1]
@@ -337,99 +242,6 @@ export function poolBeforeLastProjection(ctx: LoweringContext): number {
   }
   return 0;
 }
-
-/**
- * TF's layer norm as lowered op by op — `m = mean(x)`, `d = x − m`, `v = mean(d·d)`,
- * `y = d · (γ · 1/√(v + ε)) + β`, all over the last axis — becomes one ONNX
- * `LayerNormalization(x, γ, β; axis −1, epsilon ε)` (opset 17), which the runtime computes in a
- * single pass instead of nine passes over the activations. Only where γ and β are 1-D constants
- * and the intermediate values have no other reader. Returns the number of fused layer norms.
- */
-export function fuseLayerNorms(ctx: LoweringContext): number {
-  if (ctx.opsetVersion < 17) return 0;
-  const nodes = ctx.nodes;
-  const { inits, producer, readers, int64s } = indexGraph(ctx);
-  const made = (name: string | undefined, op: string) => {
-    const n = name === undefined ? undefined : producer.get(name);
-    return n?.opType === op ? n : undefined;
-  };
-  const vector = (name: string | undefined) => {
-    const i = name === undefined ? undefined : inits.get(name);
-    return i && i.dtype === 'float32' && i.dims.length === 1 ? i : undefined;
-  };
-  /** A ReduceMean over the last axis only, keeping it (axes as attribute before opset 18, as input from 18). */
-  const lastAxisMean = (n: IrNode | undefined) => {
-    if (n === undefined || n.attributes.keepdims !== 1) return false;
-    const axes = int64s(n.inputs[1]) ?? n.attributes.axes;
-    return Array.isArray(axes) && axes.length === 1 && axes[0] === -1;
-  };
-  /** The operand of a commutative binary node that is not `other`. */
-  const otherInput = (n: IrNode, other: string) => (n.inputs[0] === other ? n.inputs[1] : n.inputs[1] === other ? n.inputs[0] : undefined);
-
-  const rewrite = new Map<IrNode, IrNode>();
-  for (const add1 of nodes) {
-    if (add1.opType !== 'Add') continue;
-    for (const side of [0, 1]) {
-      const beta = vector(add1.inputs[1 - side]);
-      const mul1 = made(add1.inputs[side], 'Mul');
-      if (!beta || !mul1) continue;
-      const mul = made(mul1.inputs[0], 'Mul') ?? made(mul1.inputs[1], 'Mul');
-      const sub = mul ? made(otherInput(mul1, mul.outputs[0]!), 'Sub') : undefined;
-      if (!mul || !sub) continue;
-      const gammaName = mul.inputs.find((i) => vector(i));
-      const gamma = vector(gammaName);
-      const reciprocal = gammaName ? made(otherInput(mul, gammaName), 'Reciprocal') : undefined;
-      const sqrt = made(reciprocal?.inputs[0], 'Sqrt');
-      const addEps = made(sqrt?.inputs[0], 'Add');
-      const varMean = addEps ? made(addEps.inputs[0], 'ReduceMean') : undefined;
-      const eps = addEps ? inits.get(addEps.inputs[1]!) : undefined;
-      const square = made(varMean?.inputs[0], 'Mul');
-      const [x, meanName] = sub.inputs as [string, string];
-      const mean = made(meanName, 'ReduceMean');
-      if (
-        !gamma ||
-        !reciprocal ||
-        !sqrt ||
-        !addEps ||
-        !varMean ||
-        !eps ||
-        eps.dtype !== 'float32' ||
-        eps.data.length !== 1 ||
-        !square ||
-        !mean
-      )
-        continue;
-      if (square.inputs[0] !== sub.outputs[0] || square.inputs[1] !== sub.outputs[0] || mean.inputs[0] !== x) continue;
-      if (!lastAxisMean(mean) || !lastAxisMean(varMean) || gamma.dims[0] !== beta.dims[0]) continue;
-      const privateValues: [IrNode, number][] = [
-        [mean, 1],
-        [sub, 3],
-        [square, 1],
-        [varMean, 1],
-        [addEps, 1],
-        [sqrt, 1],
-        [reciprocal, 1],
-        [mul, 1],
-        [mul1, 1],
-      ];
-      if (privateValues.some(([n, count]) => readers(n.outputs[0]!).length !== count)) continue;
-      rewrite.set(add1, {
-        opType: 'LayerNormalization',
-        inputs: [x, gamma.name, beta.name],
-        outputs: [add1.outputs[0]!],
-        attributes: { axis: -1, epsilon: attr.float(Number(eps.data[0])) },
-        name: `${add1.outputs[0]}:LayerNormalization`,
-      });
-      break;
-    }
-  }
-  for (let i = 0; i < nodes.length; i++) {
-    const r = rewrite.get(nodes[i]!);
-    if (r) nodes[i] = r;
-  }
-  return rewrite.size;
-}
-
 /**
  * Universal Sentence Encoder lite's sinusoidal timing signal, `concat(sin(p·ω), cos(p·ω))` for
  * every token position p, is a function of p alone, and positions are bounded by the model's
@@ -439,7 +251,7 @@ export function fuseLayerNorms(ctx: LoweringContext): number {
  * table cannot occur; if it did, the Gather would fail loudly rather than return a wrong row.)
  * Returns the number of tabulated signals.
  */
-export function tabulateTimingSignals(ctx: LoweringContext): number {
+function tabulateTimingSignals(ctx: LoweringContext): number {
   const nodes = ctx.nodes;
   const { inits, producer, int64s } = indexGraph(ctx);
   const clip = nodes.find((n) => n.opType === 'Less' && /KonaTransformer\/ClipToMaxLength\/Less$/.test(n.outputs[0]!));
@@ -460,7 +272,8 @@ export function tabulateTimingSignals(ctx: LoweringContext): number {
     const unsqueeze = mul ? producer.get(mul.inputs[0]!) : undefined;
     const cast = unsqueeze?.opType === 'Unsqueeze' ? producer.get(unsqueeze.inputs[0]!) : undefined;
     if (frequencies?.dtype !== 'float32' || frequencies.dims.length !== 2 || frequencies.dims[0] !== 1) continue;
-    if (cast?.opType !== 'Cast' || cast.attributes.to !== 1 || int64s(unsqueeze!.inputs[1])?.join() !== '1') continue;
+    if (cast?.opType !== 'Cast' || cast.attributes.to !== ONNX_DTYPE_CODES.float32 || int64s(unsqueeze!.inputs[1])?.join() !== '1')
+      continue;
     const omega = frequencies.data as Float32Array;
     const n = omega.length;
     const table = new Float32Array(maxLength * 2 * n);
@@ -483,3 +296,24 @@ export function tabulateTimingSignals(ctx: LoweringContext): number {
   }
   return count;
 }
+
+/** USE lite's attention projections run on the packed token rows instead of the padded grid (see `packAttentionProjections`). */
+export const PACK_ATTENTION_PROJECTIONS: Rewrite = {
+  name: 'pack-attention-projections',
+  description: "USE lite's attention projections moved from the padded grid to the packed token rows",
+  apply: (ctx, tfNodes) => packAttentionProjections(ctx, tfNodes),
+};
+
+/** USE lite's last FFN projection applied after the mean pooling it feeds (see `poolBeforeLastProjection`). */
+export const POOL_BEFORE_LAST_PROJECTION: Rewrite = {
+  name: 'pool-before-last-projection',
+  description: "USE lite's final projection moved after the mean pooling it feeds",
+  apply: (ctx) => poolBeforeLastProjection(ctx),
+};
+
+/** USE lite's sinusoidal timing signal replaced by a lookup table over the clipped positions (see `tabulateTimingSignals`). */
+export const TABULATE_TIMING_SIGNALS: Rewrite = {
+  name: 'tabulate-timing-signals',
+  description: "USE lite's sinusoidal timing signal replaced by a lookup table over the clipped positions",
+  apply: (ctx) => tabulateTimingSignals(ctx),
+};
