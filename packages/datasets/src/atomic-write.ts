@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { writeFully } from './byte-stream';
 import { fsError } from './errors';
 
 export interface WriteFileAtomicOptions {
@@ -36,11 +37,7 @@ export async function writeFileAtomic(
     handle = await open(tmp, 'wx', mode);
     const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) {
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
-        offset += bytesWritten;
-      }
+      await writeFully(handle, chunk);
     }
     if (fsync) await handle.sync();
     await handle.close();

@@ -99,20 +99,56 @@ export async function* fileChunks(path: string, gzip: boolean, highWaterMark = 1
 }
 
 /**
+ * Largest byte count passed to one `read`/`write` call. Node's fs binding asserts that lengths
+ * are int32 (a single call of 2^31 bytes or more aborts the process with exit 134), so larger
+ * transfers are split into pieces of at most this size (1 GiB).
+ */
+export const MAX_IO_CHUNK = 1 << 30;
+
+/**
  * Reads exactly `length` bytes at `position`; a file that ends first is 'truncated' (named).
  * Only `length` bytes are allocated, so callers check declared lengths against the file size first.
+ * Any length the machine can hold works: reads are issued in pieces of at most {@link MAX_IO_CHUNK}.
  */
 export async function readExactlyAt(handle: FileHandle, length: number, position: number, file: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+  if (!Number.isSafeInteger(length) || length < 0 || !Number.isSafeInteger(position) || position < 0) {
+    throw new DatasetError('invalid-argument', `cannot read ${length} bytes at offset ${position}`, { file });
+  }
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(length);
+  } catch (error) {
+    throw new DatasetError('io', `cannot allocate ${length} bytes to read at offset ${position}: ${(error as Error).message}`, {
+      file,
+      cause: error,
+    });
+  }
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await handle.read(out, done, length - done, position + done);
+    const { bytesRead } = await handle.read(out, done, Math.min(length - done, MAX_IO_CHUNK), position + done);
     if (bytesRead === 0) {
       throw new DatasetError('truncated', `expected ${length} bytes at offset ${position}, file ends after ${done}`, { file });
     }
     done += bytesRead;
   }
   return out;
+}
+
+/**
+ * Writes all of `bytes` at `position` (or at the current file position when `position` is
+ * null), in pieces of at most {@link MAX_IO_CHUNK} so arrays of 2 GiB and more can be written.
+ */
+export async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number | null = null): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(
+      bytes,
+      done,
+      Math.min(bytes.byteLength - done, MAX_IO_CHUNK),
+      position === null ? null : position + done,
+    );
+    done += bytesWritten;
+  }
 }
 
 /** Opens a file for random-access reads and returns its size; a missing file is 'not-found'. */

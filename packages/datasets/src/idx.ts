@@ -1,7 +1,7 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { ChunkReader, fileChunks, isGzip } from './byte-stream';
+import { ChunkReader, fileChunks, isGzip, readExactlyAt } from './byte-stream';
 import { assertStreamableItems, DTYPE_SIZE, type Dtype, decodeElements, type NdArray, shapeSize } from './dtypes';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 
@@ -132,13 +132,7 @@ async function openIdxSource(path: string): Promise<IdxSource> {
     return {
       header: { dtype, shape, headerLength, gzip: false },
       async read(count) {
-        const out = new Uint8Array(count * itemBytes);
-        let done = 0;
-        while (done < out.length) {
-          const { bytesRead } = await handle.read(out, done, out.length - done, position + done);
-          if (bytesRead === 0) throw new DatasetError('truncated', 'IDX file shrank while reading', { file: path });
-          done += bytesRead;
-        }
+        const out = await readExactlyAt(handle, count * itemBytes, position, path);
         position += out.length;
         return out;
       },

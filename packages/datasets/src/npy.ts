@@ -1,7 +1,7 @@
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
-import { openForReading, readExactlyAt } from './byte-stream';
+import { openForReading, readExactlyAt, writeFully } from './byte-stream';
 import {
   assertStreamableItems,
   DTYPE_SIZE,
@@ -511,11 +511,7 @@ export async function createNpyWriter(
         });
       }
       const bytes = encodeElements(data, dtype, littleEndian);
-      let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-        done += bytesWritten;
-      }
+      await writeFully(handle, bytes, position);
       position += bytes.length;
       rows += rowValues === 0 ? 0 : data.length / rowValues;
     },
