@@ -241,6 +241,22 @@ export function decodeNpy(bytes: Uint8Array, file?: string): NdArray {
   return decodeNpyData(header, bytes.subarray(header.dataOffset), file);
 }
 
+/**
+ * Like {@link decodeNpy}, but takes ownership of `bytes`: when aligned, the array is decoded in
+ * place (a view of the same memory) instead of copied. For readers that allocated `bytes`.
+ */
+export function decodeNpyOwned(bytes: Uint8Array, file?: string): NdArray {
+  const header = parseNpyHeader(bytes, file);
+  const available = bytes.length - header.dataOffset;
+  if (available < header.dataLength) {
+    throw new DatasetError('truncated', `.npy data: header declares ${header.dataLength} bytes, file has ${available}`, { file });
+  }
+  if (available > header.dataLength) {
+    throw new DatasetError('header-mismatch', `.npy data: ${available - header.dataLength} bytes after the declared array`, { file });
+  }
+  return decodeNpyData(header, bytes.subarray(header.dataOffset), file, true);
+}
+
 function decodeNpyData(header: NpyHeader, data: Uint8Array, file?: string, owned = false): NdArray {
   const count = header.dataLength / DTYPE_SIZE[header.dtype];
   let values = decodeElements(data, header.dtype, count, header.littleEndian, owned);
