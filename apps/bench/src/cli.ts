@@ -5,6 +5,7 @@ import { DEBIAS_OPTIONS, debiasCommand, ENSEMBLE_OPTIONS, ensembleCommand, PRIOR
 import { EXPORT_OPTIONS, exportFeaturesCommand, RUN_OPTIONS, runCommand } from './commands/run';
 import { SPEED_OPTIONS, speedCommand } from './commands/speed';
 import { CliError } from './errors';
+import { resolveUserEnvironment } from './paths';
 
 interface Command {
   summary: string;
@@ -77,6 +78,7 @@ export async function main(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   const { command, rest } = splitCommand(argv);
+  resolveUserEnvironment();
   try {
     if (command === undefined || command === 'help') {
       if (command === 'help' && rest[0] && COMMANDS[rest[0]]) print(commandHelp(rest[0]));

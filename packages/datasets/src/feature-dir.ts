@@ -19,6 +19,8 @@ export interface FeatureDirMeta {
   templates?: string[];
   /** Identity of the model that produced the features (e.g. name + sha256 of its bytes). */
   modelId?: string;
+  /** Zero-shot logit scale s (logits = s · cos), when given: a positive finite number. */
+  logitScale?: number;
   [key: string]: unknown;
 }
 
@@ -57,6 +59,9 @@ function parseMeta(value: unknown, file: string): FeatureDirMeta {
   }
   if (raw['modelId'] !== undefined && typeof raw['modelId'] !== 'string')
     throw new DatasetError('invalid-meta', 'meta.json: modelId must be a string', { file });
+  const scale = raw['logitScale'];
+  if (scale !== undefined && !(typeof scale === 'number' && Number.isFinite(scale) && scale > 0))
+    throw new DatasetError('invalid-meta', `meta.json: logitScale must be a positive finite number, got ${JSON.stringify(scale)}`, { file });
   if (raw['version'] !== undefined && raw['version'] !== 1)
     throw new DatasetError('invalid-meta', `meta.json: version ${JSON.stringify(raw['version'])} is not supported`, { file });
   return raw as FeatureDirMeta;

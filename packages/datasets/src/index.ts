@@ -37,3 +37,4 @@ export {
 } from './splits';
 export * from './text';
 export * from './text-folder';
+export { MAX_IO_CHUNK, writeFully } from './byte-stream';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
 import { type FeatureDataset, loadFeatureDir, saveFeatureDir } from '../dataset';
 import { type EncoderChoice, fortuneFeatures, loadEncoder } from '../embed';
+import { assertWritableFolder, removeStaleTemporaries, writeFolderSet } from '../atomic';
 import { CliError } from '../errors';
 import { FORTUNE_TASKS, FORTUNES_MAIN } from '../fortunes';
 import { defaultOutDir, userPath } from '../paths';
@@ -141,8 +142,10 @@ export async function runCommand(
 ): Promise<RunOutcome> {
   const tStart = performance.now();
   const settings = settingsFrom(options);
-  const { dataset, timing } = await datasetFor(options, signal);
+  // Results writing (1/2): refuse an unwritable --out before any work.
   const outOption = optionalString(options, 'out');
+  await assertWritableFolder(outOption ? userPath(outOption) : defaultOutDir());
+  const { dataset, timing } = await datasetFor(options, signal);
   const outDir = outOption
     ? userPath(outOption)
     : optionalString(options, 'features') || dataset.name !== FORTUNES_MAIN.name
@@ -166,7 +169,10 @@ export async function runCommand(
   const t3 = performance.now();
   const counts = Array.from({ length: dataset.classNames.length }, () => 0);
   for (const y of dataset.labels) counts[y]!++;
-  const document = await writeReport(outDir, {
+  // Results writing (2/2): the SVGs, results.md and results.json go to a staging folder and are
+  // moved in as a set, results.json (the manifest) last; temporaries of killed runs are removed.
+  await removeStaleTemporaries(outDir);
+  const document = await writeFolderSet(outDir, 'results.json', (staging) => writeReport(staging, {
     schema: 'gla-bench/results@1',
     createdAt: new Date().toISOString(),
     command: ['gla', ...argv].join(' '),
@@ -191,7 +197,7 @@ export async function runCommand(
       fewShot,
       ...(longTail ? { longTail } : {}),
     },
-  });
+  }), previousPlots);
   print(`# ${dataset.name}: few-shot accuracy (%), mean ± std over ${settings.seeds.length} seeds`);
   print(fewShotTable(fewShot, settings.shots));
   if (longTail) {
@@ -204,6 +210,16 @@ export async function runCommand(
     `wrote ${join(outDir, 'results.json')}, results.md and ${document.plots.length} plots in ${((performance.now() - tStart) / 1000).toFixed(1)}s`,
   );
   return { document, outDir };
+}
+
+/** The plot files an earlier results.json lists (removed when the new set has no such plot). */
+function previousPlots(manifest: string): string[] {
+  try {
+    const plots = (JSON.parse(manifest) as { plots?: unknown }).plots;
+    return Array.isArray(plots) ? plots.filter((p): p is string => typeof p === 'string' && /^[\w.-]+\.svg$/.test(p)) : [];
+  } catch {
+    return [];
+  }
 }
 
 export const EXPORT_OPTIONS: OptionSpecs = {
