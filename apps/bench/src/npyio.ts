@@ -112,5 +112,8 @@ export async function writeVector(path: string, v: ArrayLike<number>, dtype: 'fl
 }
 
 export async function writeLabels(path: string, labels: ArrayLike<number>): Promise<void> {
-  await writeAtomic(path, encodeNpy({ dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(Array.from(labels, (v) => BigInt(v))) }));
+  await writeAtomic(
+    path,
+    encodeNpy({ dtype: 'int64', shape: [labels.length], data: BigInt64Array.from(Array.from(labels, (v) => BigInt(v))) }),
+  );
 }

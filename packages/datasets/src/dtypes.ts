@@ -453,9 +453,13 @@ export function assertFiniteValues(
   for (let k = 0; k < data.length; k++) {
     const v = data[k]!;
     if (v - v !== 0 && !(allowNegativeInfinity && v === Number.NEGATIVE_INFINITY)) {
-      throw new DatasetError('invalid-argument', `${what}${formatIndex(shape, k)} is ${v}${allowNegativeInfinity ? '' : ' (values must be finite)'}`, {
-        file,
-      });
+      throw new DatasetError(
+        'invalid-argument',
+        `${what}${formatIndex(shape, k)} is ${v}${allowNegativeInfinity ? '' : ' (values must be finite)'}`,
+        {
+          file,
+        },
+      );
     }
   }
 }

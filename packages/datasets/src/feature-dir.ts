@@ -61,7 +61,9 @@ function parseMeta(value: unknown, file: string): FeatureDirMeta {
     throw new DatasetError('invalid-meta', 'meta.json: modelId must be a string', { file });
   const scale = raw['logitScale'];
   if (scale !== undefined && !(typeof scale === 'number' && Number.isFinite(scale) && scale > 0))
-    throw new DatasetError('invalid-meta', `meta.json: logitScale must be a positive finite number, got ${JSON.stringify(scale)}`, { file });
+    throw new DatasetError('invalid-meta', `meta.json: logitScale must be a positive finite number, got ${JSON.stringify(scale)}`, {
+      file,
+    });
   if (raw['version'] !== undefined && raw['version'] !== 1)
     throw new DatasetError('invalid-meta', `meta.json: version ${JSON.stringify(raw['version'])} is not supported`, { file });
   return raw as FeatureDirMeta;
@@ -185,7 +187,9 @@ export async function* streamFeatureDir(
         const v = data[k]!;
         if (v - v !== 0) {
           const row = batch.start + Math.floor(k / cols);
-          throw new DatasetError('invalid-argument', `features[${row}, ${k % cols}] is ${v} (values must be finite)`, { file: featureFile });
+          throw new DatasetError('invalid-argument', `features[${row}, ${k % cols}] is ${v} (values must be finite)`, {
+            file: featureFile,
+          });
         }
       }
       yield {

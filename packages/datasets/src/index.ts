@@ -3,6 +3,7 @@
  * Node only (fs, zlib, crypto).
  */
 export * from './atomic-write';
+export { MAX_IO_CHUNK, writeFully } from './byte-stream';
 export * from './cifar';
 export * from './class-frequency';
 export * from './dtypes';
@@ -37,4 +38,3 @@ export {
 } from './splits';
 export * from './text';
 export * from './text-folder';
-export { MAX_IO_CHUNK, writeFully } from './byte-stream';

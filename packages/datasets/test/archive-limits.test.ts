@@ -72,7 +72,10 @@ describe('archive limits', () => {
       message: expect.stringContaining(`more than the limit of ${16 * MiB}`),
     });
     process.env.GLA_MAX_EXPANDED_BYTES = String(32 * MiB);
-    await expect(readNpz(file)).rejects.toMatchObject({ code: 'header-mismatch', message: expect.stringContaining('GLA_MAX_EXPANDED_BYTES') });
+    await expect(readNpz(file)).rejects.toMatchObject({
+      code: 'header-mismatch',
+      message: expect.stringContaining('GLA_MAX_EXPANDED_BYTES'),
+    });
     process.env.GLA_MAX_EXPANDED_BYTES = 'lots';
     await expect(readNpz(file)).rejects.toMatchObject({ code: 'invalid-argument' });
     delete process.env.GLA_MAX_EXPANDED_BYTES;
@@ -87,7 +90,10 @@ describe('archive limits', () => {
 
   it('the cap counts every member read through one reader', async () => {
     const two = encodeNpz(
-      { x: { dtype: 'uint8', shape: [3 * MiB], data: new Uint8Array(3 * MiB) }, y: { dtype: 'uint8', shape: [3 * MiB], data: new Uint8Array(3 * MiB) } },
+      {
+        x: { dtype: 'uint8', shape: [3 * MiB], data: new Uint8Array(3 * MiB) },
+        y: { dtype: 'uint8', shape: [3 * MiB], data: new Uint8Array(3 * MiB) },
+      },
       { compress: true },
     );
     const file = join(tmp.dir, 'two.npz');

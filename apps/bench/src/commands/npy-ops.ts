@@ -133,13 +133,16 @@ export async function priorCommand(options: Options, print: Print): Promise<Prio
     examples: logits.rows,
     prior: Array.from(estimate.prior),
   };
-  // q is a probability vector with positive entries (the README promises it): a temperature so
-  // small that q underflows to exact zeros (e.g. 1e-300) is refused rather than written.
+  // q is a probability vector with positive entries (the README promises it). The estimator works
+  // in log space, so log q stays finite where q underflows to exact zeros (e.g. T = 1e-300):
+  // such a q is refused, while --log writes the finite log q.
+  const writeLog = flag(options, 'log');
   for (let c = 0; c < estimate.prior.length; c++) {
-    if (!(estimate.prior[c]! > 0) || !Number.isFinite(estimate.logPrior[c]!)) {
+    const bad = writeLog ? !Number.isFinite(estimate.logPrior[c]!) : !(estimate.prior[c]! > 0);
+    if (bad) {
       throw new CliError(
         'data',
-        `estimatePrior: q[${c}] = ${estimate.prior[c]} (log q = ${estimate.logPrior[c]}) at T = ${temperature}: q must be positive; the temperature is too small for float64 (try a larger --temperature, or nll)`,
+        `estimatePrior: q[${c}] = ${estimate.prior[c]} (log q = ${estimate.logPrior[c]}) at T = ${temperature}: q must be positive, and this one underflows float64; write log q with --log, or use a larger --temperature (or nll)`,
       );
     }
   }

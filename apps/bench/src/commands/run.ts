@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
+import { assertWritableFolder, removeStaleTemporaries, writeFolderSet } from '../atomic';
 import { type FeatureDataset, loadFeatureDir, saveFeatureDir } from '../dataset';
 import { type EncoderChoice, fortuneFeatures, loadEncoder } from '../embed';
-import { assertWritableFolder, removeStaleTemporaries, writeFolderSet } from '../atomic';
 import { CliError } from '../errors';
 import { FORTUNE_TASKS, FORTUNES_MAIN } from '../fortunes';
 import { defaultOutDir, userPath } from '../paths';
@@ -172,32 +172,38 @@ export async function runCommand(
   // Results writing (2/2): the SVGs, results.md and results.json go to a staging folder and are
   // moved in as a set, results.json (the manifest) last; temporaries of killed runs are removed.
   await removeStaleTemporaries(outDir);
-  const document = await writeFolderSet(outDir, 'results.json', (staging) => writeReport(staging, {
-    schema: 'gla-bench/results@1',
-    createdAt: new Date().toISOString(),
-    command: ['gla', ...argv].join(' '),
-    settings,
-    versions: versions(),
-    timing: {
-      ...timing,
-      fewShotSeconds: (t2 - t1) / 1000,
-      longTailSeconds: (t3 - t2) / 1000,
-      totalSeconds: (performance.now() - tStart) / 1000,
-    },
-    dataset: {
-      name: dataset.name,
-      source: dataset.source,
-      model: dataset.model,
-      classes: dataset.classNames,
-      promptNames: dataset.promptNames,
-      templates: dataset.templates,
-      classCounts: counts,
-      examples: dataset.features.rows,
-      dim: dataset.features.cols,
-      fewShot,
-      ...(longTail ? { longTail } : {}),
-    },
-  }), previousPlots);
+  const document = await writeFolderSet(
+    outDir,
+    'results.json',
+    (staging) =>
+      writeReport(staging, {
+        schema: 'gla-bench/results@1',
+        createdAt: new Date().toISOString(),
+        command: ['gla', ...argv].join(' '),
+        settings,
+        versions: versions(),
+        timing: {
+          ...timing,
+          fewShotSeconds: (t2 - t1) / 1000,
+          longTailSeconds: (t3 - t2) / 1000,
+          totalSeconds: (performance.now() - tStart) / 1000,
+        },
+        dataset: {
+          name: dataset.name,
+          source: dataset.source,
+          model: dataset.model,
+          classes: dataset.classNames,
+          promptNames: dataset.promptNames,
+          templates: dataset.templates,
+          classCounts: counts,
+          examples: dataset.features.rows,
+          dim: dataset.features.cols,
+          fewShot,
+          ...(longTail ? { longTail } : {}),
+        },
+      }),
+    previousPlots,
+  );
   print(`# ${dataset.name}: few-shot accuracy (%), mean ± std over ${settings.seeds.length} seeds`);
   print(fewShotTable(fewShot, settings.shots));
   if (longTail) {
