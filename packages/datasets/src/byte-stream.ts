@@ -3,9 +3,12 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { DatasetError, fsError } from './errors';
 
+const DIRECT_READ_LIMIT = 16 * 2 ** 20;
+
 /**
- * Pulls exact byte counts from a stream of chunks. Memory is only ever allocated for bytes
- * that actually arrived, never for a count a file header merely claims.
+ * Pulls exact byte counts from a stream of chunks. Reads up to 16 MiB allocate only for bytes
+ * that actually arrived, never for a count a file header merely claims; larger reads allocate
+ * their result once, so callers check such counts against their limits (see ArchiveLimits).
  */
 export class ChunkReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
@@ -33,8 +36,14 @@ export class ChunkReader {
     }
   }
 
-  /** Reads exactly n bytes; throws 'truncated' if the stream ends first. */
+  /**
+   * Reads exactly n bytes; throws 'truncated' if the stream ends first. Reads up to 16 MiB wait
+   * for the bytes before allocating; larger ones (whose size the caller has checked against its
+   * limits) allocate the result once and copy chunks in as they arrive, so the peak is the
+   * result plus one chunk, not twice the result.
+   */
   async read(n: number): Promise<Uint8Array> {
+    if (n > DIRECT_READ_LIMIT) return this.readLarge(n);
     await this.fill(n);
     if (this.pendingBytes < n) {
       throw new DatasetError('truncated', `expected ${n} more bytes at offset ${this.position}, stream ends after ${this.pendingBytes}`, {
@@ -52,6 +61,30 @@ export class ChunkReader {
       else this.pending[0] = head.subarray(take);
     }
     this.pendingBytes -= n;
+    this.position += n;
+    return out;
+  }
+
+  private async readLarge(n: number): Promise<Uint8Array> {
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      if (this.pending.length === 0) {
+        await this.fill(1);
+        if (this.pendingBytes === 0) {
+          throw new DatasetError('truncated', `expected ${n} more bytes at offset ${this.position}, stream ends after ${done}`, {
+            file: this.file,
+          });
+        }
+      }
+      const head = this.pending[0]!;
+      const take = Math.min(head.length, n - done);
+      out.set(head.subarray(0, take), done);
+      done += take;
+      this.pendingBytes -= take;
+      if (take === head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(take);
+    }
     this.position += n;
     return out;
   }

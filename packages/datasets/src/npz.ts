@@ -253,7 +253,7 @@ function inflateExactly(compressed: Uint8Array, expected: number, where: string)
     const out = new Uint8Array(expected);
     let done = 0;
     let failed = false;
-    const inflater = createInflateRaw({ chunkSize: 1 << 16 });
+    const inflater = createInflateRaw({ chunkSize: 1 << 20 });
     const fail = (message: string, cause?: unknown) => {
       if (failed) return;
       failed = true;
