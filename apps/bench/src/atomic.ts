@@ -138,12 +138,10 @@ export async function assertWritableFolder(dir: string, what = '--out'): Promise
   await checkCreatable(dir, what);
 }
 
-async function writeTemporary(path: string, data: string | Uint8Array): Promise<string> {
+async function writeTemporary(path: string, tmp: string, data: string | Uint8Array): Promise<void> {
   const s = await statOrUndefined(path);
   if (s && !s.isFile()) throw new CliError('bad-value', `${path} is ${describeKind(s)}; refusing to replace it with a regular file`);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = temporaryPath(path);
-  pending.add(tmp);
   const handle = await open(tmp, 'wx', 0o644);
   try {
     await writeFully(handle, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
@@ -151,7 +149,6 @@ async function writeTemporary(path: string, data: string | Uint8Array): Promise<
   } finally {
     await handle.close();
   }
-  return tmp;
 }
 
 /**
@@ -169,12 +166,14 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
  * the given order. A failure before the renames leaves every target as it was.
  */
 export async function writeAtomicSet(files: readonly { path: string; data: string | Uint8Array }[]): Promise<void> {
-  const temporaries: string[] = [];
+  // Registered before the first await, so a signal at any point finds (and removes) them.
+  const temporaries = files.map((file) => temporaryPath(file.path));
+  for (const tmp of temporaries) pending.add(tmp);
   let current = files[0]?.path ?? '';
   try {
-    for (const file of files) {
-      current = file.path;
-      temporaries.push(await writeTemporary(file.path, file.data));
+    for (let k = 0; k < files.length; k++) {
+      current = files[k]!.path;
+      await writeTemporary(files[k]!.path, temporaries[k]!, files[k]!.data);
     }
     for (let k = 0; k < files.length; k++) {
       current = files[k]!.path;
