@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
+import { assertReplaceable, syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
 import { openForReading, readExactlyAt, writeFully } from './byte-stream';
 import {
   assertStreamableItems,
@@ -502,6 +502,7 @@ export async function createNpyWriter(
   const rowValues = shapeSize(rowShape) * valuesPerElement(dtype);
   // Reserve room for a 15-digit row count so the final header has the same length.
   const reserved = headerBytes(dtype, [999999999999999, ...rowShape], false, littleEndian).length;
+  await assertReplaceable(path);
   await mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
   const handle = await open(tmp, 'wx');

@@ -76,3 +76,19 @@ describe('readers reject what they cannot represent exactly', () => {
     });
   });
 });
+
+describe('writers never replace a device node', () => {
+  it('writeNpy / createNpyWriter onto a character device: invalid-argument, the node stays', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { statSync } = await import('node:fs');
+    const { createNpyWriter } = await import('../src/index');
+    const device = join(tmp.dir, 'null-device');
+    if (spawnSync('mknod', [device, 'c', '1', '3']).status !== 0) return; // not root: nothing to replace
+    await expect(writeNpy(device, { dtype: 'float32', shape: [1], data: [1] })).rejects.toMatchObject({
+      code: 'invalid-argument',
+      message: expect.stringContaining('character device'),
+    });
+    await expect(createNpyWriter(device, { dtype: 'float32', rowShape: [2] })).rejects.toMatchObject({ code: 'invalid-argument' });
+    expect(statSync(device).isCharacterDevice()).toBe(true);
+  });
+});
