@@ -206,11 +206,9 @@ async function checkLayout(
   size: number,
   read: (length: number, position: number) => Promise<Uint8Array>,
   file: string,
-  limit: number,
 ): Promise<Map<ZipEntry, number>> {
   const starts = new Map<ZipEntry, number>();
   const ranges: { entry: ZipEntry; begin: number; end: number }[] = [];
-  let total = 0;
   for (const entry of entries) {
     const where = `${file} [${entry.name}]`;
     if (entry.method === 0 && entry.compressedSize !== entry.uncompressedSize)
@@ -225,7 +223,6 @@ async function checkLayout(
     const dataStart = await memberDataStart(entry, size, read, file);
     starts.set(entry, dataStart);
     ranges.push({ entry, begin: entry.localHeaderOffset, end: dataStart + entry.compressedSize });
-    total += entry.uncompressedSize;
   }
   ranges.sort((a, b) => a.begin - b.begin);
   for (let k = 1; k < ranges.length; k++) {
@@ -239,7 +236,6 @@ async function checkLayout(
       );
     }
   }
-  checkExpansion(total, limit, file);
   return starts;
 }
 
@@ -313,8 +309,9 @@ export interface NpzReader {
 
 /**
  * Opens a .npz (zip of .npy files; stored or deflated, zip64 aware) and reads its directory.
- * Members that share bytes are rejected, and the total the members declare must fit in
- * `limits.maxExpandedBytes` ('header-mismatch'), both before any member is inflated. Each
+ * Members that share bytes are rejected at open; the total of the members read through the
+ * reader must fit in `limits.maxExpandedBytes` ('header-mismatch', checked before each member
+ * is inflated; {@link readNpz} and {@link decodeNpz} check the whole archive up front). Each
  * member is inflated into one buffer of its declared size and decoded in place, so reading
  * an array costs its size plus its compressed bytes.
  */
@@ -324,7 +321,7 @@ export async function openNpz(path: string, limits: ArchiveLimits = {}): Promise
   try {
     const read = (length: number, position: number) => readExactlyAt(handle, length, position, path);
     const entries = await readCentralDirectory(size, read, path);
-    const starts = await checkLayout(entries, size, read, path, limit);
+    const starts = await checkLayout(entries, size, read, path);
     const byName = new Map(entries.map((e) => [e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name, e]));
     let expanded = 0;
     return {
@@ -351,6 +348,12 @@ export async function openNpz(path: string, limits: ArchiveLimits = {}): Promise
 export async function readNpz(path: string, limits: ArchiveLimits = {}): Promise<Record<string, NdArray>> {
   const reader = await openNpz(path, limits);
   try {
+    // All members will be read: refuse up front when their total exceeds the cap.
+    checkExpansion(
+      reader.entries.reduce((sum, e) => sum + e.uncompressedSize, 0),
+      expansionLimit(limits),
+      path,
+    );
     const out: Record<string, NdArray> = {};
     for (const name of reader.names) out[name] = await reader.read(name);
     return out;
@@ -368,7 +371,12 @@ export async function decodeNpz(bytes: Uint8Array, file = '<memory>', limits: Ar
     return bytes.subarray(position, position + length);
   };
   const entries = await readCentralDirectory(bytes.length, read, file);
-  const starts = await checkLayout(entries, bytes.length, read, file, limit);
+  const starts = await checkLayout(entries, bytes.length, read, file);
+  checkExpansion(
+    entries.reduce((sum, e) => sum + e.uncompressedSize, 0),
+    limit,
+    file,
+  );
   const out: Record<string, NdArray> = {};
   for (const entry of entries) {
     const name = entry.name.endsWith('.npy') ? entry.name.slice(0, -4) : entry.name;

@@ -98,8 +98,8 @@ describe('archive limits', () => {
     );
     const file = join(tmp.dir, 'two.npz');
     writeFileSync(file, two);
-    await expect(openNpz(file, { maxExpandedBytes: 5 * MiB })).rejects.toMatchObject({ code: 'header-mismatch' });
-    const reader = await openNpz(file, { maxExpandedBytes: 7 * MiB });
+    await expect(readNpz(file, { maxExpandedBytes: 5 * MiB })).rejects.toMatchObject({ code: 'header-mismatch' });
+    const reader = await openNpz(file, { maxExpandedBytes: 7 * MiB }); // one member at a time fits
     try {
       expect((await reader.read('x')).shape).toEqual([3 * MiB]);
       expect((await reader.read('y')).shape).toEqual([3 * MiB]);

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_IO_CHUNK, readExactlyAt, writeFully } from '../src/byte-stream';
-import { openNpy, readFeatureDir, readNpy } from '../src/index';
+import { openNpy, readFeatureDir, readSafetensors } from '../src/index';
 import { makeTempDir } from './helpers';
 
 const tmp = makeTempDir();
@@ -64,7 +64,7 @@ describe('arrays of 2 GiB and more', () => {
     expect(calls.length).toBe(6);
   });
 
-  it('2 GiB features.npy: chunked reads below 2^31 bytes (readNpy, openNpy, readFeatureDir on a sparse file)', async () => {
+  it('2 GiB features.npy: chunked reads below 2^31 bytes (openNpy, readNpy via readFeatureDir, readSafetensors on sparse files)', async () => {
     const dir = join(tmp.dir, 'big');
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(dir);
@@ -82,20 +82,36 @@ describe('arrays of 2 GiB and more', () => {
       await reader.close();
     }
 
-    let array = await readNpy(file);
-    expect(array.shape).toEqual([rows, cols]);
-    expect(array.data.length).toBe(rows * cols);
-    expect(array.data[0]).toBe(0);
-    expect(array.data[rows * cols - 1]).toBe(cols);
-    array = undefined as never; // let the 2 GiB go before the next read
-
     const labels = new BigInt64Array(rows);
     labels[rows - 1] = 1n;
     writeFileSync(join(dir, 'labels.npy'), Buffer.concat([npyHeader('<i8', [rows]), new Uint8Array(labels.buffer)]));
     writeFileSync(join(dir, 'meta.json'), JSON.stringify({ classNames: ['a', 'b'] }));
-    const fd = await readFeatureDir(dir);
+    // readFeatureDir reads features.npy whole through readNpy (one 2 GiB readExactlyAt)
+    let fd = await readFeatureDir(dir);
     expect(fd.features.rows).toBe(rows);
+    expect(fd.features.data.length).toBe(rows * cols);
+    expect(fd.features.data[0]).toBe(0);
     expect(fd.features.data[rows * cols - 2]).toBe(cols - 1);
     expect(fd.labels[rows - 1]).toBe(1);
-  }, 120_000);
+    fd = undefined as never;
+
+    // safetensors: the same sparse data behind a JSON header
+    const json = JSON.stringify({ x: { dtype: 'F32', shape: [rows, cols], data_offsets: [0, rows * cols * 4] } });
+    const padded = json.padEnd(Math.ceil(json.length / 8) * 8, ' ');
+    const st = join(dir, 'big.safetensors');
+    const out = openSync(st, 'w');
+    try {
+      const prefix = new Uint8Array(8);
+      new DataView(prefix.buffer).setUint32(0, padded.length, true);
+      writeSync(out, prefix, 0, 8, 0);
+      writeSync(out, Buffer.from(padded, 'utf8'), 0, padded.length, 8);
+      ftruncateSync(out, 8 + padded.length + rows * cols * 4);
+      writeSync(out, new Uint8Array(new Float32Array([42]).buffer), 0, 4, 8 + padded.length + rows * cols * 4 - 4);
+    } finally {
+      closeSync(out);
+    }
+    const { tensors } = await readSafetensors(st);
+    expect(tensors.x!.shape).toEqual([rows, cols]);
+    expect(tensors.x!.data[rows * cols - 1]).toBe(42);
+  }, 180_000);
 });
