@@ -169,41 +169,32 @@ export async function runCommand(
   const t3 = performance.now();
   const counts = Array.from({ length: dataset.classNames.length }, () => 0);
   for (const y of dataset.labels) counts[y]!++;
-  // Results writing (2/2): the SVGs, results.md and results.json go to a staging folder and are
-  // moved in as a set, results.json (the manifest) last; temporaries of killed runs are removed.
-  await removeStaleTemporaries(outDir);
-  const document = await writeFolderSet(
-    outDir,
-    'results.json',
-    (staging) =>
-      writeReport(staging, {
-        schema: 'gla-bench/results@1',
-        createdAt: new Date().toISOString(),
-        command: ['gla', ...argv].join(' '),
-        settings,
-        versions: versions(),
-        timing: {
-          ...timing,
-          fewShotSeconds: (t2 - t1) / 1000,
-          longTailSeconds: (t3 - t2) / 1000,
-          totalSeconds: (performance.now() - tStart) / 1000,
-        },
-        dataset: {
-          name: dataset.name,
-          source: dataset.source,
-          model: dataset.model,
-          classes: dataset.classNames,
-          promptNames: dataset.promptNames,
-          templates: dataset.templates,
-          classCounts: counts,
-          examples: dataset.features.rows,
-          dim: dataset.features.cols,
-          fewShot,
-          ...(longTail ? { longTail } : {}),
-        },
-      }),
-    previousPlots,
-  );
+  const document = await writeResultSet(outDir, {
+    schema: 'gla-bench/results@1',
+    createdAt: new Date().toISOString(),
+    command: ['gla', ...argv].join(' '),
+    settings,
+    versions: versions(),
+    timing: {
+      ...timing,
+      fewShotSeconds: (t2 - t1) / 1000,
+      longTailSeconds: (t3 - t2) / 1000,
+      totalSeconds: (performance.now() - tStart) / 1000,
+    },
+    dataset: {
+      name: dataset.name,
+      source: dataset.source,
+      model: dataset.model,
+      classes: dataset.classNames,
+      promptNames: dataset.promptNames,
+      templates: dataset.templates,
+      classCounts: counts,
+      examples: dataset.features.rows,
+      dim: dataset.features.cols,
+      fewShot,
+      ...(longTail ? { longTail } : {}),
+    },
+  });
   print(`# ${dataset.name}: few-shot accuracy (%), mean ± std over ${settings.seeds.length} seeds`);
   print(fewShotTable(fewShot, settings.shots));
   if (longTail) {
@@ -216,6 +207,16 @@ export async function runCommand(
     `wrote ${join(outDir, 'results.json')}, results.md and ${document.plots.length} plots in ${((performance.now() - tStart) / 1000).toFixed(1)}s`,
   );
   return { document, outDir };
+}
+
+/**
+ * Results writing: the SVGs, results.md and results.json go to a staging folder inside `outDir`
+ * and are moved in as a set, results.json (the manifest) last; temporaries that killed runs left
+ * in `outDir` are removed first.
+ */
+async function writeResultSet(outDir: string, doc: Parameters<typeof writeReport>[1]): Promise<ResultsDocument> {
+  await removeStaleTemporaries(outDir);
+  return writeFolderSet(outDir, 'results.json', (staging) => writeReport(staging, doc), previousPlots);
 }
 
 /** The plot files an earlier results.json lists (removed when the new set has no such plot). */
