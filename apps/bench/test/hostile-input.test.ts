@@ -387,10 +387,12 @@ describe('signals', () => {
       err += String(b);
     });
     child.stdout.resume();
-    await new Promise((r) => setTimeout(r, 3000));
+    // Signal once the command has started its work (its first progress line), not at a guessed time.
+    for (let waited = 0; !err && waited < 90_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    expect(err).not.toBe('');
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(err).toContain('gla: interrupted (SIGTERM)');
     expect(code).toBe(143);
-  }, 60_000);
+  }, 180_000);
 });
