@@ -7,6 +7,10 @@ export interface OptionSpec {
   default?: string | number | boolean | number[];
   /** Value placeholder shown in help, e.g. FILE. */
   value?: string;
+  /** Smallest allowed value of a number/integer/number-list option (a usage error below it). */
+  min?: number;
+  /** With `min`: the value must be strictly greater than `min` (e.g. temperatures and tolerances > 0). */
+  exclusiveMin?: boolean;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -25,10 +29,13 @@ export function splitCommand(argv: readonly string[]): { command: string | undef
   return { command: first, rest: argv.slice(1) };
 }
 
-function parseNumber(name: string, raw: string, integer: boolean): number {
+function parseNumber(name: string, raw: string, integer: boolean, spec?: OptionSpec): number {
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v)) throw new CliError('bad-value', `--${name}: expected a number, got '${raw}'`);
   if (integer && !Number.isInteger(v)) throw new CliError('bad-value', `--${name}: expected an integer, got '${raw}'`);
+  if (spec?.min !== undefined && (spec.exclusiveMin ? !(v > spec.min) : !(v >= spec.min))) {
+    throw new CliError('bad-value', `--${name}: expected a number ${spec.exclusiveMin ? '>' : '>='} ${spec.min}, got '${raw}'`);
+  }
   return v;
 }
 
@@ -99,15 +106,15 @@ export function parseOptions(
         options[name] = raw;
         break;
       case 'number':
-        options[name] = parseNumber(name, raw, false);
+        options[name] = parseNumber(name, raw, false, spec);
         break;
       case 'integer':
-        options[name] = parseNumber(name, raw, true);
+        options[name] = parseNumber(name, raw, true, spec);
         break;
       case 'number-list': {
         const parts = raw.split(',').filter((p) => p.trim() !== '');
         if (parts.length === 0) throw new CliError('bad-value', `--${name}: expected a comma-separated list of numbers, got '${raw}'`);
-        options[name] = parts.map((p) => parseNumber(name, p, false));
+        options[name] = parts.map((p) => parseNumber(name, p, false, spec));
         break;
       }
     }

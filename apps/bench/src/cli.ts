@@ -1,10 +1,12 @@
 #!/usr/bin/env node
+import { writeSync } from 'node:fs';
 import { formatOptions, type OptionSpecs, parseOptions, splitCommand } from './args';
 import { removePendingTemporaries } from './atomic';
 import { DEBIAS_OPTIONS, debiasCommand, ENSEMBLE_OPTIONS, ensembleCommand, PRIOR_OPTIONS, priorCommand } from './commands/npy-ops';
 import { EXPORT_OPTIONS, exportFeaturesCommand, RUN_OPTIONS, runCommand } from './commands/run';
 import { SPEED_OPTIONS, speedCommand } from './commands/speed';
 import { CliError } from './errors';
+import { resolveUserEnvironment } from './paths';
 
 interface Command {
   summary: string;
@@ -77,6 +79,7 @@ export async function main(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   const { command, rest } = splitCommand(argv);
+  resolveUserEnvironment();
   try {
     if (command === undefined || command === 'help') {
       if (command === 'help' && rest[0] && COMMANDS[rest[0]]) print(commandHelp(rest[0]));
@@ -121,15 +124,21 @@ function isEntryPoint(): boolean {
 if (isEntryPoint()) {
   const controller = new AbortController();
   let interrupts = 0;
-  process.on('SIGINT', () => {
+  // Under `pnpm gla`, a Ctrl-C reaches pnpm too, which then sends SIGTERM to this process: both
+  // (and SIGHUP) end the run the same way, with one "interrupted" line on stderr.
+  const exitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
+    if (interrupts > 1) return;
     controller.abort();
     const removed = removePendingTemporaries();
-    process.stderr.write(
-      `\ngla: interrupted${removed ? ` (removed ${removed} partial file${removed > 1 ? 's' : ''})` : ''}; no result file was half-written\n`,
+    writeSync(
+      2,
+      `\ngla: interrupted (${signal})${removed ? `; removed ${removed} partial file${removed > 1 ? 's' : ''}` : ''}; no result file was half-written\n`,
     );
-    process.exit(130);
-  });
+    process.exit(exitCodes[signal] ?? 130);
+  };
+  for (const signal of Object.keys(exitCodes) as NodeJS.Signals[]) process.on(signal, onSignal);
   main(process.argv.slice(2), undefined, controller.signal).then(
     (code) => {
       process.exitCode = interrupts ? 130 : code;

@@ -43,7 +43,18 @@ export function defaultOutDir(): string {
   return join(repoRoot(), 'results');
 }
 
-/** Default feature-cache folder: ~/.cache/gla unless GLA_CACHE_DIR is set. */
+/**
+ * Makes a relative `$GLA_CACHE_DIR` absolute against the folder the user ran from
+ * ({@link userCwd}, INIT_CWD under `pnpm gla`), so every library that reads the variable
+ * (e.g. @gla/tfjs-to-onnx, which resolves it against the process cwd, apps/bench under pnpm)
+ * sees the folder the user meant. Called once by the CLI before any command runs.
+ */
+export function resolveUserEnvironment(): void {
+  const dir = process.env.GLA_CACHE_DIR;
+  if (dir && !isAbsolute(dir)) process.env.GLA_CACHE_DIR = userPath(dir);
+}
+
+/** Default feature-cache folder: ~/.cache/gla unless GLA_CACHE_DIR is set (relative: against {@link userCwd}). */
 export function defaultCacheDir(): string {
   if (process.env.GLA_CACHE_DIR) return userPath(process.env.GLA_CACHE_DIR);
   const xdg = process.env.XDG_CACHE_HOME;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsError } from './errors';
+import { writeFully } from './byte-stream';
+import { DatasetError, fsError } from './errors';
 
 export interface WriteFileAtomicOptions {
   /** fsync the file before the rename (and the folder after it). Default true. */
@@ -18,6 +19,32 @@ export function temporaryPathFor(path: string): string {
 }
 
 /**
+ * Throws 'invalid-argument' if `path` exists and is not a regular file (a device node such as
+ * /dev/null, a pipe, a socket or a folder): renaming a new file over it would replace the node.
+ */
+export async function assertReplaceable(path: string): Promise<void> {
+  let kind: string | undefined;
+  try {
+    const s = await stat(path);
+    if (!s.isFile())
+      kind = s.isCharacterDevice()
+        ? 'a character device'
+        : s.isBlockDevice()
+          ? 'a block device'
+          : s.isFIFO()
+            ? 'a named pipe'
+            : s.isSocket()
+              ? 'a socket'
+              : s.isDirectory()
+                ? 'a folder'
+                : 'not a regular file';
+  } catch {
+    return; // missing (or unreadable: the write itself will say why)
+  }
+  if (kind) throw new DatasetError('invalid-argument', `is ${kind}; refusing to replace it with a regular file`, { file: path });
+}
+
+/**
  * Writes `data` to `path` atomically: to a temporary file in the same folder, fsync, then
  * rename over `path`. Readers see the old content or the new one, never a partial file; a
  * crash leaves at most a stray `.NAME.PID.RANDOM.tmp` file. `data` may be a string (UTF-8),
@@ -29,6 +56,7 @@ export async function writeFileAtomic(
   options: WriteFileAtomicOptions = {},
 ): Promise<void> {
   const { fsync = true, mode = 0o644 } = options;
+  await assertReplaceable(path);
   if (options.mkdir ?? true) await mkdir(dirname(path), { recursive: true }).catch((e) => Promise.reject(fsError(e, dirname(path))));
   const tmp = temporaryPathFor(path);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -36,11 +64,7 @@ export async function writeFileAtomic(
     handle = await open(tmp, 'wx', mode);
     const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) {
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
-        offset += bytesWritten;
-      }
+      await writeFully(handle, chunk);
     }
     if (fsync) await handle.sync();
     await handle.close();

@@ -3,9 +3,12 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { DatasetError, fsError } from './errors';
 
+const DIRECT_READ_LIMIT = 16 * 2 ** 20;
+
 /**
- * Pulls exact byte counts from a stream of chunks. Memory is only ever allocated for bytes
- * that actually arrived, never for a count a file header merely claims.
+ * Pulls exact byte counts from a stream of chunks. Reads up to 16 MiB allocate only for bytes
+ * that actually arrived, never for a count a file header merely claims; larger reads allocate
+ * their result once, so callers check such counts against their limits (see ArchiveLimits).
  */
 export class ChunkReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
@@ -33,8 +36,14 @@ export class ChunkReader {
     }
   }
 
-  /** Reads exactly n bytes; throws 'truncated' if the stream ends first. */
+  /**
+   * Reads exactly n bytes; throws 'truncated' if the stream ends first. Reads up to 16 MiB wait
+   * for the bytes before allocating; larger ones (whose size the caller has checked against its
+   * limits) allocate the result once and copy chunks in as they arrive, so the peak is the
+   * result plus one chunk, not twice the result.
+   */
   async read(n: number): Promise<Uint8Array> {
+    if (n > DIRECT_READ_LIMIT) return this.readLarge(n);
     await this.fill(n);
     if (this.pendingBytes < n) {
       throw new DatasetError('truncated', `expected ${n} more bytes at offset ${this.position}, stream ends after ${this.pendingBytes}`, {
@@ -52,6 +61,30 @@ export class ChunkReader {
       else this.pending[0] = head.subarray(take);
     }
     this.pendingBytes -= n;
+    this.position += n;
+    return out;
+  }
+
+  private async readLarge(n: number): Promise<Uint8Array> {
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      if (this.pending.length === 0) {
+        await this.fill(1);
+        if (this.pendingBytes === 0) {
+          throw new DatasetError('truncated', `expected ${n} more bytes at offset ${this.position}, stream ends after ${done}`, {
+            file: this.file,
+          });
+        }
+      }
+      const head = this.pending[0]!;
+      const take = Math.min(head.length, n - done);
+      out.set(head.subarray(0, take), done);
+      done += take;
+      this.pendingBytes -= take;
+      if (take === head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(take);
+    }
     this.position += n;
     return out;
   }
@@ -99,20 +132,56 @@ export async function* fileChunks(path: string, gzip: boolean, highWaterMark = 1
 }
 
 /**
+ * Largest byte count passed to one `read`/`write` call. Node's fs binding asserts that lengths
+ * are int32 (a single call of 2^31 bytes or more aborts the process with exit 134), so larger
+ * transfers are split into pieces of at most this size (1 GiB).
+ */
+export const MAX_IO_CHUNK = 1 << 30;
+
+/**
  * Reads exactly `length` bytes at `position`; a file that ends first is 'truncated' (named).
  * Only `length` bytes are allocated, so callers check declared lengths against the file size first.
+ * Any length the machine can hold works: reads are issued in pieces of at most {@link MAX_IO_CHUNK}.
  */
 export async function readExactlyAt(handle: FileHandle, length: number, position: number, file: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
+  if (!Number.isSafeInteger(length) || length < 0 || !Number.isSafeInteger(position) || position < 0) {
+    throw new DatasetError('invalid-argument', `cannot read ${length} bytes at offset ${position}`, { file });
+  }
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(length);
+  } catch (error) {
+    throw new DatasetError('io', `cannot allocate ${length} bytes to read at offset ${position}: ${(error as Error).message}`, {
+      file,
+      cause: error,
+    });
+  }
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await handle.read(out, done, length - done, position + done);
+    const { bytesRead } = await handle.read(out, done, Math.min(length - done, MAX_IO_CHUNK), position + done);
     if (bytesRead === 0) {
       throw new DatasetError('truncated', `expected ${length} bytes at offset ${position}, file ends after ${done}`, { file });
     }
     done += bytesRead;
   }
   return out;
+}
+
+/**
+ * Writes all of `bytes` at `position` (or at the current file position when `position` is
+ * null), in pieces of at most {@link MAX_IO_CHUNK} so arrays of 2 GiB and more can be written.
+ */
+export async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number | null = null): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(
+      bytes,
+      done,
+      Math.min(bytes.byteLength - done, MAX_IO_CHUNK),
+      position === null ? null : position + done,
+    );
+    done += bytesWritten;
+  }
 }
 
 /** Opens a file for random-access reads and returns its size; a missing file is 'not-found'. */

@@ -357,3 +357,109 @@ export function floatToHalf(value: number): number {
   if (exponent > 15) return sign | 0x7c00;
   return sign | ((exponent + 15) << 10) | r;
 }
+
+/** True for the complex dtypes (whose `data` interleaves real and imaginary parts). */
+export function isComplexDtype(dtype: Dtype): boolean {
+  return dtype === 'complex64' || dtype === 'complex128';
+}
+
+/** The flat index `k` of a C-order array of `shape` as `[i, j, ...]` (the file's own terms). */
+export function formatIndex(shape: readonly number[], k: number): string {
+  if (shape.length <= 1) return `[${k}]`;
+  const index: number[] = [];
+  let rest = k;
+  for (let a = shape.length - 1; a >= 0; a--) {
+    const d = shape[a]!;
+    index.unshift(d > 0 ? rest % d : 0);
+    rest = d > 0 ? Math.floor(rest / d) : 0;
+  }
+  return `[${index.join(', ')}]`;
+}
+
+/**
+ * The values of a real array as Float32Array (float16/bfloat16/float32: no copy) or
+ * Float64Array (every other real dtype), exactly: complex data is 'unsupported-dtype', and
+ * int64/uint64 values beyond ±2^53 (not representable as a float64) are 'unsupported-dtype'
+ * naming the index. `what` names the array in messages (e.g. 'prior').
+ */
+export function realValues(array: NdArray, options: { file?: string; what?: string } = {}): Float32Array | Float64Array {
+  const { file, what = 'array' } = options;
+  if (isComplexDtype(array.dtype)) {
+    throw new DatasetError('unsupported-dtype', `${what} must be real, got ${array.dtype} (complex values cannot be used as reals)`, {
+      file,
+    });
+  }
+  const d = array.data;
+  if (d instanceof Float32Array || d instanceof Float64Array) return d;
+  if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
+    const out = new Float64Array(d.length);
+    const limit = BigInt(Number.MAX_SAFE_INTEGER);
+    for (let k = 0; k < d.length; k++) {
+      const v = d[k]!;
+      if (v > limit || v < -limit) {
+        throw new DatasetError(
+          'unsupported-dtype',
+          `${what}${formatIndex(array.shape, k)} = ${v} (${array.dtype}) is beyond 2^53 and has no exact float64 value`,
+          { file },
+        );
+      }
+      out[k] = Number(v);
+    }
+    return out;
+  }
+  return Float64Array.from(d as ArrayLike<number>);
+}
+
+/**
+ * Class labels as Int32Array, exactly: integer dtypes (any width) or integral floats; every
+ * value must lie in [0, numClasses) (numClasses defaults to 2^31, the int32 range). Values
+ * outside it (e.g. int64/uint64 >= 2^31, negatives, non-integral or NaN floats) are
+ * 'label-out-of-range' naming the file and the index, e.g. `labels[17] = 4294967296`; complex
+ * and bool labels are 'unsupported-dtype'; labels must be 1-D ('shape-mismatch').
+ */
+export function integerLabels(array: NdArray, options: { file?: string; numClasses?: number; what?: string } = {}): Int32Array {
+  const { file, what = 'labels' } = options;
+  const limit = options.numClasses ?? 2 ** 31;
+  if (array.shape.length !== 1)
+    throw new DatasetError('shape-mismatch', `${what} must be 1-D, got shape [${array.shape.join(', ')}]`, { file });
+  if (isComplexDtype(array.dtype) || array.dtype === 'bool')
+    throw new DatasetError('unsupported-dtype', `${what} must be integers, got ${array.dtype}`, { file });
+  const d = array.data as ArrayLike<number | bigint>;
+  const out = new Int32Array(d.length);
+  const range = options.numClasses === undefined ? 'the int32 range [0, 2^31)' : `[0, ${limit}) (${limit} classes)`;
+  for (let k = 0; k < d.length; k++) {
+    const raw = d[k]!;
+    const v = typeof raw === 'bigint' ? (raw >= 0n && raw < BigInt(limit) ? Number(raw) : Number.NaN) : raw;
+    if (!Number.isInteger(v) || v < 0 || v >= limit) {
+      throw new DatasetError('label-out-of-range', `${what}[${k}] = ${String(raw)} (${array.dtype}) is not an integer in ${range}`, {
+        file,
+      });
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Throws 'invalid-argument' naming the file and index of the first NaN (and, unless
+ * `allowNegativeInfinity`, of any infinite value; -Infinity marks masked classes in logits).
+ */
+export function assertFiniteValues(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  options: { file?: string; what?: string; allowNegativeInfinity?: boolean } = {},
+): void {
+  const { file, what = 'array', allowNegativeInfinity = false } = options;
+  for (let k = 0; k < data.length; k++) {
+    const v = data[k]!;
+    if (v - v !== 0 && !(allowNegativeInfinity && v === Number.NEGATIVE_INFINITY)) {
+      throw new DatasetError(
+        'invalid-argument',
+        `${what}${formatIndex(shape, k)} is ${v}${allowNegativeInfinity ? '' : ' (values must be finite)'}`,
+        {
+          file,
+        },
+      );
+    }
+  }
+}

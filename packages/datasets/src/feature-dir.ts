@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write';
-import type { NdArray, TypedArray } from './dtypes';
+import { assertFiniteValues, integerLabels, type NdArray, type TypedArray } from './dtypes';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 import type { Matrix } from './matrix';
 import { createNpyWriter, openNpy, readNpy, writeNpy } from './npy';
@@ -19,6 +19,8 @@ export interface FeatureDirMeta {
   templates?: string[];
   /** Identity of the model that produced the features (e.g. name + sha256 of its bytes). */
   modelId?: string;
+  /** Zero-shot logit scale s (logits = s · cos), when given: a positive finite number. */
+  logitScale?: number;
   [key: string]: unknown;
 }
 
@@ -57,6 +59,11 @@ function parseMeta(value: unknown, file: string): FeatureDirMeta {
   }
   if (raw['modelId'] !== undefined && typeof raw['modelId'] !== 'string')
     throw new DatasetError('invalid-meta', 'meta.json: modelId must be a string', { file });
+  const scale = raw['logitScale'];
+  if (scale !== undefined && !(typeof scale === 'number' && Number.isFinite(scale) && scale > 0))
+    throw new DatasetError('invalid-meta', `meta.json: logitScale must be a positive finite number, got ${JSON.stringify(scale)}`, {
+      file,
+    });
   if (raw['version'] !== undefined && raw['version'] !== 1)
     throw new DatasetError('invalid-meta', `meta.json: version ${JSON.stringify(raw['version'])} is not supported`, { file });
   return raw as FeatureDirMeta;
@@ -85,24 +92,10 @@ function toFloat32(array: NdArray, file: string): Float32Array {
 }
 
 function toLabels(array: NdArray, numClasses: number, file: string): Int32Array {
-  if (array.shape.length !== 1)
-    throw new DatasetError('shape-mismatch', `labels must be 1-D, got shape [${array.shape.join(', ')}]`, { file });
-  if (array.dtype.startsWith('float') || array.dtype.startsWith('complex') || array.dtype === 'bfloat16') {
+  if (array.dtype.startsWith('float') || array.dtype === 'bfloat16') {
     throw new DatasetError('unsupported-dtype', `labels must be integers, got ${array.dtype}`, { file });
   }
-  const data = array.data as ArrayLike<number | bigint>;
-  const out = new Int32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const y = Number(data[i]);
-    if (y < 0 || y >= numClasses)
-      throw new DatasetError(
-        'label-out-of-range',
-        `labels[${i}] = ${y} is outside [0, ${numClasses}) (meta.json has ${numClasses} classes)`,
-        { file },
-      );
-    out[i] = y;
-  }
-  return out;
+  return integerLabels(array, { file, numClasses });
 }
 
 async function readTextFeatures(dir: string, meta: FeatureDirMeta, cols: number): Promise<FeatureDir['textFeatures']> {
@@ -144,7 +137,9 @@ export async function readFeatureDir(dir: string): Promise<FeatureDir> {
   const labels = toLabels(await readNpy(labelFile), meta.classNames.length, labelFile);
   if (labels.length !== rows)
     throw new DatasetError('shape-mismatch', `labels has ${labels.length} entries, features has ${rows} rows`, { file: labelFile });
-  const out: FeatureDir = { features: { data: toFloat32(features, featureFile), rows, cols }, labels, meta };
+  const data = toFloat32(features, featureFile);
+  assertFiniteValues(data, features.shape, { file: featureFile, what: 'features' });
+  const out: FeatureDir = { features: { data, rows, cols }, labels, meta };
   const text = await readTextFeatures(dir, meta, cols);
   if (text) out.textFeatures = text;
   return out;
@@ -187,9 +182,19 @@ export async function* streamFeatureDir(
     for await (const batch of reader.batches(options.batchRows ?? 4096, options)) {
       throwIfAborted(options.signal);
       const n = batch.array.shape[0]!;
+      const data = toFloat32(batch.array, featureFile);
+      for (let k = 0; k < data.length; k++) {
+        const v = data[k]!;
+        if (v - v !== 0) {
+          const row = batch.start + Math.floor(k / cols);
+          throw new DatasetError('invalid-argument', `features[${row}, ${k % cols}] is ${v} (values must be finite)`, {
+            file: featureFile,
+          });
+        }
+      }
       yield {
         start: batch.start,
-        features: { data: toFloat32(batch.array, featureFile), rows: n, cols },
+        features: { data, rows: n, cols },
         labels: labels.subarray(batch.start, batch.start + n),
       };
     }

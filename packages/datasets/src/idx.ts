@@ -1,11 +1,8 @@
-import { type FileHandle, open, readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { ChunkReader, fileChunks, isGzip } from './byte-stream';
+import { type FileHandle, open } from 'node:fs/promises';
+import { ChunkReader, fileChunks, isGzip, readExactlyAt } from './byte-stream';
 import { assertStreamableItems, DTYPE_SIZE, type Dtype, decodeElements, type NdArray, shapeSize } from './dtypes';
 import { DatasetError, fsError, throwIfAborted } from './errors';
-
-const gunzipAsync = promisify(gunzip);
+import { type ArchiveLimits, checkExpansion, expansionLimit } from './npz';
 
 /** IDX type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64. */
 const IDX_TYPES: Record<number, Dtype> = {
@@ -62,7 +59,8 @@ interface IdxSource {
   close(): Promise<void>;
 }
 
-async function openIdxSource(path: string): Promise<IdxSource> {
+async function openIdxSource(path: string, limits: ArchiveLimits = {}): Promise<IdxSource> {
+  const limit = expansionLimit(limits);
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -94,6 +92,7 @@ async function openIdxSource(path: string): Promise<IdxSource> {
           { file: path },
         );
       }
+      checkExpansion(4 + 4 * rank + total, limit, path);
       const header: IdxHeader = { dtype, shape, headerLength: 4 + 4 * rank, gzip: true };
       const itemBytes = shapeSize(shape.slice(1)) * DTYPE_SIZE[dtype];
       return {
@@ -132,13 +131,7 @@ async function openIdxSource(path: string): Promise<IdxSource> {
     return {
       header: { dtype, shape, headerLength, gzip: false },
       async read(count) {
-        const out = new Uint8Array(count * itemBytes);
-        let done = 0;
-        while (done < out.length) {
-          const { bytesRead } = await handle.read(out, done, out.length - done, position + done);
-          if (bytesRead === 0) throw new DatasetError('truncated', 'IDX file shrank while reading', { file: path });
-          done += bytesRead;
-        }
+        const out = await readExactlyAt(handle, count * itemBytes, position, path);
         position += out.length;
         return out;
       },
@@ -152,8 +145,8 @@ async function openIdxSource(path: string): Promise<IdxSource> {
 }
 
 /** Reads an IDX header (gzip detected from the magic bytes, not the file name). */
-export async function readIdxHeader(path: string): Promise<IdxHeader> {
-  const source = await openIdxSource(path);
+export async function readIdxHeader(path: string, limits: ArchiveLimits = {}): Promise<IdxHeader> {
+  const source = await openIdxSource(path, limits);
   await source.close();
   return source.header;
 }
@@ -162,11 +155,14 @@ export async function readIdxHeader(path: string): Promise<IdxHeader> {
  * Streams an IDX file (MNIST, Fashion-MNIST; gzipped or not) in batches of `batchSize` items
  * along the first axis. Memory stays O(batchSize · item size).
  */
-export async function* streamIdx(path: string, options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<IdxBatch> {
+export async function* streamIdx(
+  path: string,
+  options: { batchSize?: number; signal?: AbortSignal } & ArchiveLimits = {},
+): AsyncGenerator<IdxBatch> {
   const batchSize = options.batchSize ?? 1024;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1)
     throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
-  const source = await openIdxSource(path);
+  const source = await openIdxSource(path, options);
   try {
     const { dtype, shape } = source.header;
     assertStreamableItems(shape, path);
@@ -186,49 +182,22 @@ export async function* streamIdx(path: string, options: { batchSize?: number; si
 }
 
 /**
- * Reads a whole IDX file (gzipped or not). For gzip, the output is capped at the size the
- * header declares, so a lying header cannot make the reader allocate more than it states.
+ * Reads a whole IDX file (gzipped or not). For gzip, the header's declared size must fit in
+ * `limits.maxExpandedBytes` (default {@link defaultExpansionLimit}), the data is inflated into
+ * one buffer of exactly that size (peak memory: the array plus a 64 KiB chunk), and a stream
+ * that continues after it is 'header-mismatch'.
  */
-export async function readIdx(path: string): Promise<NdArray> {
-  const source = await openIdxSource(path);
-  const { dtype, shape, headerLength } = source.header;
+export async function readIdx(path: string, limits: ArchiveLimits = {}): Promise<NdArray> {
+  const source = await openIdxSource(path, limits);
+  const { dtype, shape } = source.header;
   const count = shapeSize(shape);
-  if (!source.header.gzip) {
-    try {
-      const bytes = await source.read(shape[0]!);
-      return { dtype, shape, data: decodeElements(bytes, dtype, count, false, true) };
-    } finally {
-      await source.close();
-    }
-  }
-  await source.close();
-  const declared = headerLength + count * DTYPE_SIZE[dtype];
-  let compressed: Buffer;
   try {
-    compressed = await readFile(path);
-  } catch (error) {
-    throw fsError(error, path);
+    const bytes = await source.read(shape[0]!);
+    await source.finish();
+    return { dtype, shape, data: decodeElements(bytes, dtype, count, false, true) };
+  } finally {
+    await source.close();
   }
-  let raw: Buffer;
-  try {
-    raw = await gunzipAsync(compressed, { maxOutputLength: declared + 1, chunkSize: 1 << 20 });
-  } catch (error) {
-    const tooLong = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new DatasetError(
-      tooLong ? 'header-mismatch' : 'truncated',
-      tooLong ? 'IDX: data continues after the declared items' : `gzip stream is corrupt or cut short: ${(error as Error).message}`,
-      { file: path, cause: error },
-    );
-  }
-  if (raw.length < declared)
-    throw new DatasetError(
-      'truncated',
-      `IDX shape [${shape.join(', ')}] needs ${declared - headerLength} data bytes, stream has ${raw.length - headerLength}`,
-      { file: path },
-    );
-  if (raw.length > declared) throw new DatasetError('header-mismatch', 'IDX: data continues after the declared items', { file: path });
-  // Copy the data out of the gunzip buffer (which may be a pooled slab) into an owned, aligned array.
-  return { dtype, shape, data: decodeElements(raw.subarray(headerLength), dtype, count, false) };
 }
 
 /** Encodes an array as IDX bytes (big-endian; dtype uint8, int8, int16, int32, float32 or float64). */

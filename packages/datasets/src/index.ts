@@ -3,6 +3,7 @@
  * Node only (fs, zlib, crypto).
  */
 export * from './atomic-write';
+export { MAX_IO_CHUNK, writeFully } from './byte-stream';
 export * from './cifar';
 export * from './class-frequency';
 export * from './dtypes';

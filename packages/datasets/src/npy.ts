@@ -1,7 +1,7 @@
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
-import { openForReading, readExactlyAt } from './byte-stream';
+import { assertReplaceable, syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
+import { openForReading, readExactlyAt, writeFully } from './byte-stream';
 import {
   assertStreamableItems,
   DTYPE_SIZE,
@@ -239,6 +239,22 @@ export function decodeNpy(bytes: Uint8Array, file?: string): NdArray {
     throw new DatasetError('header-mismatch', `.npy data: ${available - header.dataLength} bytes after the declared array`, { file });
   }
   return decodeNpyData(header, bytes.subarray(header.dataOffset), file);
+}
+
+/**
+ * Like {@link decodeNpy}, but takes ownership of `bytes`: when aligned, the array is decoded in
+ * place (a view of the same memory) instead of copied. For readers that allocated `bytes`.
+ */
+export function decodeNpyOwned(bytes: Uint8Array, file?: string): NdArray {
+  const header = parseNpyHeader(bytes, file);
+  const available = bytes.length - header.dataOffset;
+  if (available < header.dataLength) {
+    throw new DatasetError('truncated', `.npy data: header declares ${header.dataLength} bytes, file has ${available}`, { file });
+  }
+  if (available > header.dataLength) {
+    throw new DatasetError('header-mismatch', `.npy data: ${available - header.dataLength} bytes after the declared array`, { file });
+  }
+  return decodeNpyData(header, bytes.subarray(header.dataOffset), file, true);
 }
 
 function decodeNpyData(header: NpyHeader, data: Uint8Array, file?: string, owned = false): NdArray {
@@ -486,6 +502,7 @@ export async function createNpyWriter(
   const rowValues = shapeSize(rowShape) * valuesPerElement(dtype);
   // Reserve room for a 15-digit row count so the final header has the same length.
   const reserved = headerBytes(dtype, [999999999999999, ...rowShape], false, littleEndian).length;
+  await assertReplaceable(path);
   await mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
   const handle = await open(tmp, 'wx');
@@ -511,11 +528,7 @@ export async function createNpyWriter(
         });
       }
       const bytes = encodeElements(data, dtype, littleEndian);
-      let done = 0;
-      while (done < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-        done += bytesWritten;
-      }
+      await writeFully(handle, bytes, position);
       position += bytes.length;
       rows += rowValues === 0 ? 0 : data.length / rowValues;
     },

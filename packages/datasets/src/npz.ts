@@ -1,13 +1,62 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { freemem } from 'node:os';
+import { createInflateRaw, deflateRawSync } from 'node:zlib';
 import { writeFileAtomic } from './atomic-write';
 import { openForReading, readExactlyAt } from './byte-stream';
 import { crc32 } from './crc32';
 import type { NdArray } from './dtypes';
 import { DatasetError, fsError } from './errors';
-import { decodeNpy, encodeNpy, type NdArrayInput } from './npy';
+import { decodeNpyOwned, encodeNpy, type NdArrayInput } from './npy';
 
 /** Largest possible deflate expansion ratio (1032:1); bounds what a member may claim. */
 const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Limits on what an archive (.npz, gzipped IDX) may expand to. A small file can declare, or
+ * inflate to, far more bytes than it holds (a deflate bomb, or zip members that all point at
+ * one compressed block); these limits are checked before memory is allocated.
+ */
+export interface ArchiveLimits {
+  /**
+   * Cap on the total bytes expanded from one archive (all members read through one reader).
+   * Default: {@link defaultExpansionLimit}.
+   */
+  maxExpandedBytes?: number;
+}
+
+/**
+ * The default cap on expanded archive bytes: `$GLA_MAX_EXPANDED_BYTES` when set (a positive
+ * integer), else the memory available now (`os.freemem()`), at least 64 MiB.
+ */
+export function defaultExpansionLimit(): number {
+  const fromEnv = process.env.GLA_MAX_EXPANDED_BYTES;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const n = Number(fromEnv);
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new DatasetError('invalid-argument', `GLA_MAX_EXPANDED_BYTES must be a positive integer, got '${fromEnv}'`);
+    return n;
+  }
+  return Math.max(64 * 2 ** 20, freemem());
+}
+
+/** Resolves {@link ArchiveLimits} to a byte count, validating a given cap. */
+export function expansionLimit(limits: ArchiveLimits = {}): number {
+  const n = limits.maxExpandedBytes;
+  if (n === undefined) return defaultExpansionLimit();
+  if (!(Number.isSafeInteger(n) || n === Number.POSITIVE_INFINITY) || n <= 0)
+    throw new DatasetError('invalid-argument', `maxExpandedBytes must be a positive integer, got ${n}`);
+  return n;
+}
+
+/** Throws 'header-mismatch' naming the cap when `total` expanded bytes would exceed `limit`. */
+export function checkExpansion(total: number, limit: number, file: string): void {
+  if (total > limit) {
+    throw new DatasetError(
+      'header-mismatch',
+      `archive expands to ${total} bytes, more than the limit of ${limit} (maxExpandedBytes / GLA_MAX_EXPANDED_BYTES)`,
+      { file },
+    );
+  }
+}
 
 /** One member of a zip archive, from its central directory. */
 export interface ZipEntry {
@@ -129,12 +178,13 @@ async function readCentralDirectory(
   return entries;
 }
 
-async function readMember(
+/** Where a member's data starts, from its local header (checked against the file size). */
+async function memberDataStart(
   entry: ZipEntry,
   size: number,
   read: (length: number, position: number) => Promise<Uint8Array>,
   file: string,
-): Promise<Uint8Array> {
+): Promise<number> {
   const where = `${file} [${entry.name}]`;
   if (entry.localHeaderOffset + 30 > size) throw new DatasetError('truncated', 'local header beyond end of file', { file: where });
   const local = await read(30, entry.localHeaderOffset);
@@ -143,33 +193,103 @@ async function readMember(
   if (dataStart + entry.compressedSize > size) {
     throw new DatasetError('truncated', `member data [${dataStart}, +${entry.compressedSize}) beyond file size ${size}`, { file: where });
   }
-  let data: Uint8Array;
-  if (entry.method === 0) {
-    if (entry.compressedSize !== entry.uncompressedSize)
+  return dataStart;
+}
+
+/**
+ * Rejects archives whose members share bytes ('header-mismatch'): every member's local header
+ * and data must occupy its own range, before the central directory. A zip whose directory
+ * entries all point at one compressed block would otherwise expand it once per entry.
+ */
+async function checkLayout(
+  entries: ZipEntry[],
+  size: number,
+  read: (length: number, position: number) => Promise<Uint8Array>,
+  file: string,
+): Promise<Map<ZipEntry, number>> {
+  const starts = new Map<ZipEntry, number>();
+  const ranges: { entry: ZipEntry; begin: number; end: number }[] = [];
+  for (const entry of entries) {
+    const where = `${file} [${entry.name}]`;
+    if (entry.method === 0 && entry.compressedSize !== entry.uncompressedSize)
       throw new DatasetError('header-mismatch', 'stored member with different sizes', { file: where });
-    data = await read(entry.compressedSize, dataStart);
-  } else if (entry.method === 8) {
-    if (entry.uncompressedSize > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+    if (entry.method === 8 && entry.uncompressedSize > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
       throw new DatasetError(
         'header-mismatch',
         `declared size ${entry.uncompressedSize} impossible for ${entry.compressedSize} deflated bytes`,
         { file: where },
       );
     }
-    const compressed = await read(entry.compressedSize, dataStart);
-    try {
-      data = inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
-    } catch (error) {
-      throw new DatasetError('truncated', `deflate stream is corrupt or longer than declared: ${(error as Error).message}`, {
-        file: where,
-        cause: error,
-      });
+    const dataStart = await memberDataStart(entry, size, read, file);
+    starts.set(entry, dataStart);
+    ranges.push({ entry, begin: entry.localHeaderOffset, end: dataStart + entry.compressedSize });
+  }
+  ranges.sort((a, b) => a.begin - b.begin);
+  for (let k = 1; k < ranges.length; k++) {
+    const a = ranges[k - 1]!;
+    const b = ranges[k]!;
+    if (b.begin < a.end) {
+      throw new DatasetError(
+        'header-mismatch',
+        `zip members '${a.entry.name}' [${a.begin}, ${a.end}) and '${b.entry.name}' [${b.begin}, ${b.end}) overlap`,
+        { file },
+      );
     }
-    if (data.length !== entry.uncompressedSize) {
-      throw new DatasetError('truncated', `inflated ${data.length} bytes, central directory declares ${entry.uncompressedSize}`, {
-        file: where,
-      });
-    }
+  }
+  return starts;
+}
+
+/**
+ * Inflates a raw deflate stream into one buffer of exactly `expected` bytes, allocated up front:
+ * peak memory is the compressed bytes plus the output (no chunk list, no final concatenation).
+ * A stream longer or shorter than `expected` is 'truncated'.
+ */
+function inflateExactly(compressed: Uint8Array, expected: number, where: string): Promise<Uint8Array> {
+  return new Promise((resolvePromise, reject) => {
+    const out = new Uint8Array(expected);
+    let done = 0;
+    let failed = false;
+    const inflater = createInflateRaw({ chunkSize: 1 << 20 });
+    const fail = (message: string, cause?: unknown) => {
+      if (failed) return;
+      failed = true;
+      inflater.destroy();
+      reject(new DatasetError('truncated', message, { file: where, cause }));
+    };
+    inflater.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      if (done + chunk.length > expected) {
+        fail(`deflate stream is longer than the ${expected} bytes the central directory declares`);
+        return;
+      }
+      out.set(chunk, done);
+      done += chunk.length;
+    });
+    inflater.on('error', (error) => fail(`deflate stream is corrupt: ${error.message}`, error));
+    inflater.on('end', () => {
+      if (failed) return;
+      if (done !== expected) fail(`inflated ${done} bytes, central directory declares ${expected}`);
+      else resolvePromise(out);
+    });
+    // Feed in pieces so a huge compressed member is not handed to zlib in one call.
+    const piece = 1 << 20;
+    for (let o = 0; o < compressed.length; o += piece) inflater.write(compressed.subarray(o, Math.min(compressed.length, o + piece)));
+    inflater.end();
+  });
+}
+
+async function readMember(
+  entry: ZipEntry,
+  dataStart: number,
+  read: (length: number, position: number) => Promise<Uint8Array>,
+  file: string,
+): Promise<Uint8Array> {
+  const where = `${file} [${entry.name}]`;
+  let data: Uint8Array;
+  if (entry.method === 0) {
+    data = await read(entry.compressedSize, dataStart);
+  } else if (entry.method === 8) {
+    data = await inflateExactly(await read(entry.compressedSize, dataStart), entry.uncompressedSize, where);
   } else {
     throw new DatasetError('unsupported-format', `zip compression method ${entry.method} (only stored and deflated)`, { file: where });
   }
@@ -187,13 +307,23 @@ export interface NpzReader {
   close(): Promise<void>;
 }
 
-/** Opens a .npz (zip of .npy files; stored or deflated, zip64 aware) and reads its directory. */
-export async function openNpz(path: string): Promise<NpzReader> {
+/**
+ * Opens a .npz (zip of .npy files; stored or deflated, zip64 aware) and reads its directory.
+ * Members that share bytes are rejected at open; the total of the members read through the
+ * reader must fit in `limits.maxExpandedBytes` ('header-mismatch', checked before each member
+ * is inflated; {@link readNpz} and {@link decodeNpz} check the whole archive up front). Each
+ * member is inflated into one buffer of its declared size and decoded in place, so reading
+ * an array costs its size plus its compressed bytes.
+ */
+export async function openNpz(path: string, limits: ArchiveLimits = {}): Promise<NpzReader> {
+  const limit = expansionLimit(limits);
   const { handle, size } = await openForReading(path);
   try {
     const read = (length: number, position: number) => readExactlyAt(handle, length, position, path);
     const entries = await readCentralDirectory(size, read, path);
+    const starts = await checkLayout(entries, size, read, path);
     const byName = new Map(entries.map((e) => [e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name, e]));
+    let expanded = 0;
     return {
       path,
       names: [...byName.keys()],
@@ -201,8 +331,10 @@ export async function openNpz(path: string): Promise<NpzReader> {
       async read(name) {
         const entry = byName.get(name);
         if (!entry) throw new DatasetError('not-found', `no array '${name}' (has: ${[...byName.keys()].join(', ')})`, { file: path });
-        const bytes = await readMember(entry, size, read, path);
-        return decodeNpy(bytes, `${path} [${entry.name}]`);
+        checkExpansion(expanded + entry.uncompressedSize, limit, path);
+        expanded += entry.uncompressedSize;
+        const bytes = await readMember(entry, starts.get(entry)!, read, path);
+        return decodeNpyOwned(bytes, `${path} [${entry.name}]`);
       },
       close: () => handle.close(),
     };
@@ -212,10 +344,16 @@ export async function openNpz(path: string): Promise<NpzReader> {
   }
 }
 
-/** Reads every array of a .npz file. */
-export async function readNpz(path: string): Promise<Record<string, NdArray>> {
-  const reader = await openNpz(path);
+/** Reads every array of a .npz file (limits as for {@link openNpz}). */
+export async function readNpz(path: string, limits: ArchiveLimits = {}): Promise<Record<string, NdArray>> {
+  const reader = await openNpz(path, limits);
   try {
+    // All members will be read: refuse up front when their total exceeds the cap.
+    checkExpansion(
+      reader.entries.reduce((sum, e) => sum + e.uncompressedSize, 0),
+      expansionLimit(limits),
+      path,
+    );
     const out: Record<string, NdArray> = {};
     for (const name of reader.names) out[name] = await reader.read(name);
     return out;
@@ -224,18 +362,27 @@ export async function readNpz(path: string): Promise<Record<string, NdArray>> {
   }
 }
 
-/** Decodes a .npz held in memory. */
-export async function decodeNpz(bytes: Uint8Array, file = '<memory>'): Promise<Record<string, NdArray>> {
+/** Decodes a .npz held in memory (limits as for {@link openNpz}). */
+export async function decodeNpz(bytes: Uint8Array, file = '<memory>', limits: ArchiveLimits = {}): Promise<Record<string, NdArray>> {
+  const limit = expansionLimit(limits);
   const read = async (length: number, position: number) => {
     if (position + length > bytes.length)
       throw new DatasetError('truncated', `zip: range [${position}, +${length}) beyond ${bytes.length} bytes`, { file });
     return bytes.subarray(position, position + length);
   };
   const entries = await readCentralDirectory(bytes.length, read, file);
+  const starts = await checkLayout(entries, bytes.length, read, file);
+  checkExpansion(
+    entries.reduce((sum, e) => sum + e.uncompressedSize, 0),
+    limit,
+    file,
+  );
   const out: Record<string, NdArray> = {};
   for (const entry of entries) {
     const name = entry.name.endsWith('.npy') ? entry.name.slice(0, -4) : entry.name;
-    out[name] = decodeNpy(await readMember(entry, bytes.length, read, file), `${file} [${entry.name}]`);
+    const member = await readMember(entry, starts.get(entry)!, read, file);
+    // Stored members are views of the caller's bytes: decode a copy so the result owns its memory.
+    out[name] = decodeNpyOwned(entry.method === 0 ? member.slice() : member, `${file} [${entry.name}]`);
   }
   return out;
 }

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calibrateTemperature, debias, estimatePrior, glaLogits, type Matrix, outputEnsemble, selectRegularization } from '@gla/core';
 import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString, requireString } from '../args';
-import { writeAtomic } from '../atomic';
+import { assertWritableFile, writeAtomicSet } from '../atomic';
 import { CliError } from '../errors';
-import { readLabels, readMatrix, readVector, writeMatrix, writeVector } from '../npyio';
+import { cliErrorFrom, readLabels, readMatrix, readVector, vectorNpy, writeMatrix } from '../npyio';
 import { userPath } from '../paths';
 
 type Options = Record<string, OptionValue>;
@@ -29,8 +30,8 @@ export const PRIOR_OPTIONS: OptionSpecs = {
     value: 'uniform|P.npy',
     description: 'label-free prior matching: unlabelled logits whose label distribution is P',
   },
-  tolerance: { type: 'number', description: 'stop at max-abs gradient <= tolerance', default: 1e-9 },
-  'max-iterations': { type: 'integer', description: 'iteration cap', default: 500 },
+  tolerance: { type: 'number', description: 'stop at max-abs gradient <= tolerance (> 0)', default: 1e-9, min: 0, exclusiveMin: true },
+  'max-iterations': { type: 'integer', description: 'iteration cap (>= 1)', default: 500, min: 1 },
   out: { type: 'string', value: 'Q.npy', description: 'output: q (C probabilities, float64); Q.npy.json holds T and the solver report' },
   log: { type: 'flag', description: 'write log q instead of q' },
   json: { type: 'flag', description: 'print the report as JSON on stdout' },
@@ -70,12 +71,14 @@ export interface PriorReport {
 export async function priorCommand(options: Options, print: Print): Promise<PriorReport> {
   const logitsPath = userPath(requireString(options, 'logits'));
   const outPath = userPath(requireString(options, 'out'));
+  await assertWritableFile(outPath);
+  await assertWritableFile(`${outPath}.json`, '--out sidecar');
   const logits = await readMatrix(logitsPath, 'logits');
   const labelsPath = optionalString(options, 'labels');
   const targetRaw = optionalString(options, 'target-marginal');
   if (!labelsPath && !targetRaw)
     throw new CliError('missing-option', 'prior: give --labels Y.npy, or --target-marginal for label-free prior matching');
-  const labels = labelsPath ? await readLabels(userPath(labelsPath)) : undefined;
+  const labels = labelsPath ? await readLabels(userPath(labelsPath), logits.cols) : undefined;
   if (labels && labels.length !== logits.rows)
     throw new CliError('data', `${labelsPath} has ${labels.length} labels but ${logitsPath} has ${logits.rows} rows`);
   let targetMarginal: Float64Array | undefined;
@@ -130,11 +133,27 @@ export async function priorCommand(options: Options, print: Print): Promise<Prio
     examples: logits.rows,
     prior: Array.from(estimate.prior),
   };
-  await writeVector(outPath, flag(options, 'log') ? estimate.logPrior : estimate.prior);
-  await writeAtomic(
-    `${outPath}.json`,
-    `${JSON.stringify({ ...report, values: flag(options, 'log') ? 'log q' : 'q', logits: logitsPath }, null, 2)}\n`,
-  );
+  // q is a probability vector with positive entries (the README promises it). The estimator works
+  // in log space, so log q stays finite where q underflows to exact zeros (e.g. T = 1e-300):
+  // such a q is refused, while --log writes the finite log q.
+  const writeLog = flag(options, 'log');
+  for (let c = 0; c < estimate.prior.length; c++) {
+    const bad = writeLog ? !Number.isFinite(estimate.logPrior[c]!) : !(estimate.prior[c]! > 0);
+    if (bad) {
+      throw new CliError(
+        'data',
+        `estimatePrior: q[${c}] = ${estimate.prior[c]} (log q = ${estimate.logPrior[c]}) at T = ${temperature}: q must be positive, and this one underflows float64; write log q with --log, or use a larger --temperature (or nll)`,
+      );
+    }
+  }
+  // Q.npy and Q.npy.json are written together or not at all; the sidecar names Q.npy's sha256,
+  // so a pair mixed by a crash between the two renames is detected when it is read.
+  const qBytes = vectorNpy(flag(options, 'log') ? estimate.logPrior : estimate.prior);
+  const sidecar = { ...report, values: flag(options, 'log') ? 'log q' : 'q', logits: logitsPath, sha256: sha256(qBytes) };
+  await writeAtomicSet([
+    { path: `${outPath}.json`, data: `${JSON.stringify(sidecar, null, 2)}\n` },
+    { path: outPath, data: qBytes },
+  ]);
   if (flag(options, 'json')) print(JSON.stringify(report));
   else {
     print(`estimated q on ${logits.rows} x ${logits.cols} logits${targetMarginal ? ' (label-free prior matching)' : ''}`);
@@ -158,18 +177,74 @@ export const DEBIAS_OPTIONS: OptionSpecs = {
   logits: { type: 'string', value: 'Z.npy', description: 'zero-shot logits, N x C' },
   prior: { type: 'string', value: 'Q.npy', description: 'q from `gla prior` (probabilities; --log-prior if it holds log q)' },
   'log-prior': { type: 'flag', description: 'the prior file holds log q' },
-  temperature: { type: 'number', description: 'T dividing the logits (default: from Q.npy.json if present, else 1)' },
+  temperature: {
+    type: 'number',
+    description: 'T > 0 dividing the logits (default: from Q.npy.json if present, else 1)',
+    min: 0,
+    exclusiveMin: true,
+  },
   out: { type: 'string', value: 'OUT.npy', description: 'output: z / T - log q (float32 or float64 as the input)' },
 };
 
-async function readPrior(path: string, isLog: boolean): Promise<{ logPrior: Float64Array; temperature?: number }> {
-  const p = await readVector(path, 'prior');
-  let sidecar: { temperature?: number; values?: string } | undefined;
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** What `gla prior` writes beside Q.npy. */
+interface PriorSidecar {
+  temperature?: number;
+  values?: 'q' | 'log q';
+  sha256?: string;
+}
+
+/**
+ * Reads Q.npy.json if it exists. A missing sidecar is fine (T then comes from the options or is
+ * 1); a sidecar that is unreadable, not JSON, holds a non-positive or non-finite temperature, an
+ * unknown `values`, or a sha256 that does not match Q.npy is a data error (never T = 1 silently).
+ */
+async function readSidecar(path: string): Promise<PriorSidecar | undefined> {
+  const file = `${path}.json`;
+  let text: string;
   try {
-    sidecar = JSON.parse(await readFile(`${path}.json`, 'utf8')) as { temperature?: number; values?: string };
-  } catch {
-    sidecar = undefined;
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError('io', `cannot read ${file}: ${(error as Error).message}`);
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliError('data', `${file}: corrupt sidecar (not JSON: ${(error as Error).message}); rerun gla prior or delete it`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new CliError('data', `${file}: corrupt sidecar (not a JSON object); rerun gla prior or delete it`);
+  const { temperature, values, sha256: hash } = value as Record<string, unknown>;
+  if (temperature !== undefined && !(typeof temperature === 'number' && Number.isFinite(temperature) && temperature > 0))
+    throw new CliError('data', `${file}: temperature ${JSON.stringify(temperature)} is not a positive finite number`);
+  if (values !== undefined && values !== 'q' && values !== 'log q')
+    throw new CliError('data', `${file}: values ${JSON.stringify(values)} must be 'q' or 'log q'`);
+  if (hash !== undefined && typeof hash !== 'string') throw new CliError('data', `${file}: sha256 must be a string`);
+  return {
+    ...(temperature !== undefined ? { temperature: temperature as number } : {}),
+    ...(values !== undefined ? { values: values as 'q' | 'log q' } : {}),
+    ...(hash !== undefined ? { sha256: hash as string } : {}),
+  };
+}
+
+async function readPrior(path: string, isLog: boolean): Promise<{ logPrior: Float64Array; temperature?: number }> {
+  const sidecar = await readSidecar(path);
+  if (sidecar?.sha256 !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      throw cliErrorFrom(error, path);
+    }
+    if (sha256(bytes) !== sidecar.sha256)
+      throw new CliError('data', `${path}.json does not belong to ${path} (sha256 differs): rerun gla prior, or delete the sidecar`);
+  }
+  const p = await readVector(path, 'prior');
   const log = isLog || sidecar?.values === 'log q';
   if (!log) {
     for (let c = 0; c < p.length; c++)
@@ -177,7 +252,7 @@ async function readPrior(path: string, isLog: boolean): Promise<{ logPrior: Floa
   }
   return {
     logPrior: log ? p : Float64Array.from(p, Math.log),
-    ...(typeof sidecar?.temperature === 'number' ? { temperature: sidecar.temperature } : {}),
+    ...(sidecar?.temperature !== undefined ? { temperature: sidecar.temperature } : {}),
   };
 }
 
@@ -185,6 +260,7 @@ export async function debiasCommand(options: Options, print: Print): Promise<Mat
   const logitsPath = userPath(requireString(options, 'logits'));
   const priorPath = userPath(requireString(options, 'prior'));
   const outPath = userPath(requireString(options, 'out'));
+  await assertWritableFile(outPath);
   const logits = await readMatrix(logitsPath, 'logits');
   const prior = await readPrior(priorPath, flag(options, 'log-prior'));
   if (prior.logPrior.length !== logits.cols)
@@ -205,8 +281,13 @@ export const ENSEMBLE_OPTIONS: OptionSpecs = {
   'zero-shot': { type: 'string', value: 'Z.npy', description: 'zero-shot logits z, N x C' },
   prior: { type: 'string', value: 'Q.npy', description: 'q from `gla prior` (omit for the plain output ensemble f/T_f + z/T_z)' },
   'log-prior': { type: 'flag', description: 'the prior file holds log q' },
-  'finetuned-temperature': { type: 'number', description: 'T_f (default 1; use held-out logits to calibrate)' },
-  'zero-shot-temperature': { type: 'number', description: 'T_z (default: from Q.npy.json, else 1)' },
+  'finetuned-temperature': {
+    type: 'number',
+    description: 'T_f > 0 (default 1; use held-out logits to calibrate)',
+    min: 0,
+    exclusiveMin: true,
+  },
+  'zero-shot-temperature': { type: 'number', description: 'T_z > 0 (default: from Q.npy.json, else 1)', min: 0, exclusiveMin: true },
   'train-prior': { type: 'string', value: 'P.npy', description: 'pi_s, the label distribution f was trained on (adds -log pi_s)' },
   'target-prior': { type: 'string', value: 'P.npy', description: 'pi_t, the target label distribution (adds +log pi_t)' },
   out: { type: 'string', value: 'OUT.npy', description: 'output logits' },
@@ -216,6 +297,7 @@ export async function ensembleCommand(options: Options, print: Print): Promise<M
   const fPath = userPath(requireString(options, 'finetuned'));
   const zPath = userPath(requireString(options, 'zero-shot'));
   const outPath = userPath(requireString(options, 'out'));
+  await assertWritableFile(outPath);
   const f = await readMatrix(fPath, 'finetuned logits');
   const z = await readMatrix(zPath, 'zero-shot logits');
   if (f.rows !== z.rows || f.cols !== z.cols)
@@ -224,6 +306,12 @@ export async function ensembleCommand(options: Options, print: Print): Promise<M
   const prior = priorPath ? await readPrior(userPath(priorPath), flag(options, 'log-prior')) : undefined;
   const Tf = optionalNumber(options, 'finetuned-temperature') ?? 1;
   const Tz = optionalNumber(options, 'zero-shot-temperature') ?? prior?.temperature ?? 1;
+  for (const [name, T] of [
+    ['finetuned-temperature', Tf],
+    ['zero-shot-temperature', Tz],
+  ] as const) {
+    if (!(Number.isFinite(T) && T > 0)) throw new CliError('bad-value', `--${name} must be a positive number, got ${T}`);
+  }
   const trainPath = optionalString(options, 'train-prior');
   const targetPath = optionalString(options, 'target-prior');
   const trainPrior = trainPath ? await readVector(userPath(trainPath), 'train prior') : undefined;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
+import { assertWritableFolder, removeStaleTemporaries, writeFolderSet } from '../atomic';
 import { type FeatureDataset, loadFeatureDir, saveFeatureDir } from '../dataset';
 import { type EncoderChoice, fortuneFeatures, loadEncoder } from '../embed';
 import { CliError } from '../errors';
@@ -141,8 +142,10 @@ export async function runCommand(
 ): Promise<RunOutcome> {
   const tStart = performance.now();
   const settings = settingsFrom(options);
-  const { dataset, timing } = await datasetFor(options, signal);
+  // Results writing (1/2): refuse an unwritable --out before any work.
   const outOption = optionalString(options, 'out');
+  await assertWritableFolder(outOption ? userPath(outOption) : defaultOutDir());
+  const { dataset, timing } = await datasetFor(options, signal);
   const outDir = outOption
     ? userPath(outOption)
     : optionalString(options, 'features') || dataset.name !== FORTUNES_MAIN.name
@@ -166,7 +169,7 @@ export async function runCommand(
   const t3 = performance.now();
   const counts = Array.from({ length: dataset.classNames.length }, () => 0);
   for (const y of dataset.labels) counts[y]!++;
-  const document = await writeReport(outDir, {
+  const document = await writeResultSet(outDir, {
     schema: 'gla-bench/results@1',
     createdAt: new Date().toISOString(),
     command: ['gla', ...argv].join(' '),
@@ -204,6 +207,26 @@ export async function runCommand(
     `wrote ${join(outDir, 'results.json')}, results.md and ${document.plots.length} plots in ${((performance.now() - tStart) / 1000).toFixed(1)}s`,
   );
   return { document, outDir };
+}
+
+/**
+ * Results writing: the SVGs, results.md and results.json go to a staging folder inside `outDir`
+ * and are moved in as a set, results.json (the manifest) last; temporaries that killed runs left
+ * in `outDir` are removed first.
+ */
+async function writeResultSet(outDir: string, doc: Parameters<typeof writeReport>[1]): Promise<ResultsDocument> {
+  await removeStaleTemporaries(outDir);
+  return writeFolderSet(outDir, 'results.json', (staging) => writeReport(staging, doc), previousPlots);
+}
+
+/** The plot files an earlier results.json lists (removed when the new set has no such plot). */
+function previousPlots(manifest: string): string[] {
+  try {
+    const plots = (JSON.parse(manifest) as { plots?: unknown }).plots;
+    return Array.isArray(plots) ? plots.filter((p): p is string => typeof p === 'string' && /^[\w.-]+\.svg$/.test(p)) : [];
+  } catch {
+    return [];
+  }
 }
 
 export const EXPORT_OPTIONS: OptionSpecs = {
