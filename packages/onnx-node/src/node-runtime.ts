@@ -17,7 +17,8 @@ import {
   type TensorInfo,
   validateFeeds,
 } from '@gla/runtime';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+import { loadOrt, type OrtModule } from './telemetry';
 
 /** Graph optimisation levels of ONNX Runtime. */
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -51,7 +52,7 @@ function checkPositiveInteger(value: number | undefined, what: string): void {
 }
 
 function signature(
-  metadata: readonly ort.InferenceSession.ValueMetadata[] | undefined,
+  metadata: readonly Ort.InferenceSession.ValueMetadata[] | undefined,
   names: readonly string[],
   what: string,
   where: string,
@@ -76,13 +77,13 @@ function signature(
   });
 }
 
-function toOrtTensor(tensor: Tensor): ort.Tensor {
+function toOrtTensor(ort: OrtModule, tensor: Tensor): Ort.Tensor {
   // ORT reads, never writes, input data; dims are copied because ORT wants a mutable array.
   return new ort.Tensor(tensor.dtype as 'float32', tensor.data as Float32Array, [...tensor.dims]);
 }
 
-function fromOrtTensor(value: ort.OnnxValue, name: string): Tensor {
-  const t = value as ort.Tensor;
+function fromOrtTensor(value: Ort.OnnxValue, name: string): Tensor {
+  const t = value as Ort.Tensor;
   return outputTensor(name, t.type, t.dims, t.data);
 }
 
@@ -90,10 +91,12 @@ class NodeModelSession implements ModelSession {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly executionProvider: string;
-  private session: ort.InferenceSession | undefined;
+  private session: Ort.InferenceSession | undefined;
+  private readonly ort: OrtModule;
   private readonly where: string;
 
-  constructor(session: ort.InferenceSession, executionProvider: string, where: string) {
+  constructor(ort: OrtModule, session: Ort.InferenceSession, executionProvider: string, where: string) {
+    this.ort = ort;
     this.session = session;
     this.executionProvider = executionProvider;
     this.where = where;
@@ -106,9 +109,9 @@ class NodeModelSession implements ModelSession {
     if (session === undefined) throw new RuntimeError('released', `the session of ${this.where} was released`);
     validateFeeds(feeds, this.inputs);
     const fetches = resolveOutputNames(outputNames, this.outputs);
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(tensor);
-    let results: ort.InferenceSession.ReturnType;
+    const ortFeeds: Record<string, Ort.Tensor> = {};
+    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(this.ort, tensor);
+    let results: Ort.InferenceSession.ReturnType;
     try {
       results = await session.run(ortFeeds, fetches);
     } catch (e) {
@@ -176,6 +179,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
       checkPositiveInteger(merged.interOpThreads, 'interOpThreads');
       const providers = [...(loadOptions.executionProviders ?? options.executionProviders ?? ['cpu'])];
       if (providers.length === 0) throw new RuntimeError('unsupported-provider', 'executionProviders is empty');
+      const ort = await loadOrt();
       const supported = ort.listSupportedBackends().map((b) => b.name);
       for (const p of providers) {
         if (!supported.includes(p)) {
@@ -209,7 +213,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
         );
       }
 
-      const sessionOptions = (provider: string): ort.InferenceSession.SessionOptions => ({
+      const sessionOptions = (provider: string): Ort.InferenceSession.SessionOptions => ({
         executionProviders: [provider],
         graphOptimizationLevel: merged.graphOptimizationLevel ?? 'all',
         logSeverityLevel: merged.logSeverityLevel ?? 4,
@@ -225,7 +229,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
               ? await ort.InferenceSession.create(model, sessionOptions(provider))
               : await ort.InferenceSession.create(model, sessionOptions(provider));
           try {
-            return new NodeModelSession(session, provider, where);
+            return new NodeModelSession(ort, session, provider, where);
           } catch (e) {
             await session.release();
             throw e;
