@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
-import { maxAbsDifference } from '@gla/runtime';
-import { type ConformanceResult, conformanceCases, packConformanceFixtures } from '@gla/runtime/conformance';
+import { type ConformanceResult, conformanceCases, maxAbsDifference, packConformanceFixtures } from '@gla/runtime/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, openBrowser } from '../../../tooling/browser/harness';
 import {
@@ -31,6 +30,9 @@ const conformanceFiles = {
   '/models/affine.onnx': fixtures.affine.bytes,
 };
 const runs: Record<string, ConformanceRun> = {};
+/** Every URL the conformance pages requested: nothing may leave the local test server (no telemetry, no CDN). */
+const requested: string[] = [];
+const onRequest = (url: string) => requested.push(url);
 
 beforeAll(async () => {
   browser = await openBrowser();
@@ -40,6 +42,7 @@ beforeAll(async () => {
     files: conformanceFiles,
     args: { options: { wasmPaths: '/ort/' } },
     timeoutMs: 90_000,
+    onRequest,
   })) as ConformanceRun;
   runs['isolated'] = (await browser.run({
     entry: entry('conformance-entry.ts'),
@@ -47,6 +50,7 @@ beforeAll(async () => {
     args: { options: { wasmPaths: '/ort/', threads: 2, executionProviders: ['wasm'] } },
     crossOriginIsolated: true,
     timeoutMs: 90_000,
+    onRequest,
   })) as ConformanceRun;
 }, 180_000);
 
@@ -80,6 +84,20 @@ for (const mode of ['default', 'isolated'] as const) {
     }
   });
 }
+
+describe('no network beyond the page: onnxruntime-web sends nothing elsewhere', () => {
+  it('every request of both conformance pages went to the local test server', () => {
+    expect(requested.length).toBeGreaterThan(5);
+    // blob: and data: URLs are made in the page (ORT's worker scripts); every other one must be the test server's
+    const local = (url: string) => {
+      const u = new URL(url.startsWith('blob:') ? url.slice('blob:'.length) : url);
+      return u.protocol === 'data:' || (u.protocol === 'http:' && u.hostname === '127.0.0.1');
+    };
+    expect(requested.filter((url) => !local(url))).toEqual([]);
+    // the runtime's own files were among them, served from wasmPaths
+    expect(requested.some((url) => /\/ort\/ort-wasm-simd-threaded.*\.wasm$/.test(url))).toBe(true);
+  });
+});
 
 describe('same embeddings in Node (onnx-node) and the browser (onnx-web)', () => {
   it('CLIP fixture vision and text models agree within 1e-5, and with the reference', async () => {

@@ -10,5 +10,6 @@ export {
   conformanceCases,
   runConformance,
 } from './cases';
+export { maxAbsDifference } from './compare';
 export type { ConformanceFixtures, ConformanceModel, ConformanceSample } from './fixtures';
 export { packConformanceFixtures, unpackConformanceFixtures } from './pack';
