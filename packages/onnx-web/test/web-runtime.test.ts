@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
-import { type ConformanceResult, conformanceCases, maxAbsDifference, packConformanceFixtures } from '@gla/runtime/conformance';
+import { type ConformanceResult, conformanceCases, conformanceFixtures, maxAbsDifference } from '@gla/runtime/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, openBrowser } from '../../../tooling/browser/harness';
 import {
@@ -10,7 +10,6 @@ import {
   samplePixelValues,
   sampleTokenIds,
 } from '../../../tooling/fixtures/clip-fixtures';
-import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
 
 const entry = (name: string) => fileURLToPath(new URL(`./browser/${name}`, import.meta.url));
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -24,11 +23,8 @@ interface ConformanceRun {
 }
 
 let browser: BrowserSession;
-const fixtures = buildConformanceFixtures();
-const conformanceFiles = {
-  '/fixtures/conformance.bin': packConformanceFixtures(fixtures),
-  '/models/affine.onnx': fixtures.affine.bytes,
-};
+const fixtures = conformanceFixtures();
+const conformanceFiles = { '/models/affine.onnx': fixtures.affine.bytes };
 const runs: Record<string, ConformanceRun> = {};
 /** Every URL the conformance pages requested: nothing may leave the local test server (no telemetry, no CDN). */
 const requested: string[] = [];

@@ -1,11 +1,11 @@
 // Runs in the page: the runtime conformance suite against createWebRuntime.
-import { runConformance, unpackConformanceFixtures } from '@gla/runtime/conformance';
+import { conformanceFixtures, runConformance } from '@gla/runtime/conformance';
 import { createWebRuntime, type WebRuntimeOptions } from '../../src/index';
 
 export default async function run(args: { options: WebRuntimeOptions }) {
-  const packed = await (await fetch('/fixtures/conformance.bin')).arrayBuffer();
+  // the fixtures shipped with @gla/runtime, as a third-party adapter would run the suite
   const fixtures = {
-    ...unpackConformanceFixtures(packed),
+    ...conformanceFixtures(),
     affineLocation: '/models/affine.onnx',
     missingLocation: '/models/no-such-model.onnx',
   };
