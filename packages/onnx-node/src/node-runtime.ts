@@ -100,7 +100,16 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
       checkPositiveInteger(merged.interOpThreads, 'interOpThreads');
       const providers = [...(loadOptions.executionProviders ?? options.executionProviders ?? ['cpu'])];
       if (providers.length === 0) throw new RuntimeError('unsupported-provider', 'executionProviders is empty');
-      const ort = await loadOrt();
+      let ort: OrtModule;
+      try {
+        ort = await loadOrt();
+      } catch (e) {
+        throw new RuntimeError(
+          'unsupported-provider',
+          `onnxruntime-node could not be loaded (${describeError(e)}); install it next to @gla/onnx-node (it is a peer dependency)`,
+          { cause: e },
+        );
+      }
       const supported = ort.listSupportedBackends().map((b) => b.name);
       for (const p of providers) {
         if (!supported.includes(p)) {

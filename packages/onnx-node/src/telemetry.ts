@@ -43,21 +43,30 @@ let warned = false;
  * opt-out still applies if no session was created yet; a one-time warning says how to make sure.
  */
 export function loadOrt(): Promise<OrtModule> {
-  loading ??= (async () => {
-    const loadedBefore = ortAlreadyLoaded();
-    const setting = disableOrtTelemetry();
-    if (loadedBefore && setting === 'disabled' && !warned) {
-      warned = true;
-      process.emitWarning(
-        'onnxruntime-node was loaded before @gla/onnx-node and ORT_DISABLE_TELEMETRY was not set. @gla/onnx-node has set it now, ' +
-          'which disables ONNX Runtime telemetry only if no InferenceSession was created before. To be sure, import ' +
-          "'@gla/onnx-node/no-telemetry' before onnxruntime-node, or set ORT_DISABLE_TELEMETRY=1 in the environment.",
-        { code: 'GLA_ORT_TELEMETRY', type: 'GlaWarning' },
-      );
-    }
-    const module = (await import('onnxruntime-node')) as OrtModule & { default?: OrtModule };
-    // CommonJS module: `default` is its `module.exports`, which always has every export.
-    return module.default?.InferenceSession !== undefined ? module.default : module;
-  })();
+  if (loading === undefined) {
+    const attempt = importOrt();
+    loading = attempt;
+    // a failed import (e.g. the peer dependency is missing) is not kept: the next call tries again
+    attempt.catch(() => {
+      if (loading === attempt) loading = undefined;
+    });
+  }
   return loading;
+}
+
+async function importOrt(): Promise<OrtModule> {
+  const loadedBefore = ortAlreadyLoaded();
+  const setting = disableOrtTelemetry();
+  if (loadedBefore && setting === 'disabled' && !warned) {
+    warned = true;
+    process.emitWarning(
+      'onnxruntime-node was loaded before @gla/onnx-node and ORT_DISABLE_TELEMETRY was not set. @gla/onnx-node has set it now, ' +
+        'which disables ONNX Runtime telemetry only if no InferenceSession was created before. To be sure, import ' +
+        "'@gla/onnx-node/no-telemetry' before onnxruntime-node, or set ORT_DISABLE_TELEMETRY=1 in the environment.",
+      { code: 'GLA_ORT_TELEMETRY', type: 'GlaWarning' },
+    );
+  }
+  const module = (await import('onnxruntime-node')) as OrtModule & { default?: OrtModule };
+  // CommonJS module: `default` is its `module.exports`, which always has every export.
+  return module.default?.InferenceSession !== undefined ? module.default : module;
 }
