@@ -10,6 +10,8 @@ if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -d /usr/share/games/fortunes ] && [ -f /usr/share/games/fortunes/art ] || need_apt+=(fortunes)
+# strace: the telemetry test of @gla/onnx-node checks that running a model opens no socket.
+[ -x /usr/bin/strace ] || need_apt+=(strace)
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
 python3 -c 'import numpy' 2>/dev/null || need_apt+=(python3-numpy)
 python3 -c 'import scipy' 2>/dev/null || need_apt+=(python3-scipy)

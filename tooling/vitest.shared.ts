@@ -14,6 +14,9 @@ export function packageTestConfig(options: { testTimeout?: number } = {}) {
       testTimeout: options.testTimeout ?? 30_000,
       hookTimeout: 120_000,
       pool: 'forks',
+      // onnxruntime-node's telemetry off in every test process, including tests that import it
+      // directly (@gla/onnx-node sets this itself; ORT_DISABLE_TELEMETRY=0 opts back in).
+      env: { ORT_DISABLE_TELEMETRY: process.env['ORT_DISABLE_TELEMETRY'] || '1' },
       setupFiles: [fileURLToPath(new URL('./vitest.fast-check.ts', import.meta.url))],
     },
   });

@@ -50,6 +50,8 @@ export interface RunInBrowserOptions {
   readonly onLog?: (type: string, text: string) => void;
   /** Directory whose files are served under `/ort/`; default: onnxruntime-web's `dist`. */
   readonly ortDistDir?: string;
+  /** Receives the URL of every request the page makes (and of every WebSocket it opens), e.g. to check that nothing leaves the test server. */
+  readonly onRequest?: (url: string) => void;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -207,6 +209,11 @@ async function runWithBrowser(browser: Browser, options: RunInBrowserOptions): P
     const page = await context.newPage();
     page.on('console', (m) => log(m.type(), m.text()));
     page.on('pageerror', (e) => log('pageerror', e.stack ?? e.message));
+    if (options.onRequest !== undefined) {
+      const onRequest = options.onRequest;
+      page.on('request', (r) => onRequest(r.url()));
+      page.on('websocket', (w) => onRequest(w.url()));
+    }
     page.on('requestfailed', (r) => log('requestfailed', `${r.url()} ${r.failure()?.errorText ?? ''}`));
     const remaining = () => Math.max(1, timeoutMs - (Date.now() - started));
     await page.goto(`${server.origin}/`, { timeout: remaining() });

@@ -1,5 +1,5 @@
-import { maxAbsDifference, type Tensor } from '@gla/runtime';
-import { packConformanceFixtures, unpackConformanceFixtures } from '@gla/runtime/conformance';
+import type { Tensor } from '@gla/runtime';
+import { maxAbsDifference, packConformanceFixtures, unpackConformanceFixtures } from '@gla/runtime/conformance';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildConformanceFixtures } from '../fixtures/conformance-fixtures';

@@ -1,23 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeModel } from '@gla/onnx-builder';
+import type { LoadOptions, ModelSession, ModelSource, Runtime, Tensor } from '@gla/runtime';
+import { RuntimeError } from '@gla/runtime';
 import {
-  assertModelBytes,
+  createAdapterSession,
+  createWithFallback,
   describeError,
-  isTensorDType,
-  type LoadOptions,
-  type ModelSession,
-  type ModelSource,
-  normalizeDim,
+  explainLoadFailure,
   outputTensor,
-  type Runtime,
-  RuntimeError,
-  resolveOutputNames,
-  type Tensor,
-  type TensorInfo,
-  validateFeeds,
-} from '@gla/runtime';
-import * as ort from 'onnxruntime-node';
+  resolveSignature,
+} from '@gla/runtime/adapter';
+import type * as Ort from 'onnxruntime-node';
+import { loadOrt, type OrtModule } from './telemetry';
 
 /** Graph optimisation levels of ONNX Runtime. */
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -50,86 +46,14 @@ function checkPositiveInteger(value: number | undefined, what: string): void {
   }
 }
 
-function signature(
-  metadata: readonly ort.InferenceSession.ValueMetadata[] | undefined,
-  names: readonly string[],
-  what: string,
-  where: string,
-): TensorInfo[] {
-  return names.map((name, i) => {
-    const meta = metadata?.[i];
-    if (meta === undefined || !meta.isTensor) {
-      throw new RuntimeError(
-        'unsupported-dtype',
-        `${where}: ${what} '${name}' is not a tensor; only tensor inputs and outputs are supported`,
-      );
-    }
-    const dtype = isTensorDType(meta.type) ? meta.type : undefined;
-    if (dtype === undefined) {
-      throw new RuntimeError(
-        'unsupported-dtype',
-        `${where}: ${what} '${name}' has dtype ${meta.type}, which this runtime does not exchange`,
-      );
-    }
-    const shape = meta.shape.map(normalizeDim);
-    return { name, dtype, shape };
-  });
-}
-
-function toOrtTensor(tensor: Tensor): ort.Tensor {
+function toOrtTensor(ort: OrtModule, tensor: Tensor): Ort.Tensor {
   // ORT reads, never writes, input data; dims are copied because ORT wants a mutable array.
   return new ort.Tensor(tensor.dtype as 'float32', tensor.data as Float32Array, [...tensor.dims]);
 }
 
-function fromOrtTensor(value: ort.OnnxValue, name: string): Tensor {
-  const t = value as ort.Tensor;
+function fromOrtTensor(value: unknown, name: string): Tensor {
+  const t = value as Ort.Tensor;
   return outputTensor(name, t.type, t.dims, t.data);
-}
-
-class NodeModelSession implements ModelSession {
-  readonly inputs: readonly TensorInfo[];
-  readonly outputs: readonly TensorInfo[];
-  readonly executionProvider: string;
-  private session: ort.InferenceSession | undefined;
-  private readonly where: string;
-
-  constructor(session: ort.InferenceSession, executionProvider: string, where: string) {
-    this.session = session;
-    this.executionProvider = executionProvider;
-    this.where = where;
-    this.inputs = signature(session.inputMetadata, session.inputNames, 'input', where);
-    this.outputs = signature(session.outputMetadata, session.outputNames, 'output', where);
-  }
-
-  async run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
-    const session = this.session;
-    if (session === undefined) throw new RuntimeError('released', `the session of ${this.where} was released`);
-    validateFeeds(feeds, this.inputs);
-    const fetches = resolveOutputNames(outputNames, this.outputs);
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(tensor);
-    let results: ort.InferenceSession.ReturnType;
-    try {
-      results = await session.run(ortFeeds, fetches);
-    } catch (e) {
-      if (this.session === undefined)
-        throw new RuntimeError('released', `the session of ${this.where} was released during run`, { cause: e });
-      throw new RuntimeError('run-failed', `${this.where}: onnxruntime-node failed while running: ${describeError(e)}`, { cause: e });
-    }
-    const out: Record<string, Tensor> = {};
-    for (const name of fetches) {
-      const value = results[name];
-      if (value === undefined) throw new RuntimeError('run-failed', `${this.where}: onnxruntime-node returned no '${name}'`);
-      out[name] = fromOrtTensor(value, name);
-    }
-    return out;
-  }
-
-  async release(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session !== undefined) await session.release();
-  }
 }
 
 /** A file path from a string path or a `file:` URL; other URLs are refused. */
@@ -176,6 +100,16 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
       checkPositiveInteger(merged.interOpThreads, 'interOpThreads');
       const providers = [...(loadOptions.executionProviders ?? options.executionProviders ?? ['cpu'])];
       if (providers.length === 0) throw new RuntimeError('unsupported-provider', 'executionProviders is empty');
+      let ort: OrtModule;
+      try {
+        ort = await loadOrt();
+      } catch (e) {
+        throw new RuntimeError(
+          'unsupported-provider',
+          `onnxruntime-node could not be loaded (${describeError(e)}); install it next to @gla/onnx-node (it is a peer dependency)`,
+          { cause: e },
+        );
+      }
       const supported = ort.listSupportedBackends().map((b) => b.name);
       for (const p of providers) {
         if (!supported.includes(p)) {
@@ -201,7 +135,7 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
       } else if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
         model = toBytes(source);
         where = `model bytes (${model.length} bytes)`;
-        assertModelBytes(model, 'model bytes', decodeModel);
+        if (model.length === 0) throw new RuntimeError('invalid-model', 'model bytes: the model is empty (0 bytes)');
       } else {
         throw new RuntimeError(
           'model-not-found',
@@ -209,45 +143,55 @@ export function createNodeRuntime(options: NodeRuntimeOptions = {}): Runtime & {
         );
       }
 
-      const sessionOptions = (provider: string): ort.InferenceSession.SessionOptions => ({
+      const sessionOptions = (provider: string): Ort.InferenceSession.SessionOptions => ({
         executionProviders: [provider],
         graphOptimizationLevel: merged.graphOptimizationLevel ?? 'all',
         logSeverityLevel: merged.logSeverityLevel ?? 4,
         ...(merged.threads !== undefined ? { intraOpNumThreads: merged.threads } : {}),
         ...(merged.interOpThreads !== undefined ? { interOpNumThreads: merged.interOpThreads } : {}),
       });
-      const failures: string[] = [];
-      let lastError: unknown;
-      for (const provider of providers) {
-        try {
-          const session =
-            typeof model === 'string'
-              ? await ort.InferenceSession.create(model, sessionOptions(provider))
-              : await ort.InferenceSession.create(model, sessionOptions(provider));
-          try {
-            return new NodeModelSession(session, provider, where);
-          } catch (e) {
-            await session.release();
-            throw e;
-          }
-        } catch (e) {
-          if (e instanceof RuntimeError) throw e;
-          failures.push(`${provider}: ${describeError(e)}`);
-          lastError = e;
-        }
-      }
-      // Every provider failed. If the CPU provider failed too (or was tried alone), the model is at fault.
-      if (providers.includes('cpu')) {
-        if (typeof model === 'string') assertModelBytes(await readFile(model), model, decodeModel);
-        throw new RuntimeError('invalid-model', `${where}: onnxruntime-node cannot load the model: ${failures.join('; ')}`, {
-          cause: lastError,
-        });
-      }
-      throw new RuntimeError(
-        'unsupported-provider',
-        `${where}: no requested execution provider could be used (${failures.join('; ')}); add 'cpu' as a fallback, e.g. ['${providers[0]}', 'cpu']`,
-        { cause: lastError },
+      const bytesOfModel = () => (typeof model === 'string' ? readFile(model) : model);
+      const { session, provider } = await createWithFallback(
+        providers,
+        (p) =>
+          typeof model === 'string'
+            ? ort.InferenceSession.create(model, sessionOptions(p))
+            : ort.InferenceSession.create(model, sessionOptions(p)),
+        (failures) =>
+          explainLoadFailure({
+            where,
+            backendName: 'onnxruntime-node',
+            failures,
+            fallbackProvider: 'cpu',
+            modelBytes: bytesOfModel,
+            decode: decodeModel,
+          }),
       );
+      try {
+        const signature = resolveSignature({
+          inputNames: session.inputNames,
+          outputNames: session.outputNames,
+          inputMetadata: session.inputMetadata as readonly Ort.InferenceSession.ValueMetadata[] | undefined,
+          outputMetadata: session.outputMetadata as readonly Ort.InferenceSession.ValueMetadata[] | undefined,
+          where,
+          declared: () => decodeModel(typeof model === 'string' ? readFileSync(model) : model).graph,
+        });
+        return createAdapterSession<Ort.Tensor>({
+          backend: {
+            run: (feeds, fetches) => session.run(feeds, [...fetches]),
+            release: () => session.release(),
+          },
+          backendName: 'onnxruntime-node',
+          executionProvider: provider,
+          where,
+          ...signature,
+          toBackend: (tensor) => toOrtTensor(ort, tensor),
+          fromBackend: fromOrtTensor,
+        });
+      } catch (e) {
+        await session.release();
+        throw e;
+      }
     },
   };
 }

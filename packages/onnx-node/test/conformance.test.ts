@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { conformanceFixtures } from '@gla/runtime/conformance';
 import { afterAll } from 'vitest';
-import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
 import { registerConformanceSuite } from '../../../tooling/fixtures/conformance-vitest';
 import { createNodeRuntime } from '../src/index';
 
@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gla-onnx-node-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function fixturesWithFiles() {
-  const fixtures = buildConformanceFixtures();
+  const fixtures = conformanceFixtures(); // as shipped with @gla/runtime, as a third-party adapter would run it
   const path = join(dir, 'affine.onnx');
   writeFileSync(path, fixtures.affine.bytes);
   return { ...fixtures, affineLocation: path, missingLocation: join(dir, 'missing', 'no-such-model.onnx') };

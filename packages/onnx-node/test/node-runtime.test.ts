@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type ModelSession, maxAbsDifference, RuntimeError } from '@gla/runtime';
+import { type ModelSession, RuntimeError } from '@gla/runtime';
+import { maxAbsDifference } from '@gla/runtime/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildClipFixtures,

@@ -1,5 +1,5 @@
 // The conformance suite must catch broken adapters: wrap the real one and break it on purpose.
-import type { ModelSession, Runtime, Tensor } from '@gla/runtime';
+import { type ModelSession, type Runtime, RuntimeError, type Tensor } from '@gla/runtime';
 import { runConformance } from '@gla/runtime/conformance';
 import { describe, expect, it } from 'vitest';
 import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
@@ -56,6 +56,37 @@ describe('conformance suite sensitivity', () => {
     expect(names).toContain("an unknown input throws 'unknown-input' naming it");
     expect(names).toContain("a backend failure while running throws 'run-failed' and the session stays usable");
     const immortal = wrap(base, () => ({ release: async () => undefined }));
-    expect(await failures(immortal)).toEqual(["run after release throws 'released'; release is idempotent"]);
+    expect(await failures(immortal)).toEqual([
+      "run after release throws 'released'; release is idempotent",
+      "release() during runs lets them finish with correct outputs, then runs throw 'released'",
+      "a failing run during release() still throws 'run-failed' (not 'released'), and release() completes",
+    ]);
+  });
+
+  // The adapters' behaviour before the shared session (issue 13): a release during a run
+  // aborted it with 'released' (onnx-node), or a queued run found the session gone (onnx-web).
+  it("catches the old release-during-run behaviour: runs in flight rejected with 'released'", async () => {
+    const abortsInFlight = wrap(base, (s) => {
+      let releasedAt = 0;
+      return {
+        run: async (feeds, names) => {
+          const started = releasedAt;
+          const out = await s.run(feeds, names).catch((e: unknown) => {
+            if (releasedAt !== started) throw new RuntimeError('released', 'the session was released during run', { cause: e });
+            throw e;
+          });
+          if (releasedAt !== started) throw new RuntimeError('released', 'the session was released during run');
+          return out;
+        },
+        release: async () => {
+          releasedAt++;
+          await s.release();
+        },
+      };
+    });
+    expect(await failures(abortsInFlight)).toEqual([
+      "release() during runs lets them finish with correct outputs, then runs throw 'released'",
+      "a failing run during release() still throws 'run-failed' (not 'released'), and release() completes",
+    ]);
   });
 });

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createNodeRuntime } from '@gla/onnx-node';
-import { maxAbsDifference } from '@gla/runtime';
+import { maxAbsDifference } from '@gla/runtime/conformance';
 import { openBrowser } from '../../../tooling/browser/harness';
 import { buildClipVisionModel, samplePixelValues } from '../../../tooling/fixtures/clip-fixtures';
 

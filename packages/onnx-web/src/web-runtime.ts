@@ -1,20 +1,14 @@
 import { decodeModel } from '@gla/onnx-builder';
+import type { LoadOptions, ModelSession, ModelSource, Runtime, Tensor } from '@gla/runtime';
+import { RuntimeError } from '@gla/runtime';
 import {
-  assertModelBytes,
+  createAdapterSession,
+  createWithFallback,
   describeError,
-  isTensorDType,
-  type LoadOptions,
-  type ModelSession,
-  type ModelSource,
-  normalizeDim,
+  explainLoadFailure,
   outputTensor,
-  type Runtime,
-  RuntimeError,
-  resolveOutputNames,
-  type Tensor,
-  type TensorInfo,
-  validateFeeds,
-} from '@gla/runtime';
+  resolveSignature,
+} from '@gla/runtime/adapter';
 import * as ort from 'onnxruntime-web';
 
 /** Execution providers this adapter drives. */
@@ -108,41 +102,11 @@ export function defaultExecutionProviders(): WebExecutionProvider[] {
   return globals.navigator?.gpu !== undefined ? ['webgpu', 'wasm'] : ['wasm'];
 }
 
-function signature(session: ort.InferenceSession, bytes: Uint8Array, kind: 'input' | 'output', where: string): TensorInfo[] {
-  const names = kind === 'input' ? session.inputNames : session.outputNames;
-  const metadata = (kind === 'input' ? session.inputMetadata : session.outputMetadata) as
-    | readonly ort.InferenceSession.ValueMetadata[]
-    | undefined;
-  let decoded: ReturnType<typeof decodeModel>['graph'] | undefined;
-  return names.map((name, i) => {
-    const meta = metadata?.[i];
-    let type: string | undefined;
-    let shape: readonly (number | string | null)[] | undefined;
-    if (meta?.isTensor === true) {
-      type = meta.type;
-      shape = meta.shape.map(normalizeDim);
-    } else if (meta === undefined) {
-      decoded ??= decodeModel(bytes).graph;
-      const info = (kind === 'input' ? decoded.inputs : decoded.outputs).find((v) => v.name === name);
-      type = info?.dtype;
-      shape = info?.shape ?? [];
-    }
-    const dtype = isTensorDType(type) ? type : undefined;
-    if (dtype === undefined) {
-      throw new RuntimeError(
-        'unsupported-dtype',
-        `${where}: ${kind} '${name}' has type ${type ?? 'non-tensor'}, which this runtime does not exchange`,
-      );
-    }
-    return { name, dtype, shape: shape ?? [] };
-  });
-}
-
 function toOrtTensor(tensor: Tensor): ort.Tensor {
   return new ort.Tensor(tensor.dtype as 'float32', tensor.data as Float32Array, [...tensor.dims]);
 }
 
-async function fromOrtTensor(value: ort.OnnxValue, name: string): Promise<Tensor> {
+async function fromOrtTensor(value: unknown, name: string): Promise<Tensor> {
   const t = value as ort.Tensor;
   let data = (t.location === 'cpu' || t.location === undefined ? t.data : await t.getData(true)) as Tensor['data'];
   if (t.type === 'float16' && !(data instanceof Uint16Array)) {
@@ -162,57 +126,6 @@ function serialised<T>(job: () => Promise<T>): Promise<T> {
   const next = queue.then(job, job);
   queue = next.catch(() => undefined);
   return next;
-}
-
-class WebModelSession implements ModelSession {
-  readonly inputs: readonly TensorInfo[];
-  readonly outputs: readonly TensorInfo[];
-  readonly executionProvider: string;
-  private session: ort.InferenceSession | undefined;
-  private readonly where: string;
-
-  constructor(session: ort.InferenceSession, bytes: Uint8Array, executionProvider: string, where: string) {
-    this.session = session;
-    this.executionProvider = executionProvider;
-    this.where = where;
-    this.inputs = signature(session, bytes, 'input', where);
-    this.outputs = signature(session, bytes, 'output', where);
-  }
-
-  async run(feeds: Readonly<Record<string, Tensor>>, outputNames?: readonly string[]): Promise<Record<string, Tensor>> {
-    if (this.session === undefined) throw new RuntimeError('released', `the session of ${this.where} was released`);
-    validateFeeds(feeds, this.inputs);
-    const fetches = resolveOutputNames(outputNames, this.outputs);
-    return serialised(async () => {
-      const session = this.session;
-      if (session === undefined) throw new RuntimeError('released', `the session of ${this.where} was released`);
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(tensor);
-      let results: ort.InferenceSession.ReturnType;
-      try {
-        results = await session.run(ortFeeds, fetches);
-      } catch (e) {
-        throw new RuntimeError(
-          'run-failed',
-          `${this.where}: onnxruntime-web (${this.executionProvider}) failed while running: ${describeError(e)}`,
-          { cause: e },
-        );
-      }
-      const out: Record<string, Tensor> = {};
-      for (const name of fetches) {
-        const value = results[name];
-        if (value === undefined) throw new RuntimeError('run-failed', `${this.where}: onnxruntime-web returned no '${name}'`);
-        out[name] = await fromOrtTensor(value, name);
-      }
-      return out;
-    });
-  }
-
-  async release(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session !== undefined) await serialised(() => session.release());
-  }
 }
 
 async function fetchModel(url: string, fetcher: (input: string) => Promise<Response>): Promise<Uint8Array> {
@@ -272,7 +185,7 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): Runtime {
       } else {
         throw new RuntimeError('model-not-found', `cannot load a model from ${String(source)}: pass a URL, a Uint8Array or an ArrayBuffer`);
       }
-      assertModelBytes(bytes, where, decodeModel);
+      if (bytes.length === 0) throw new RuntimeError('invalid-model', `${where}: the model is empty (0 bytes)`);
       if (loadOptions.threads !== undefined) resolveThreads(loadOptions.threads);
       applyEnvironment({ ...options, ...(loadOptions.threads !== undefined ? { threads: loadOptions.threads } : {}) });
       const providers = (loadOptions.executionProviders ?? options.executionProviders ?? defaultExecutionProviders()) as readonly string[];
@@ -285,49 +198,52 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): Runtime {
           );
         }
       }
-      const failures: string[] = [];
-      let lastError: unknown;
-      for (const provider of providers) {
-        try {
-          // ORT may keep a reference to the buffer: hand it a copy so callers can reuse theirs.
-          const session = await serialised(() =>
-            ort.InferenceSession.create(bytes.slice(), {
-              executionProviders: [provider],
-              graphOptimizationLevel: 'all',
-              logSeverityLevel: 4,
-            }),
-          );
-          try {
-            return new WebModelSession(session, bytes, provider, where);
-          } catch (e) {
-            await session.release();
-            throw e;
-          }
-        } catch (e) {
-          if (e instanceof RuntimeError) throw e;
-          failures.push(`${provider}: ${describeError(e)}`);
-          lastError = e;
-        }
-      }
-      if (providers.includes('wasm') && failures.length === providers.length) {
-        const wasmFailure = failures.find((f) => f.startsWith('wasm:')) ?? '';
-        // A wasm failure to fetch/compile the runtime itself is a setup problem, not a model problem.
-        if (/\.wasm|\.mjs|fetch|WebAssembly|no available backend|import/i.test(wasmFailure)) {
-          throw new RuntimeError(
-            'unsupported-provider',
-            `${where}: onnxruntime-web could not start (${failures.join('; ')}); check that wasmPaths points at onnxruntime-web ${ort.env.versions.web ?? ''} dist files`,
-            { cause: lastError },
-          );
-        }
-        throw new RuntimeError('invalid-model', `${where}: onnxruntime-web cannot load the model: ${failures.join('; ')}`, {
-          cause: lastError,
-        });
-      }
-      throw new RuntimeError(
-        'unsupported-provider',
-        `${where}: no requested execution provider could start (${failures.join('; ')}); add 'wasm' as a fallback`,
-        { cause: lastError },
+      const { session, provider } = await createWithFallback(
+        providers,
+        // ORT may keep a reference to the buffer: hand it a copy so callers can reuse theirs.
+        (p) =>
+          serialised(() =>
+            ort.InferenceSession.create(bytes.slice(), { executionProviders: [p], graphOptimizationLevel: 'all', logSeverityLevel: 4 }),
+          ),
+        (failures) =>
+          explainLoadFailure({
+            where,
+            backendName: 'onnxruntime-web',
+            failures,
+            fallbackProvider: 'wasm',
+            modelBytes: () => bytes,
+            decode: decodeModel,
+            // A wasm failure to fetch/compile the runtime itself is a set-up problem, not the model's.
+            isSetupFailure: (e) => /\.wasm|\.mjs|fetch|WebAssembly|no available backend|import/i.test(describeError(e)),
+            setupHint: `check that wasmPaths points at onnxruntime-web ${ort.env.versions.web ?? ''} dist files`,
+          }),
       );
+      try {
+        const signature = resolveSignature({
+          inputNames: session.inputNames,
+          outputNames: session.outputNames,
+          inputMetadata: session.inputMetadata as readonly ort.InferenceSession.ValueMetadata[] | undefined,
+          outputMetadata: session.outputMetadata as readonly ort.InferenceSession.ValueMetadata[] | undefined,
+          where,
+          declared: () => decodeModel(bytes).graph,
+        });
+        return createAdapterSession<ort.Tensor>({
+          backend: {
+            run: (feeds, fetches) => session.run(feeds, [...fetches]),
+            release: () => session.release(),
+          },
+          backendName: `onnxruntime-web (${provider})`,
+          executionProvider: provider,
+          where,
+          ...signature,
+          toBackend: toOrtTensor,
+          fromBackend: fromOrtTensor,
+          schedule: serialised,
+        });
+      } catch (e) {
+        await serialised(() => session.release());
+        throw e;
+      }
     },
   };
 }

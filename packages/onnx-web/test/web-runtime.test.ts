@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
-import { maxAbsDifference } from '@gla/runtime';
-import { type ConformanceResult, conformanceCases, packConformanceFixtures } from '@gla/runtime/conformance';
+import { type ConformanceResult, conformanceCases, conformanceFixtures, maxAbsDifference } from '@gla/runtime/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, openBrowser } from '../../../tooling/browser/harness';
 import {
@@ -11,7 +10,6 @@ import {
   samplePixelValues,
   sampleTokenIds,
 } from '../../../tooling/fixtures/clip-fixtures';
-import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
 
 const entry = (name: string) => fileURLToPath(new URL(`./browser/${name}`, import.meta.url));
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -22,15 +20,16 @@ interface ConformanceRun {
   threads: number;
   isolated: boolean;
   hasWebGpu: boolean;
+  metadataHidden: boolean;
 }
 
 let browser: BrowserSession;
-const fixtures = buildConformanceFixtures();
-const conformanceFiles = {
-  '/fixtures/conformance.bin': packConformanceFixtures(fixtures),
-  '/models/affine.onnx': fixtures.affine.bytes,
-};
+const fixtures = conformanceFixtures();
+const conformanceFiles = { '/models/affine.onnx': fixtures.affine.bytes };
 const runs: Record<string, ConformanceRun> = {};
+/** Every URL the conformance pages requested: nothing may leave the local test server (no telemetry, no CDN). */
+const requested: string[] = [];
+const onRequest = (url: string) => requested.push(url);
 
 beforeAll(async () => {
   browser = await openBrowser();
@@ -40,6 +39,7 @@ beforeAll(async () => {
     files: conformanceFiles,
     args: { options: { wasmPaths: '/ort/' } },
     timeoutMs: 90_000,
+    onRequest,
   })) as ConformanceRun;
   runs['isolated'] = (await browser.run({
     entry: entry('conformance-entry.ts'),
@@ -47,19 +47,35 @@ beforeAll(async () => {
     args: { options: { wasmPaths: '/ort/', threads: 2, executionProviders: ['wasm'] } },
     crossOriginIsolated: true,
     timeoutMs: 90_000,
+    onRequest,
   })) as ConformanceRun;
-}, 180_000);
+  // onnxruntime-web < 1.21 reports no metadata: the signature then comes from the model's declarations.
+  runs['no-metadata'] = (await browser.run({
+    entry: entry('conformance-entry.ts'),
+    files: conformanceFiles,
+    args: { options: { wasmPaths: '/ort/', executionProviders: ['wasm'] }, hideMetadata: true },
+    timeoutMs: 90_000,
+    onRequest,
+  })) as ConformanceRun;
+}, 270_000);
 
 afterAll(async () => {
   await browser?.close();
 });
 
-for (const mode of ['default', 'isolated'] as const) {
-  describe(`conformance in headless Chromium: onnxruntime-web (${mode === 'default' ? 'default providers, not isolated' : 'wasm, 2 threads, cross-origin isolated'})`, () => {
+const MODES = {
+  default: 'default providers, not isolated',
+  isolated: 'wasm, 2 threads, cross-origin isolated',
+  'no-metadata': "wasm, ORT's metadata hidden (as onnxruntime-web < 1.21)",
+} as const;
+
+for (const mode of ['default', 'isolated', 'no-metadata'] as const) {
+  describe(`conformance in headless Chromium: onnxruntime-web (${MODES[mode]})`, () => {
     it('ran every case, with the expected provider and threads', () => {
       const run = runs[mode]!;
       expect(run.results.map((r) => r.name)).toEqual(conformanceCases.map((c) => c.name));
       expect(run.results.filter((r) => r.skipped)).toEqual([]);
+      expect(run.metadataHidden).toBe(mode === 'no-metadata');
       if (mode === 'isolated') {
         expect(run.isolated).toBe(true);
         expect(run.threads).toBe(2);
@@ -80,6 +96,20 @@ for (const mode of ['default', 'isolated'] as const) {
     }
   });
 }
+
+describe('no network beyond the page: onnxruntime-web sends nothing elsewhere', () => {
+  it('every request of both conformance pages went to the local test server', () => {
+    expect(requested.length).toBeGreaterThan(5);
+    // blob: and data: URLs are made in the page (ORT's worker scripts); every other one must be the test server's
+    const local = (url: string) => {
+      const u = new URL(url.startsWith('blob:') ? url.slice('blob:'.length) : url);
+      return u.protocol === 'data:' || (u.protocol === 'http:' && u.hostname === '127.0.0.1');
+    };
+    expect(requested.filter((url) => !local(url))).toEqual([]);
+    // the runtime's own files were among them, served from wasmPaths
+    expect(requested.some((url) => /\/ort\/ort-wasm-simd-threaded.*\.wasm$/.test(url))).toBe(true);
+  });
+});
 
 describe('same embeddings in Node (onnx-node) and the browser (onnx-web)', () => {
   it('CLIP fixture vision and text models agree within 1e-5, and with the reference', async () => {

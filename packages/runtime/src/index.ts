@@ -1,6 +1,9 @@
-export { describeError, normalizeDim, outputTensor } from './backend';
+/**
+ * `@gla/runtime`: the interface every GLA model adapter implements, its error, and tensor helpers
+ * for callers. Adapter authors: `@gla/runtime/adapter`; the conformance suite and its fixtures:
+ * `@gla/runtime/conformance`.
+ */
 export { RuntimeError, type RuntimeErrorCode } from './errors';
-export { assertModelBytes } from './model-bytes';
 export {
   allocateTensorData,
   cloneTensor,
@@ -8,7 +11,6 @@ export {
   dataMatchesDType,
   formatShape,
   isTensorDType,
-  maxAbsDifference,
   TENSOR_DTYPES,
   tensorSize,
 } from './tensor';
@@ -22,4 +24,3 @@ export type {
   TensorDType,
   TensorInfo,
 } from './types';
-export { resolveOutputNames, validateFeeds } from './validate';

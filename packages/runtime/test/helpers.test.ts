@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createTensor,
-  formatShape,
-  maxAbsDifference,
-  RuntimeError,
-  resolveOutputNames,
-  type TensorInfo,
-  tensorSize,
-  validateFeeds,
-} from '../src/index';
+import { resolveOutputNames, validateFeeds } from '../src/adapter/index';
+import { maxAbsDifference } from '../src/conformance/index';
+import { createTensor, formatShape, RuntimeError, type TensorInfo, tensorSize } from '../src/index';
 
 function codeOf(action: () => unknown): string {
   try {

@@ -3,6 +3,7 @@
  * and without the speed rewrites (`optimize: false`) on the same real fortunes batches — max-abs between them and vs the
  * TF.js reference, and median ms per batch, runs interleaved.
  */
+import '@gla/onnx-node/no-telemetry'; // before onnxruntime-node: ORT_DISABLE_TELEMETRY=1 unless set
 import * as ort from 'onnxruntime-node';
 import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { fortuneEntries, loadReference, ragged } from './reference';

@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '@gla/onnx-node/no-telemetry'; // before onnxruntime-node: ORT_DISABLE_TELEMETRY=1 unless set
 import * as ort from 'onnxruntime-node';
 import { convertGraphModel } from '../src/index';
 import { resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';

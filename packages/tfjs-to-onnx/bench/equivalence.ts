@@ -2,6 +2,7 @@
  * ONNX (onnxruntime-node) vs the TF.js reference on N real texts (default 500):
  * `pnpm --filter @gla/tfjs-to-onnx equivalence [-- N]`. Exits 1 if max-abs > 1e-4 or cosine < 0.99999.
  */
+import '@gla/onnx-node/no-telemetry'; // before onnxruntime-node: ORT_DISABLE_TELEMETRY=1 unless set
 import * as ort from 'onnxruntime-node';
 import { ensureConvertedModel } from '../src/node';
 import { rowAgreement } from '../test/helpers';

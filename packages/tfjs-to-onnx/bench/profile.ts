@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import '@gla/onnx-node/no-telemetry'; // before onnxruntime-node: ORT_DISABLE_TELEMETRY=1 unless set
 import * as ort from 'onnxruntime-node';
 import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 import { fortuneEntries, loadReference, ragged, realTexts } from './reference';

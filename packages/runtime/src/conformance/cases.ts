@@ -1,6 +1,7 @@
 import { RuntimeError } from '../errors';
-import { cloneTensor, formatShape, maxAbsDifference } from '../tensor';
+import { cloneTensor, formatShape } from '../tensor';
 import type { ModelSession, Runtime, Tensor, TensorInfo } from '../types';
+import { maxAbsDifference } from './compare';
 import type { ConformanceFixtures, ConformanceModel, ConformanceSample } from './fixtures';
 
 /** What each case receives. */
@@ -417,6 +418,63 @@ export const conformanceCases: readonly ConformanceCase[] = [
       await s.release();
       await expectRuntimeError(() => s.run(model.samples[0]!.feeds), 'released', [], 'running a released session');
       await s.release();
+    },
+  },
+  {
+    name: "release() during runs lets them finish with correct outputs, then runs throw 'released'",
+    async run(ctx) {
+      const model = ctx.fixtures.affine;
+      const s = await ctx.runtime.load(model.bytes);
+      const order: string[] = [];
+      const samples = [...model.samples, ...model.samples];
+      const pending = samples.map((sample, i) =>
+        runSample(s, model, sample, `run #${i}, called before release()`).then(
+          () => order.push(`run #${i}`),
+          (e: unknown) => {
+            order.push(`run #${i}`);
+            const code = (e as Partial<RuntimeError>)?.code;
+            fail(
+              `a run called before release() must complete with its outputs, got ${code !== undefined ? `RuntimeError('${code}')` : 'an error'}: ${(e as Error)?.message}`,
+            );
+          },
+        ),
+      );
+      const released = s.release().then(() => order.push('release'));
+      const late = await Promise.allSettled([s.run(model.samples[0]!.feeds)]);
+      await Promise.all(pending);
+      await released;
+      check(
+        order[order.length - 1] === 'release',
+        () => `release() must resolve after the runs in flight settled; order was ${order.join(', ')}`,
+      );
+      check(late[0]!.status === 'rejected', () => 'a run called after release() must reject');
+      const lateError = (late[0] as PromiseRejectedResult).reason as Partial<RuntimeError>;
+      check(
+        lateError?.code === 'released',
+        () => `a run called after release() must throw 'released', got '${lateError?.code}': ${lateError?.message}`,
+      );
+      await expectRuntimeError(() => s.run(model.samples[0]!.feeds), 'released', [], 'running after release() resolved');
+      await s.release();
+    },
+  },
+  {
+    name: "a failing run during release() still throws 'run-failed' (not 'released'), and release() completes",
+    async run(ctx) {
+      const model = ctx.fixtures.runFailure;
+      const s = await ctx.runtime.load(model.bytes);
+      const failing = s.run(model.failingFeeds).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const released = s.release();
+      const error = (await failing) as Partial<RuntimeError> | undefined;
+      check(error !== undefined, () => 'the failing run succeeded');
+      check(
+        error.code === 'run-failed',
+        () => `a backend failure of a run called before release() is 'run-failed', got '${error.code}': ${error.message}`,
+      );
+      await released;
+      await expectRuntimeError(() => s.run(model.samples[0]!.feeds), 'released', [], 'running after release()');
     },
   },
   {

@@ -1,6 +1,6 @@
-import { RuntimeError } from './errors';
-import { isTensorDType } from './tensor';
-import type { Tensor } from './types';
+import { RuntimeError } from '../errors';
+import { isTensorDType } from '../tensor';
+import type { Tensor } from '../types';
 
 /** Helpers that adapters share when they translate a backend's values into this package's types. */
 

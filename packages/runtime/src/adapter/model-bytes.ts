@@ -1,4 +1,4 @@
-import { RuntimeError } from './errors';
+import { RuntimeError } from '../errors';
 
 const REASONS: Readonly<Record<string, string>> = {
   truncated: 'the bytes are truncated',

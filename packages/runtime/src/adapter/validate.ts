@@ -1,6 +1,6 @@
-import { RuntimeError } from './errors';
-import { dataMatchesDType, formatShape, isTensorDType } from './tensor';
-import type { Tensor, TensorInfo } from './types';
+import { RuntimeError } from '../errors';
+import { dataMatchesDType, formatShape, isTensorDType } from '../tensor';
+import type { Tensor, TensorInfo } from '../types';
 
 /**
  * Checks named feeds against a model's declared inputs, as every adapter must before running:
