@@ -341,7 +341,7 @@ describe('files: Q.npy and its sidecar, --out, result sets', () => {
       process.env.GLA_CACHE_DIR = 'my-cache';
       await capture(['help']);
       expect(process.env.GLA_CACHE_DIR).toBe(join(dir, 'my-cache'));
-      const { defaultCacheDir } = await import('@gla/tfjs-to-onnx');
+      const { defaultCacheDir } = await import('@gla/tfjs-to-onnx/node');
       expect(defaultCacheDir()).toBe(join(dir, 'my-cache'));
     } finally {
       if (saved.cache === undefined) delete process.env.GLA_CACHE_DIR;
