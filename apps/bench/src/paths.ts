@@ -42,11 +42,3 @@ export function repoRoot(): string {
 export function defaultOutDir(): string {
   return join(repoRoot(), 'results');
 }
-
-/** Default feature-cache folder: ~/.cache/gla unless GLA_CACHE_DIR is set. */
-export function defaultCacheDir(): string {
-  if (process.env.GLA_CACHE_DIR) return userPath(process.env.GLA_CACHE_DIR);
-  const xdg = process.env.XDG_CACHE_HOME;
-  const home = process.env.HOME ?? '/tmp';
-  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.cache'), 'gla');
-}

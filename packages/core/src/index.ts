@@ -20,7 +20,6 @@ export {
   groupAccuracy,
   negativeLogLikelihood,
   perClassAccuracy,
-  predict,
   type ReliabilityBin,
   reliabilityBins,
 } from './metrics';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SHARED_DIR } from '../../../tooling/shared-data';
+import { SHARED_DIR } from '@gla/tooling/shared-data';
 
 /** The reference data: ../shared beside the repository, or $GLA_SHARED_DIR. */
 export const SHARED = SHARED_DIR;

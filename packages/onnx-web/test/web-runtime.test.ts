@@ -1,17 +1,11 @@
 import { fileURLToPath } from 'node:url';
+import { buildClipFixtures, expectedImageEmbeds, expectedTextEmbeds, samplePixelValues, sampleTokenIds } from '@gla/fixtures/clip';
+import { buildConformanceFixtures } from '@gla/fixtures/conformance';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { maxAbsDifference } from '@gla/runtime';
 import { type ConformanceResult, conformanceCases, packConformanceFixtures } from '@gla/runtime/conformance';
+import { type BrowserSession, openBrowser } from '@gla/tooling/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, openBrowser } from '../../../tooling/browser/harness';
-import {
-  buildClipFixtures,
-  expectedImageEmbeds,
-  expectedTextEmbeds,
-  samplePixelValues,
-  sampleTokenIds,
-} from '../../../tooling/fixtures/clip-fixtures';
-import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
 
 const entry = (name: string) => fileURLToPath(new URL(`./browser/${name}`, import.meta.url));
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

@@ -41,10 +41,6 @@ export interface IrInitializer {
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
 
-export function onnxDtypeOf(dtype: TfjsDtype): OnnxDType {
-  return dtype;
-}
-
 /** Element count of a static shape, or null if any dim is unknown. */
 export function staticSize(shape: Dim[] | undefined): number | null {
   if (!shape) return null;

@@ -24,7 +24,7 @@ export interface ConformanceModel {
 
 /**
  * Everything the conformance suite needs, carried in so that `@gla/runtime` has no dependency
- * on a model builder. Build it with `buildConformanceFixtures()` from `tooling/fixtures`.
+ * on a model builder. Build it with `buildConformanceFixtures()` from `@gla/fixtures/conformance` (tooling/fixtures).
  */
 export interface ConformanceFixtures {
   /**
