@@ -38,7 +38,6 @@ export {
 } from './prior';
 export { type EstimatePriorEigenOptions, estimatePriorEigen } from './prior-eigen';
 export { type EstimatePriorEMOptions, estimatePriorEM } from './prior-em';
-export { type EstimatePriorReferenceOptions, estimatePriorReference } from './prior-reference';
 export {
   emptyPriorStatistics,
   mergePriorStatistics,

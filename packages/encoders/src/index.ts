@@ -4,7 +4,7 @@ export { decodeImageInBrowser } from './decode-browser';
 export { EncoderError, type EncoderErrorCode } from './errors';
 export { checkImageComplete, detectImageFormat, type ImageDecoder, type ImageFormat, type RawImage, toRgb } from './image';
 export {
-  checkLabels,
+  checkClassNames,
   checkTemplates,
   DEFAULT_TEMPLATE,
   expandPrompts,
