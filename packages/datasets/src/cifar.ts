@@ -9,7 +9,7 @@ export type CifarVariant = 'cifar10' | 'cifar100';
 export const CIFAR_IMAGE_BYTES = 3072;
 
 /** Bytes per record of a CIFAR binary batch file. */
-export function cifarRecordBytes(variant: CifarVariant): number {
+function cifarRecordBytes(variant: CifarVariant): number {
   return variant === 'cifar10' ? 1 + CIFAR_IMAGE_BYTES : 2 + CIFAR_IMAGE_BYTES;
 }
 

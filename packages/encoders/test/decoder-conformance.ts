@@ -10,7 +10,7 @@ import { EncoderError, preprocessClipImage } from '../src/index';
 /** Largest per-channel difference from libjpeg (Pillow) allowed on a JPEG decode, in grey levels. */
 export const JPEG_GREY_LEVEL_TOLERANCE = 2;
 /** Largest difference of the CLIP tensor of a PNG from Pillow's (PNG is lossless: decodes are exact). */
-export const PNG_CLIP_TOLERANCE = 1e-5;
+const PNG_CLIP_TOLERANCE = 1e-5;
 
 export interface DecoderGoldens {
   /** JPEGs with libjpeg's (Pillow 9.4) decoded RGB, HWC uint8. */
