@@ -1,3 +1,3 @@
-import { packageTestConfig } from '../../tooling/vitest.shared.ts';
+import { packageTestConfig } from '@gla/tooling/vitest';
 
 export default packageTestConfig();

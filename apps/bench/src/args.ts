@@ -16,12 +16,6 @@ export interface OptionSpec {
 export type OptionSpecs = Record<string, OptionSpec>;
 export type OptionValue = string | number | boolean | number[] | undefined;
 
-export interface ParsedArgs {
-  command: string | undefined;
-  options: Record<string, OptionValue>;
-  positionals: string[];
-}
-
 /** Splits `argv` (without node and script) into the command name and the rest. */
 export function splitCommand(argv: readonly string[]): { command: string | undefined; rest: string[] } {
   const first = argv[0];

@@ -53,10 +53,6 @@ export function interpolate(a: ArrayLike<number>, b: ArrayLike<number>, alpha: n
   return out;
 }
 
-export function negate(v: ArrayLike<number>): Float64Array {
-  return Float64Array.from(v, (x) => -x);
-}
-
 export function mean(values: readonly number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
 }

@@ -53,11 +53,3 @@ export function resolveUserEnvironment(): void {
   const dir = process.env.GLA_CACHE_DIR;
   if (dir && !isAbsolute(dir)) process.env.GLA_CACHE_DIR = userPath(dir);
 }
-
-/** Default feature-cache folder: ~/.cache/gla unless GLA_CACHE_DIR is set (relative: against {@link userCwd}). */
-export function defaultCacheDir(): string {
-  if (process.env.GLA_CACHE_DIR) return userPath(process.env.GLA_CACHE_DIR);
-  const xdg = process.env.XDG_CACHE_HOME;
-  const home = process.env.HOME ?? '/tmp';
-  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.cache'), 'gla');
-}

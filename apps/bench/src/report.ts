@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { writeAtomic } from './atomic';
-import type { FeatureDataset } from './dataset';
 import {
   FEW_SHOT_METHODS,
   type FewShotResults,
@@ -263,5 +262,3 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
   return value;
 }
-
-export type { FeatureDataset };

@@ -12,7 +12,8 @@
  * 4. trainLinearProbe on N = 10,000 x D = 512, C = 100.
  */
 import { cpus, loadavg } from 'node:os';
-import { accuracy, createRng, estimatePrior, estimatePriorReference, type Matrix, trainLinearProbe } from '../src/index';
+import { accuracy, createRng, estimatePrior, type Matrix, trainLinearProbe } from '../src/index';
+import { estimatePriorReference } from '../src/reference';
 
 const args = new Map(
   process.argv.slice(2).map((a) => {

@@ -77,37 +77,6 @@ export function linearLogits(
   }
 }
 
-/** G (C x D) += R^T (C x N) X (N x D) for residuals R (N x C); four classes per sweep (internal). */
-export function addResidualGradient(R: Float64Array, X: ArrayLike<number>, N: number, D: number, C: number, G: Float64Array): void {
-  for (let i = 0; i < N; i++) {
-    const xo = i * D;
-    const ro = i * C;
-    let c = 0;
-    for (; c + 3 < C; c += 4) {
-      const r0 = R[ro + c]!;
-      const r1 = R[ro + c + 1]!;
-      const r2 = R[ro + c + 2]!;
-      const r3 = R[ro + c + 3]!;
-      const g0 = c * D;
-      const g1 = g0 + D;
-      const g2 = g1 + D;
-      const g3 = g2 + D;
-      for (let d = 0; d < D; d++) {
-        const x = X[xo + d]!;
-        G[g0 + d]! += r0 * x;
-        G[g1 + d]! += r1 * x;
-        G[g2 + d]! += r2 * x;
-        G[g3 + d]! += r3 * x;
-      }
-    }
-    for (; c < C; c++) {
-      const r = R[ro + c]!;
-      const go = c * D;
-      for (let d = 0; d < D; d++) G[go + d]! += r * X[xo + d]!;
-    }
-  }
-}
-
 /**
  * Logits of a linear head: features W^T + bias.
  * @param features N x D @returns N x C Float64 matrix

@@ -7,6 +7,7 @@
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
 export { GlaError, type GlaErrorCode } from './errors';
 export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
+export { type ImageDecoder, type RawImage, rawImageProblem, toRgb } from './image';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
 export { type LinearProbe, type LinearProbeOptions, type SelectL2Options, selectL2, trainLinearProbe } from './linear-probe';
 export { type Labels, type Matrix, type MatrixData, matrix } from './matrix';
@@ -20,7 +21,6 @@ export {
   groupAccuracy,
   negativeLogLikelihood,
   perClassAccuracy,
-  predict,
   type ReliabilityBin,
   reliabilityBins,
 } from './metrics';
@@ -38,7 +38,6 @@ export {
 } from './prior';
 export { type EstimatePriorEigenOptions, estimatePriorEigen } from './prior-eigen';
 export { type EstimatePriorEMOptions, estimatePriorEM } from './prior-em';
-export { type EstimatePriorReferenceOptions, estimatePriorReference } from './prior-reference';
 export {
   emptyPriorStatistics,
   mergePriorStatistics,

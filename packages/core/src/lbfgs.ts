@@ -32,11 +32,6 @@ export interface LbfgsOptions {
    * initial inverse-Hessian model is then gamma * diag(1 / d).
    */
   preconditioner?: () => Float64Array | undefined;
-  /**
-   * Optional initial inverse-Hessian model: returns H0 q for a vector q (e.g. a sparse Newton solve).
-   * Takes precedence over `preconditioner`; no gamma scaling is applied.
-   */
-  inverseHessianGuess?: (q: Float64Array) => Float64Array | undefined;
   /** Optional in-place projection of a search direction (e.g. onto a gauge subspace). */
   projectDirection?: (direction: Float64Array) => void;
   /** Optional cap on the largest entry of a trial step (default Infinity). */
@@ -107,11 +102,8 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       const y = Y[j]!;
       for (let i = 0; i < n; i++) q[i]! -= a * y[i]!;
     }
-    const guess = options.inverseHessianGuess?.(q);
-    const diag = guess ? undefined : options.preconditioner?.();
-    if (guess) {
-      q.set(guess);
-    } else if (S.length > 0) {
+    const diag = options.preconditioner?.();
+    if (S.length > 0) {
       const s = S[S.length - 1]!;
       const y = Y[Y.length - 1]!;
       let yHy = 0;

@@ -35,11 +35,6 @@ export function matrix(data: MatrixData, rows: number, cols: number): Matrix {
   return { data, rows, cols };
 }
 
-/** A zero-filled Float64 matrix of the given shape. */
-export function zeros(rows: number, cols: number): Matrix {
-  return { data: new Float64Array(rows * cols), rows, cols };
-}
-
 /** Validates that `m` is a well-formed matrix; `name` is used in messages. */
 export function checkMatrix(m: Matrix, name: string): Matrix {
   if (m === null || typeof m !== 'object') fail('invalid-option', `${name}: expected a matrix { data, rows, cols }`);

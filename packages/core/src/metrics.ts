@@ -28,9 +28,6 @@ export function argmaxRows(logits: Matrix): Int32Array {
   return out;
 }
 
-/** Alias of {@link argmaxRows}: predicted class per row. */
-export const predict = argmaxRows;
-
 function predictionsAndLabels(logits: Matrix, labels: Labels): { pred: Int32Array; y: Int32Array } {
   const pred = argmaxRows(logits);
   const y = checkLabels(labels, logits.rows, logits.cols);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimatePrior, estimatePriorEigen, estimatePriorEM, estimatePriorReference } from '../src/index';
+import { estimatePrior, estimatePriorEigen, estimatePriorEM } from '../src/index';
+import { estimatePriorReference } from '../src/reference';
 import { gaussianProblem, kl, normalizeLog } from './helpers';
 
 describe('Saerens EM', () => {

@@ -1,4 +1,5 @@
 import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { type RawImage, rawImageProblem, toRgb } from '@gla/core';
 import { DatasetError, fsError, throwIfAborted } from './errors';
 
 /** Which CIFAR binary layout: CIFAR-10 records are 1 label byte + 3072 pixels; CIFAR-100 records are coarse + fine label bytes + 3072 pixels. */
@@ -8,7 +9,7 @@ export type CifarVariant = 'cifar10' | 'cifar100';
 export const CIFAR_IMAGE_BYTES = 3072;
 
 /** Bytes per record of a CIFAR binary batch file. */
-export function cifarRecordBytes(variant: CifarVariant): number {
+function cifarRecordBytes(variant: CifarVariant): number {
   return variant === 'cifar10' ? 1 + CIFAR_IMAGE_BYTES : 2 + CIFAR_IMAGE_BYTES;
 }
 
@@ -129,9 +130,16 @@ export function encodeCifarBinary(
   return out;
 }
 
-/** Converts one image from interleaved HWC RGB (as decoders give) to CIFAR's CHW planes. */
-export function hwcToChw(rgb: Uint8Array, width: number, height: number): Uint8Array {
-  const plane = width * height;
+/**
+ * One decoded image (any {@link RawImage}: grey replicated, alpha dropped as Pillow's
+ * `convert('RGB')`) as CIFAR's channel-major planes: uint8 [3, height, width], all red, then
+ * green, then blue. Throws 'invalid-argument' for a malformed image.
+ */
+export function toChwPlanes(image: RawImage): Uint8Array {
+  const problem = rawImageProblem(image);
+  if (problem !== undefined) throw new DatasetError('invalid-argument', `toChwPlanes: ${problem}`);
+  const rgb = toRgb(image);
+  const plane = image.width * image.height;
   const out = new Uint8Array(3 * plane);
   for (let p = 0; p < plane; p++) {
     out[p] = rgb[3 * p]!;
@@ -141,16 +149,23 @@ export function hwcToChw(rgb: Uint8Array, width: number, height: number): Uint8A
   return out;
 }
 
-/** Converts one CHW image to interleaved HWC RGB. */
-export function chwToHwc(chw: Uint8Array, width: number, height: number): Uint8Array {
+/**
+ * One CIFAR image (uint8 [3, height, width] planes, e.g. `batch.images.subarray(i * 3072, (i + 1) * 3072)`)
+ * as an interleaved RGB {@link RawImage}, ready for CLIP preprocessing. Throws 'shape-mismatch'
+ * when `chw` does not hold 3 · width · height bytes.
+ */
+export function fromChwPlanes(chw: Uint8Array, width: number, height: number): RawImage {
   const plane = width * height;
+  if (!Number.isSafeInteger(plane) || width < 1 || height < 1 || chw.length !== 3 * plane) {
+    throw new DatasetError('shape-mismatch', `fromChwPlanes: ${chw.length} bytes is not 3 x ${height} x ${width}`);
+  }
   const out = new Uint8Array(3 * plane);
   for (let p = 0; p < plane; p++) {
     out[3 * p] = chw[p]!;
     out[3 * p + 1] = chw[plane + p]!;
     out[3 * p + 2] = chw[2 * plane + p]!;
   }
-  return out;
+  return { data: out, width, height, channels: 3 };
 }
 
 /** Reads a label-name file (`batches.meta.txt`, `fine_label_names.txt`): one name per line, blank lines dropped. */

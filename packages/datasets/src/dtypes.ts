@@ -127,11 +127,6 @@ function allocate(dtype: Dtype, count: number): TypedArray {
   }
 }
 
-/** An empty typed array of the in-memory type used for `dtype`, holding `count` elements. */
-export function allocateFor(dtype: Dtype, count: number): TypedArray {
-  return allocate(dtype, count);
-}
-
 /** Size in bytes of one stored scalar (half of a complex element). */
 function scalarSize(dtype: Dtype): number {
   return DTYPE_SIZE[dtype] / valuesPerElement(dtype);

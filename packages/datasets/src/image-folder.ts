@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { type ImageDecoder, type RawImage, rawImageProblem } from '@gla/core';
 import { DatasetError, fsError, isDatasetError, throwIfAborted } from './errors';
-import { type DecodedImage, decodeImage, type ImageDecoder } from './image-decode';
 
 /** One class of an image folder: sub-folder `folder`, prompt-friendly `name`, label `index`. */
 export interface ImageFolderClass {
@@ -27,7 +27,8 @@ export interface SkippedImage {
 /** A batch of decoded images with their items (same order). */
 export interface ImageBatch {
   items: ImageFolderItem[];
-  images: DecodedImage[];
+  /** As the decoder returned them (1-4 channels; CLIP preprocessing converts to RGB like Pillow). */
+  images: RawImage[];
   /** Images of this batch skipped as corrupt (only with `onCorrupt: 'skip'`). */
   skipped: SkippedImage[];
 }
@@ -57,13 +58,15 @@ export interface ImageFolderDataset {
   /** All items, sorted by class, then by file name (code point order). */
   items: ImageFolderItem[];
   /**
-   * Decodes images in batches of `batchSize` (default 64). With `onCorrupt: 'skip'` a
-   * corrupt image is reported in `skipped` (and to `onSkip`) instead of throwing
-   * 'corrupt-image'. Only one batch of pixels is held at a time.
+   * Decodes images in batches of `batchSize` (default 64) with `decode`, the image decoder of
+   * @gla/encoders: `decodeImage` from `@gla/encoders/node` (sharp; within ±2 grey levels of
+   * Pillow on JPEG, exact on PNG) or `decodeImageInBrowser`. This package bundles no decoder.
+   * With `onCorrupt: 'skip'` a corrupt image is reported in `skipped` (and to `onSkip`) instead
+   * of throwing 'corrupt-image'. Only one batch of pixels is held at a time.
    */
-  batches(options?: {
+  batches(options: {
+    decode: ImageDecoder;
     batchSize?: number;
-    decode?: ImageDecoder;
     onCorrupt?: 'throw' | 'skip';
     onSkip?: (skipped: SkippedImage) => void;
     signal?: AbortSignal;
@@ -119,11 +122,17 @@ export async function openImageFolder(root: string, options: ImageFolderOptions 
     classes,
     classNames: classes.map((c) => c.name),
     items,
-    async *batches(batchOptions = {}) {
+    async *batches(batchOptions) {
+      const decode = batchOptions?.decode;
+      if (typeof decode !== 'function') {
+        throw new DatasetError(
+          'invalid-argument',
+          "batches() needs { decode }: an image decoder such as decodeImage from '@gla/encoders/node' (sharp) or decodeImageInBrowser",
+        );
+      }
       const batchSize = batchOptions.batchSize ?? 64;
       if (!Number.isSafeInteger(batchSize) || batchSize < 1)
         throw new DatasetError('invalid-argument', `batchSize must be a positive integer, got ${batchSize}`);
-      const decode = batchOptions.decode ?? decodeImage;
       const skip = batchOptions.onCorrupt === 'skip';
       for (let first = 0; first < items.length; first += batchSize) {
         throwIfAborted(batchOptions.signal);
@@ -137,13 +146,9 @@ export async function openImageFolder(root: string, options: ImageFolderOptions 
           }
           try {
             const image = await decode(bytes, item.path);
-            if (!(image.width > 0 && image.height > 0 && image.data.length === image.width * image.height * 3)) {
-              throw new DatasetError(
-                'corrupt-image',
-                `decoder returned ${image.data.length} bytes for ${image.width}x${image.height} RGB`,
-                { file: item.path },
-              );
-            }
+            const problem = rawImageProblem(image);
+            if (problem !== undefined)
+              throw new DatasetError('corrupt-image', `the decoder returned a malformed image: ${problem}`, { file: item.path });
             batch.items.push(item);
             batch.images.push(image);
           } catch (error) {

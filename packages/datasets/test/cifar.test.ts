@@ -1,15 +1,15 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '@gla/encoders/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CIFAR10_CLASSES,
   CIFAR100_CLASSES,
   CIFAR100_COARSE_CLASSES,
-  chwToHwc,
-  decodeImage,
   encodeCifarBinary,
-  hwcToChw,
+  fromChwPlanes,
   streamCifarBinary,
+  toChwPlanes,
 } from '../src/index';
 import { CIFAR10_SAMPLE, hasPath, makeTempDir } from './helpers';
 
@@ -17,19 +17,22 @@ const tmp = makeTempDir();
 afterAll(tmp.cleanup);
 
 describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('CIFAR binary batches built from the CIFAR-10 sample', () => {
-  // Decode the 200 sample JPEGs, write them in the exact CIFAR-10 layout, read them back.
+  // Decode the 200 sample JPEGs (sharp, the decoder of @gla/encoders), write them in the exact
+  // CIFAR-10 layout, read them back.
   const images: Uint8Array[] = [];
   const labels: number[] = [];
-  for (const [label, cls] of CIFAR10_CLASSES.entries()) {
-    for (const file of readdirSync(join(CIFAR10_SAMPLE, cls)).sort()) {
-      const img = decodeImage(readFileSync(join(CIFAR10_SAMPLE, cls, file)));
-      images.push(hwcToChw(img.data, img.width, img.height));
-      labels.push(label);
+  const all = new Uint8Array(200 * 3072);
+  beforeAll(async () => {
+    for (const [label, cls] of CIFAR10_CLASSES.entries()) {
+      for (const file of readdirSync(join(CIFAR10_SAMPLE, cls)).sort()) {
+        images.push(toChwPlanes(await decodeImage(readFileSync(join(CIFAR10_SAMPLE, cls, file)), file)));
+        labels.push(label);
+      }
     }
-  }
-  const all = new Uint8Array(images.length * 3072);
-  images.forEach((img, i) => {
-    all.set(img, i * 3072);
+    expect(images).toHaveLength(200);
+    images.forEach((img, i) => {
+      all.set(img, i * 3072);
+    });
   });
 
   it('writes records of 1 label byte + 1024 R + 1024 G + 1024 B', () => {
@@ -57,9 +60,8 @@ describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('C
     expect(gotLabels).toEqual(labels);
     expect(gotImages.length).toBe(200);
     expect(gotImages[137]).toEqual(Array.from(images[137]!));
-    expect(chwToHwc(Uint8Array.from(gotImages[0]!), 32, 32)).toEqual(
-      decodeImage(readFileSync(join(CIFAR10_SAMPLE, 'airplane/0000.jpg'))).data,
-    );
+    const first = await decodeImage(readFileSync(join(CIFAR10_SAMPLE, 'airplane/0000.jpg')), 'airplane/0000.jpg');
+    expect(fromChwPlanes(Uint8Array.from(gotImages[0]!), 32, 32)).toEqual({ ...first, data: new Uint8Array(first.data) });
   });
 
   it('streams CIFAR-100 records with coarse and fine labels', async () => {
@@ -94,5 +96,20 @@ describe.skipIf(!hasPath(CIFAR10_SAMPLE, 'the CIFAR-10 sample in ../shared'))('C
       code: 'label-out-of-range',
       message: expect.stringContaining('record 1'),
     });
+  });
+});
+
+describe('CIFAR planes from and to the one image type (RawImage)', () => {
+  it('grey and RGBA images become RGB planes as Pillow convert("RGB") does; planes round-trip', () => {
+    const grey = { data: Uint8Array.from([10, 20, 30, 40]), width: 2, height: 2, channels: 1 } as const;
+    expect(Array.from(toChwPlanes(grey))).toEqual([10, 20, 30, 40, 10, 20, 30, 40, 10, 20, 30, 40]);
+    const rgba = { data: Uint8Array.from([1, 2, 3, 0, 4, 5, 6, 255]), width: 2, height: 1, channels: 4 } as const;
+    const planes = toChwPlanes(rgba);
+    expect(Array.from(planes)).toEqual([1, 4, 2, 5, 3, 6]);
+    expect(fromChwPlanes(planes, 2, 1)).toEqual({ data: Uint8Array.from([1, 2, 3, 4, 5, 6]), width: 2, height: 1, channels: 3 });
+  });
+  it('rejects malformed images and plane buffers, naming the sizes', () => {
+    expect(() => toChwPlanes({ data: new Uint8Array(5), width: 2, height: 2, channels: 1 })).toThrowError(/5 bytes, expected 2 x 2 x 1/);
+    expect(() => fromChwPlanes(new Uint8Array(3071), 32, 32)).toThrowError(/3071 bytes is not 3 x 32 x 32/);
   });
 });

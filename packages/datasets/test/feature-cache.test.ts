@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CachedEncodeProgress, cachedEncode, canonicalJson, openFeatureCache, sha256File, writeFileAtomic } from '../src/index';
+import { canonicalJson } from '../src/feature-cache';
+import { type CachedEncodeProgress, cachedEncode, openFeatureCache, sha256File, writeFileAtomic } from '../src/index';
 import { FAKE_DIM, fakeEncode, fakeItems } from './fixtures/fake-encoder';
 import { makeTempDir, PACKAGE_ROOT } from './helpers';
 

@@ -3,11 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SHARED_DIR } from '../../../tooling/shared-data';
+import { SHARED_DIR } from '@gla/tooling/shared-data';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The repository root (/work/main in development). */
-export const REPO_ROOT = resolve(here, '../../..');
 /** The reference data: ../shared beside the repository, or $GLA_SHARED_DIR. */
 export const SHARED = SHARED_DIR;
 export const CIFAR10_SAMPLE = join(SHARED, 'data/images/cifar10-sample');

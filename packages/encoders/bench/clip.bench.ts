@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildClipFixtures } from '../../../tooling/fixtures/clip-fixtures';
-import { SHARED_DIR } from '../../../tooling/shared-data';
+import { buildClipFixtures } from '@gla/fixtures/clip';
+import { SHARED_DIR } from '@gla/tooling/shared-data';
 import { ClipModel, IMAGENET_TEMPLATES, preprocessClipImage, type RawImage, resizeBicubic, shortSideResize } from '../src/index';
 import { readClipTokenizerFile } from '../src/node';
 import { createTestRuntime } from '../test/clip-runtime';

@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { ensureConvertedModel } from '@gla/tfjs-to-onnx/node';
-import { CHROMIUM_PATH, runInBrowser } from '../../../tooling/browser/harness';
+import { CHROMIUM_PATH, runInBrowser } from '@gla/tooling/browser';
 import { UniversalSentenceEncoder } from '../src/use/index';
 import { loadReferenceModel } from '../test/use-reference';
 import { packageFile, sampleFortunes } from '../test/use-texts';

@@ -1,16 +1,7 @@
+import { type RawImage, rawImageProblem } from '@gla/core';
 import { EncoderError } from './errors';
 
-/**
- * Decoded pixels, row-major and channel-interleaved (`data[(y * width + x) * channels + c]`),
- * 8 bits per channel. Channels: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA (alpha is dropped, never
- * composited, as Pillow's `convert('RGB')`).
- */
-export interface RawImage {
-  readonly data: Uint8Array | Uint8ClampedArray;
-  readonly width: number;
-  readonly height: number;
-  readonly channels: 1 | 2 | 3 | 4;
-}
+export { type ImageDecoder, type RawImage, toRgb } from '@gla/core';
 
 /** Image container formats recognised by {@link detectImageFormat}. */
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'avif';
@@ -64,37 +55,6 @@ export function checkImageComplete(bytes: Uint8Array, name = 'image'): ImageForm
 
 /** Validates a {@link RawImage} at the border. */
 export function checkRawImage(image: RawImage, name = 'image'): void {
-  if (image === null || typeof image !== 'object' || !(image.data instanceof Uint8Array || image.data instanceof Uint8ClampedArray)) {
-    throw new EncoderError('invalid-input', `${name}: expected { data: Uint8Array, width, height, channels }`);
-  }
-  const { width, height, channels, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new EncoderError('invalid-input', `${name}: size ${width} x ${height} must be positive integers`);
-  }
-  if (![1, 2, 3, 4].includes(channels)) throw new EncoderError('invalid-input', `${name}: channels is ${channels}, expected 1-4`);
-  if (data.length !== width * height * channels) {
-    throw new EncoderError('invalid-input', `${name}: data has ${data.length} bytes, expected ${width} x ${height} x ${channels}`);
-  }
-}
-
-/** Interleaved 8-bit RGB copy of an image (grey replicated, alpha dropped as Pillow's convert('RGB')). */
-export function toRgb(image: RawImage): Uint8Array {
-  const { data, width, height, channels } = image;
-  if (channels === 3) return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
-  const n = width * height;
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const s = i * channels;
-    if (channels <= 2) {
-      const g = data[s]!;
-      out[i * 3] = g;
-      out[i * 3 + 1] = g;
-      out[i * 3 + 2] = g;
-    } else {
-      out[i * 3] = data[s]!;
-      out[i * 3 + 1] = data[s + 1]!;
-      out[i * 3 + 2] = data[s + 2]!;
-    }
-  }
-  return out;
+  const problem = rawImageProblem(image);
+  if (problem !== undefined) throw new EncoderError('invalid-input', `${name}: ${problem}`);
 }

@@ -2,9 +2,9 @@ export { type BatchOptions, type BatchProgress, encodeInBatches } from './batchi
 export * from './clip/index';
 export { decodeImageInBrowser } from './decode-browser';
 export { EncoderError, type EncoderErrorCode } from './errors';
-export { checkImageComplete, detectImageFormat, type ImageFormat, type RawImage, toRgb } from './image';
+export { checkImageComplete, detectImageFormat, type ImageDecoder, type ImageFormat, type RawImage, toRgb } from './image';
 export {
-  checkLabels,
+  checkClassNames,
   checkTemplates,
   DEFAULT_TEMPLATE,
   expandPrompts,

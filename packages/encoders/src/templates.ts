@@ -127,32 +127,33 @@ export function checkTemplates(templates: readonly string[]): void {
 }
 
 /**
- * Validates class labels: a non-empty list of non-empty strings.
+ * Validates the class names of a zero-shot task (the text put into the prompts, e.g. `'cat'`):
+ * a non-empty list of non-empty strings. Integer labels (class indices) are checked by @gla/core.
  * @throws EncoderError `empty-labels` for an empty list, `invalid-input` for a bad entry.
  */
-export function checkLabels(labels: readonly string[]): void {
-  if (!Array.isArray(labels) || labels.length === 0) {
-    throw new EncoderError('empty-labels', 'zero-shot classification needs at least one class label, got none');
+export function checkClassNames(classNames: readonly string[]): void {
+  if (!Array.isArray(classNames) || classNames.length === 0) {
+    throw new EncoderError('empty-labels', 'zero-shot classification needs at least one class name, got none');
   }
-  labels.forEach((l, i) => {
-    if (typeof l !== 'string' || l.trim() === '')
-      throw new EncoderError('invalid-input', `label ${i} is ${JSON.stringify(l)}, expected a non-empty string`);
+  classNames.forEach((name, i) => {
+    if (typeof name !== 'string' || name.trim() === '')
+      throw new EncoderError('invalid-input', `class name ${i} is ${JSON.stringify(name)}, expected a non-empty string`);
   });
 }
 
-/** The template with every `{}` replaced by `label` (Python's `template.format(label)` for one `{}`). */
-export function fillTemplate(template: string, label: string): string {
-  return template.split('{}').join(label);
+/** The template with every `{}` replaced by `className` (Python's `template.format(name)` for one `{}`). */
+export function fillTemplate(template: string, className: string): string {
+  return template.split('{}').join(className);
 }
 
 /**
  * All prompts of a zero-shot head, TEMPLATE-major (the order `@gla/core`'s `zeroShotHead`
- * expects): prompt `t * labels.length + c` is template t filled with label c.
+ * expects): prompt `t * classNames.length + c` is template t filled with class name c.
  */
-export function expandPrompts(labels: readonly string[], templates: readonly string[]): string[] {
-  checkLabels(labels);
+export function expandPrompts(classNames: readonly string[], templates: readonly string[]): string[] {
+  checkClassNames(classNames);
   checkTemplates(templates);
   const out: string[] = [];
-  for (const t of templates) for (const label of labels) out.push(fillTemplate(t, label));
+  for (const t of templates) for (const name of classNames) out.push(fillTemplate(t, name));
   return out;
 }

@@ -1,7 +1,7 @@
 import { cosineLogits, debias, type Matrix, softmax, zeroShotHead } from '@gla/core';
 import type { BatchOptions } from './batching';
 import { EncoderError } from './errors';
-import { checkLabels, checkTemplates, DEFAULT_TEMPLATE, expandPrompts } from './templates';
+import { checkClassNames, checkTemplates, DEFAULT_TEMPLATE, expandPrompts } from './templates';
 
 /**
  * Anything that turns texts into embeddings (CLIP's text tower, a sentence encoder). `id` names
@@ -95,7 +95,7 @@ export async function buildZeroShotHead(
   options: ZeroShotHeadOptions = {},
 ): Promise<ZeroShotHead> {
   const templates = options.templates ?? [DEFAULT_TEMPLATE];
-  checkLabels(labels);
+  checkClassNames(labels);
   checkTemplates(templates);
   const labelsCopy = Object.freeze([...labels]);
   const templatesCopy = Object.freeze([...templates]);

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SHARED_DIR } from '../../../tooling/shared-data';
+import { SHARED_DIR } from '@gla/tooling/shared-data';
 
-/** The reference data: ../shared beside the repository, or $GLA_SHARED_DIR. */
-export const SHARED = SHARED_DIR;
-export const sharedPath = (...parts: string[]): string => path.join(SHARED, ...parts);
+/** A path inside the reference data: ../shared beside the repository, or $GLA_SHARED_DIR. */
+export const sharedPath = (...parts: string[]): string => path.join(SHARED_DIR, ...parts);
 
 /** Minimal .npy reader for the goldens (little-endian float32 / uint8, C order). */
 export function readNpy(file: string): { shape: number[]; data: Float32Array | Uint8Array } {

@@ -1,6 +1,6 @@
+import { buildClipFixtures, expectedImageEmbeds, expectedJointOutputs, expectedTextEmbeds } from '@gla/fixtures/clip';
 import { RuntimeError } from '@gla/runtime';
 import { describe, expect, it } from 'vitest';
-import { buildClipFixtures, expectedImageEmbeds, expectedJointOutputs, expectedTextEmbeds } from '../../../tooling/fixtures/clip-fixtures';
 import { ClipModel, ClipTokenizer, EncoderError, preprocessClipImage, type RawImage } from '../src/index';
 import { readClipTokenizerFile, readImageFile } from '../src/node';
 import { maxAbsDiff, sharedPath } from './clip-helpers';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cosineLogits, debias, softmax, zeroShotHead } from '@gla/core';
+import { buildClipFixtures } from '@gla/fixtures/clip';
 import { describe, expect, it } from 'vitest';
-import { buildClipFixtures } from '../../../tooling/fixtures/clip-fixtures';
 import {
   buildZeroShotHead,
   ClipModel,

@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { ensureConvertedModel } from '@gla/tfjs-to-onnx/node';
+import { CHROMIUM_PATH, runInBrowser } from '@gla/tooling/browser';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM_PATH, runInBrowser } from '../../../tooling/browser/harness';
 import { UniversalSentenceEncoder } from '../src/use/index';
 import { EDGE_CASES, fortunesAvailable, packageFile, sampleFortunes } from './use-texts';
 

@@ -1,6 +1,6 @@
 import { dtypeFromCode, ONNX_DTYPE_SIZES, type OnnxDType } from './dtypes';
 import { OnnxFormatError } from './errors';
-import type { AttributeValue, OnnxTensor, ValueInfo } from './model';
+import type { AttributeValue, OnnxTensor } from './model';
 import { fieldInt64s, fieldString, type ProtoField, readFields, toSigned64 } from './protobuf';
 
 /** A graph value as declared in a model: dtype may be undefined for types this package does not name. */
@@ -361,5 +361,3 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
 export function initializerTensor(tensor: DecodedTensor): OnnxTensor {
   return tensorFromDecoded(tensor, `initializer '${tensor.name}'`);
 }
-
-export type { ValueInfo };

@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerConformanceSuite } from '@gla/fixtures/conformance-vitest';
 import { conformanceFixtures } from '@gla/runtime/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerConformanceSuite } from '../../../tooling/fixtures/conformance-vitest';
 import { createNodeRuntime, loadOrt } from '../src/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'gla-onnx-node-meta-'));

@@ -2,17 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildClipFixtures, expectedImageEmbeds, expectedTextEmbeds, samplePixelValues, sampleTokenIds } from '@gla/fixtures/clip';
+import { buildConformanceFixtures } from '@gla/fixtures/conformance';
 import { type ModelSession, RuntimeError } from '@gla/runtime';
 import { maxAbsDifference } from '@gla/runtime/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  buildClipFixtures,
-  expectedImageEmbeds,
-  expectedTextEmbeds,
-  samplePixelValues,
-  sampleTokenIds,
-} from '../../../tooling/fixtures/clip-fixtures';
-import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
 import { createNodeRuntime } from '../src/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'gla-onnx-node-'));

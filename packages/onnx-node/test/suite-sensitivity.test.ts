@@ -1,8 +1,8 @@
 // The conformance suite must catch broken adapters: wrap the real one and break it on purpose.
+import { buildConformanceFixtures } from '@gla/fixtures/conformance';
 import { type ModelSession, type Runtime, RuntimeError, type Tensor } from '@gla/runtime';
 import { runConformance } from '@gla/runtime/conformance';
 import { describe, expect, it } from 'vitest';
-import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
 import { createNodeRuntime } from '../src/index';
 
 function wrap(base: Runtime, change: (session: ModelSession) => Partial<ModelSession>): Runtime {

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildClipVisionModel, expectedImageEmbeds, samplePixelValues } from '@gla/fixtures/clip';
 import { maxAbsDifference } from '@gla/runtime/conformance';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildClipVisionModel, expectedImageEmbeds, samplePixelValues } from '../../../tooling/fixtures/clip-fixtures';
 import { disableOrtTelemetry } from '../src/index';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));

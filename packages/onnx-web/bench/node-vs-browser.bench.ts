@@ -7,10 +7,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildClipVisionModel, samplePixelValues } from '@gla/fixtures/clip';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { maxAbsDifference } from '@gla/runtime/conformance';
-import { openBrowser } from '../../../tooling/browser/harness';
-import { buildClipVisionModel, samplePixelValues } from '../../../tooling/fixtures/clip-fixtures';
+import { openBrowser } from '@gla/tooling/browser';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '15' }, batch: { type: 'string', default: '8' }, warmup: { type: 'string', default: '3' } },

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import { buildConformanceFixtures } from '@gla/fixtures/conformance';
+import { type BrowserSession, openBrowser } from '@gla/tooling/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, openBrowser } from '../../../tooling/browser/harness';
-import { buildConformanceFixtures } from '../../../tooling/fixtures/conformance-fixtures';
 
 const entry = fileURLToPath(new URL('./browser/errors-entry.ts', import.meta.url));
 const files = { '/models/affine.onnx': buildConformanceFixtures().affine.bytes };

@@ -1,15 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { buildClipFixtures, expectedImageEmbeds, expectedTextEmbeds, samplePixelValues, sampleTokenIds } from '@gla/fixtures/clip';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { type ConformanceResult, conformanceCases, conformanceFixtures, maxAbsDifference } from '@gla/runtime/conformance';
+import { type BrowserSession, openBrowser } from '@gla/tooling/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, openBrowser } from '../../../tooling/browser/harness';
-import {
-  buildClipFixtures,
-  expectedImageEmbeds,
-  expectedTextEmbeds,
-  samplePixelValues,
-  sampleTokenIds,
-} from '../../../tooling/fixtures/clip-fixtures';
 
 const entry = (name: string) => fileURLToPath(new URL(`./browser/${name}`, import.meta.url));
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

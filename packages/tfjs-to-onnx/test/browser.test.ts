@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_PATH, runInBrowser } from '@gla/tooling/browser';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM_PATH, runInBrowser } from '../../../tooling/browser/harness';
 import { convertGraphModelFromDir, resolveModelPackageDir, USE_LITE_PACKAGE } from '../src/node';
 
 const entry = fileURLToPath(new URL('./browser-entry.ts', import.meta.url));

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
+import { type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
 import { assertWritableFolder, removeStaleTemporaries, writeFolderSet } from '../atomic';
 import { type FeatureDataset, loadFeatureDir, saveFeatureDir } from '../dataset';
 import { type EncoderChoice, fortuneFeatures, loadEncoder } from '../embed';
@@ -246,5 +246,3 @@ export async function exportFeaturesCommand(options: Options, print: (line: stri
     `wrote ${dataset.features.rows} x ${dataset.features.cols} features, ${dataset.classNames.length} classes, text features ${dataset.textFeatures.templates} x ${dataset.textFeatures.classes} x ${dataset.textFeatures.dim} to ${dir}`,
   );
 }
-
-export { flag };

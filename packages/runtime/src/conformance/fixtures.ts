@@ -25,7 +25,7 @@ export interface ConformanceModel {
 /**
  * Everything the conformance suite needs, carried in so that `@gla/runtime` has no dependency
  * on a model builder. `conformanceFixtures()` returns the suite's own (shipped with this package;
- * generated in the GLA repository by `tooling/fixtures/conformance-write.ts`).
+ * generated in the GLA repository from `buildConformanceFixtures()` of `@gla/fixtures/conformance` by `tooling/fixtures/conformance-write.ts`).
  */
 export interface ConformanceFixtures {
   /**

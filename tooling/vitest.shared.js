@@ -1,11 +1,15 @@
+// Plain JavaScript (with types in vitest.shared.d.ts): vitest loads each package's
+// vitest.config.ts through Node, which imports `@gla/tooling/vitest` without a TypeScript loader.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
  * Shared vitest settings: tests run against package sources through the `source`
  * export condition, so nothing needs to be built before `pnpm test`.
+ *
+ * @param {{ testTimeout?: number }} [options]
  */
-export function packageTestConfig(options: { testTimeout?: number } = {}) {
+export function packageTestConfig(options = {}) {
   return defineConfig({
     resolve: { conditions: ['source'] },
     ssr: { resolve: { conditions: ['source'] } },

@@ -3,19 +3,20 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
-const toolingDir = fileURLToPath(new URL('..', import.meta.url));
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 
 it("runs the root README's @gla/core example as written and it removes the bias", () => {
   const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block).toContain("from '@gla/core'");
   expect(block!.trim().split('\n').length).toBeLessThanOrEqual(10);
-  // Written inside tooling/ so that '@gla/core' resolves through the workspace like a user's import.
-  const file = `${toolingDir}readme-example-${process.pid}.tmp.mts`;
+  // Written inside this package so that '@gla/core' resolves by name (package self-reference through
+  // `exports`, source condition) as it does for a user.
+  const file = `${packageDir}readme-example-${process.pid}.tmp.mts`;
   writeFileSync(file, block!);
   try {
     const out = execFileSync(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
-      cwd: toolingDir,
+      cwd: packageDir,
       encoding: 'utf8',
     });
     const q = /q = \[ '([\d.]+)', '([\d.]+)' \] ‖g‖∞ = ([\d.e-]+)/.exec(out);
