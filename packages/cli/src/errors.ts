@@ -3,11 +3,15 @@ export type CliErrorCode = 'usage' | 'unknown-command' | 'unknown-option' | 'mis
 
 /** An error the CLI reports as one line (`gla: message`) without a stack trace. */
 export class CliError extends Error {
+  override readonly name = 'CliError';
   readonly code: CliErrorCode;
-  constructor(code: CliErrorCode, message: string) {
-    super(message);
-    this.name = 'CliError';
+  /** Structured details (file, option, ...) given at the throw site; never includes `cause`. */
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: CliErrorCode, message: string, options: { cause?: unknown; [detail: string]: unknown } = {}) {
+    const { cause, ...details } = options;
+    super(message, cause === undefined ? undefined : { cause });
     this.code = code;
+    this.details = details;
   }
   get exitCode(): number {
     if (this.code === 'interrupted') return 130;

@@ -6,7 +6,7 @@ export * from './atomic-write';
 export * from './cifar';
 export * from './class-frequency';
 export * from './dtypes';
-export { DatasetError, type DatasetErrorCode, isDatasetError } from './errors';
+export { DatasetError, type DatasetErrorCode, type ErrorOptionsWithDetails, isDatasetError } from './errors';
 export * from './feature-cache';
 export * from './feature-dir';
 export * from './fortunes';

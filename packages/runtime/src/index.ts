@@ -1,5 +1,5 @@
 export { describeError, normalizeDim, outputTensor } from './backend';
-export { RuntimeError, type RuntimeErrorCode } from './errors';
+export { type ErrorOptionsWithDetails, isRuntimeError, RuntimeError, type RuntimeErrorCode } from './errors';
 export { assertModelBytes } from './model-bytes';
 export {
   allocateTensorData,
