@@ -86,6 +86,12 @@ cp "$HERE"/consumer/* "$APP/"
   "${NPM[@]}" install --no-audit --no-fund "$TARBALLS"/*.tgz >"$WORK/npm.log" 2>&1) || { cat "$WORK/npm.log"; exit 1; }
 step "npm $("${NPM[@]}" --version): $(grep -E '^added' "$WORK/npm.log")"
 [ ! -e "$APP/node_modules/onnxruntime-node" ] || { echo "onnxruntime-node was installed without being asked for"; exit 1; }
+# Without the optional peers, an experiment says what is missing and how to add it.
+(cd "$APP" && GLA_CACHE_DIR="$WORK/cache" GLA_QUIET=1 npx gla export-features --out "$WORK/features" >"$WORK/missing.log" 2>&1) && {
+  echo "gla export-features succeeded without onnxruntime-node"; exit 1; }
+if [ -f /usr/share/games/fortunes/art ]; then want='onnxruntime-node is not installed.*ONNXRUNTIME_NODE_INSTALL=skip npm install'; else want='apt-get install fortunes'; fi
+grep -qE "$want" "$WORK/missing.log" || { echo "expected /$want/ from gla export-features:"; cat "$WORK/missing.log"; exit 1; }
+step "without the optional peers: $(tail -1 "$WORK/missing.log")"
 # The documented way to add the optional peers, and the tools for the type checks.
 (cd "$APP" && ONNXRUNTIME_NODE_INSTALL=skip "${NPM[@]}" install --no-audit --no-fund onnxruntime-node@1.30.0 typescript@~5.9.3 @types/node@^20.19.0 >"$WORK/npm2.log" 2>&1) ||
   { cat "$WORK/npm2.log"; exit 1; }
