@@ -5,7 +5,7 @@
  */
 
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
-export { GlaError, type GlaErrorCode } from './errors';
+export { type ErrorOptionsWithDetails, GlaError, type GlaErrorCode, isGlaError } from './errors';
 export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
 export { type ImageDecoder, type RawImage, rawImageProblem, toRgb } from './image';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';

@@ -18,6 +18,12 @@ export type DatasetErrorCode =
   | 'aborted'
   | 'io';
 
+/** The third argument of every error constructor in GLA: an optional `cause` plus structured details. */
+export interface ErrorOptionsWithDetails {
+  cause?: unknown;
+  [detail: string]: unknown;
+}
+
 /**
  * The one error type thrown by `@gla/datasets`. `code` is stable and meant for programs;
  * `message` names the file (when there is one) and the problem, and is meant for people.
@@ -25,19 +31,41 @@ export type DatasetErrorCode =
 export class DatasetError extends Error {
   override readonly name = 'DatasetError';
   readonly code: DatasetErrorCode;
-  /** The file or folder concerned, when there is one. */
+  /** The file or folder concerned, when there is one (also in `details.file`). */
   readonly file: string | undefined;
-
-  constructor(code: DatasetErrorCode, message: string, options: { file?: string; cause?: unknown } = {}) {
-    super(options.file !== undefined ? `${options.file}: ${message}` : message, { cause: options.cause });
+  /** Structured details (file, index, shape, ...) given at the throw site; never includes `cause`. */
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: DatasetErrorCode, message: string, options: ErrorOptionsWithDetails = {}) {
+    const { cause, ...details } = options;
+    super(typeof options.file === 'string' ? `${options.file}: ${message}` : message, cause === undefined ? undefined : { cause });
     this.code = code;
-    this.file = options.file;
+    this.details = details;
+    this.file = typeof details.file === 'string' ? details.file : undefined;
   }
 }
 
-/** True if `error` is a {@link DatasetError}, optionally with the given code. */
+/** Marks every DatasetError of every copy of `@gla/datasets` (ESM and CJS builds, two installed versions). */
+const BRAND: unique symbol = Symbol.for('@gla/datasets:DatasetError');
+Object.defineProperty(DatasetError.prototype, BRAND, { value: true });
+// `instanceof DatasetError` also holds for a DatasetError of another copy of the package; subclasses keep
+// the ordinary prototype-chain check.
+Object.defineProperty(DatasetError, Symbol.hasInstance, {
+  value(this: unknown, value: unknown): boolean {
+    return this === DatasetError ? isDatasetError(value) : Function.prototype[Symbol.hasInstance].call(this, value);
+  },
+});
+
+/**
+ * True if `error` is a {@link DatasetError} (optionally with the given `code`), including one thrown by
+ * another copy of this package, e.g. the CommonJS build next to the ES module build.
+ */
 export function isDatasetError(error: unknown, code?: DatasetErrorCode): error is DatasetError {
-  return error instanceof DatasetError && (code === undefined || error.code === code);
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [BRAND]?: unknown })[BRAND] === true &&
+    (code === undefined || (error as DatasetError).code === code)
+  );
 }
 
 /** Maps a Node fs error to a DatasetError ('not-found' for ENOENT, else 'io'). */

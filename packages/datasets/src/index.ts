@@ -30,7 +30,7 @@ export {
 } from './class-frequency';
 export type { Dtype, NdArray, TypedArray } from './dtypes';
 export { assertFiniteValues, integerLabels, realValues } from './dtypes';
-export { DatasetError, type DatasetErrorCode, isDatasetError } from './errors';
+export { DatasetError, type DatasetErrorCode, type ErrorOptionsWithDetails, isDatasetError } from './errors';
 export {
   type CachedEncodeOptions,
   type CachedEncodeProgress,

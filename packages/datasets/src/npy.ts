@@ -280,6 +280,17 @@ export interface NdArrayInput {
 }
 
 function checkInput(array: NdArrayInput): number {
+  if (array === null || typeof array !== 'object') throw new DatasetError('invalid-argument', 'expected an array { dtype, shape, data }');
+  if (typeof array.dtype !== 'string' || !Object.hasOwn(DTYPE_SIZE, array.dtype)) {
+    throw new DatasetError(
+      'invalid-argument',
+      `dtype ${array.dtype === undefined ? 'is missing' : JSON.stringify(array.dtype) + ' is not known'}: one of ${Object.keys(DTYPE_SIZE).join(', ')}`,
+    );
+  }
+  if (!Array.isArray(array.shape)) throw new DatasetError('invalid-argument', 'shape must be an array of non-negative integers');
+  if (array.data === null || typeof array.data !== 'object' || typeof array.data.length !== 'number') {
+    throw new DatasetError('invalid-argument', 'data must be a typed array or an array of numbers');
+  }
   const n = shapeSize(array.shape);
   const expected = n * valuesPerElement(array.dtype);
   if (array.data.length !== expected) {

@@ -16,12 +16,46 @@ export type EncoderErrorCode =
   | 'invalid-input' // any other malformed argument (shape, type, option)
   | 'shape-mismatch'; // model output has an unexpected shape
 
+/** The third argument of every error constructor in GLA: an optional `cause` plus structured details. */
+export interface ErrorOptionsWithDetails {
+  cause?: unknown;
+  [detail: string]: unknown;
+}
+
 /** The error type thrown by `@gla/encoders` for bad input; switch on `code`, show `message`. */
 export class EncoderError extends Error {
   override readonly name = 'EncoderError';
   readonly code: EncoderErrorCode;
-  constructor(code: EncoderErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** Structured details (file, index, shape, ...) given at the throw site; never includes `cause`. */
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: EncoderErrorCode, message: string, options: ErrorOptionsWithDetails = {}) {
+    const { cause, ...details } = options;
+    super(message, cause === undefined ? undefined : { cause });
     this.code = code;
+    this.details = details;
   }
+}
+
+/** Marks every EncoderError of every copy of `@gla/encoders` (ESM and CJS builds, two installed versions). */
+const BRAND: unique symbol = Symbol.for('@gla/encoders:EncoderError');
+Object.defineProperty(EncoderError.prototype, BRAND, { value: true });
+// `instanceof EncoderError` also holds for a EncoderError of another copy of the package; subclasses keep
+// the ordinary prototype-chain check.
+Object.defineProperty(EncoderError, Symbol.hasInstance, {
+  value(this: unknown, value: unknown): boolean {
+    return this === EncoderError ? isEncoderError(value) : Function.prototype[Symbol.hasInstance].call(this, value);
+  },
+});
+
+/**
+ * True if `error` is a {@link EncoderError} (optionally with the given `code`), including one thrown by
+ * another copy of this package, e.g. the CommonJS build next to the ES module build.
+ */
+export function isEncoderError(error: unknown, code?: EncoderErrorCode): error is EncoderError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [BRAND]?: unknown })[BRAND] === true &&
+    (code === undefined || (error as EncoderError).code === code)
+  );
 }

@@ -1,7 +1,7 @@
 export { type BatchOptions, type BatchProgress, encodeInBatches } from './batching';
 export * from './clip/index';
 export { decodeImageInBrowser } from './decode-browser';
-export { EncoderError, type EncoderErrorCode } from './errors';
+export { EncoderError, type EncoderErrorCode, type ErrorOptionsWithDetails, isEncoderError } from './errors';
 export { checkImageComplete, detectImageFormat, type ImageDecoder, type ImageFormat, type RawImage, toRgb } from './image';
 export {
   checkClassNames,

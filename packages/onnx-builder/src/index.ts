@@ -7,7 +7,7 @@ export {
   initializerTensor,
 } from './decode';
 export { dtypeFromCode, ONNX_DTYPE_CODES, ONNX_DTYPE_SIZES, type OnnxDType, type OnnxTensorData } from './dtypes';
-export { OnnxFormatError, type OnnxFormatErrorCode } from './errors';
+export { type ErrorOptionsWithDetails, isOnnxFormatError, OnnxFormatError, type OnnxFormatErrorCode } from './errors';
 export {
   type AttributeInput,
   type AttributeValue,

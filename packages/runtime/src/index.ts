@@ -3,7 +3,7 @@
  * for callers. Adapter authors: `@gla/runtime/adapter`; the conformance suite and its fixtures:
  * `@gla/runtime/conformance`.
  */
-export { RuntimeError, type RuntimeErrorCode } from './errors';
+export { type ErrorOptionsWithDetails, isRuntimeError, RuntimeError, type RuntimeErrorCode } from './errors';
 export {
   allocateTensorData,
   cloneTensor,

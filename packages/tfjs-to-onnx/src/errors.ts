@@ -12,15 +12,49 @@ export type ConversionErrorCode =
   | 'package-not-found' // ensureConvertedModel could not resolve the model package
   | 'io'; // reading or writing files failed
 
-/** Thrown by every public function of this package; `code` is stable, the message names the culprit. */
+/** The third argument of every error constructor in GLA: an optional `cause` plus structured details. */
+export interface ErrorOptionsWithDetails {
+  cause?: unknown;
+  [detail: string]: unknown;
+}
+
+/**
+ * Thrown by every public function of this package; `code` is stable, the message names the culprit.
+ * `details` holds structured data, e.g. `{ unsupported: [{ op, node }] }` for 'unsupported-op'.
+ */
 export class ConversionError extends Error {
   override readonly name = 'ConversionError';
   readonly code: ConversionErrorCode;
-  /** Structured details, e.g. `{ unsupported: [{ op, node }] }` for 'unsupported-op'. */
+  /** Structured details (file, index, shape, ...) given at the throw site; never includes `cause`. */
   readonly details: Readonly<Record<string, unknown>>;
-  constructor(code: ConversionErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+  constructor(code: ConversionErrorCode, message: string, options: ErrorOptionsWithDetails = {}) {
+    const { cause, ...details } = options;
+    super(message, cause === undefined ? undefined : { cause });
     this.code = code;
     this.details = details;
   }
+}
+
+/** Marks every ConversionError of every copy of `@gla/tfjs-to-onnx` (ESM and CJS builds, two installed versions). */
+const BRAND: unique symbol = Symbol.for('@gla/tfjs-to-onnx:ConversionError');
+Object.defineProperty(ConversionError.prototype, BRAND, { value: true });
+// `instanceof ConversionError` also holds for a ConversionError of another copy of the package; subclasses keep
+// the ordinary prototype-chain check.
+Object.defineProperty(ConversionError, Symbol.hasInstance, {
+  value(this: unknown, value: unknown): boolean {
+    return this === ConversionError ? isConversionError(value) : Function.prototype[Symbol.hasInstance].call(this, value);
+  },
+});
+
+/**
+ * True if `error` is a {@link ConversionError} (optionally with the given `code`), including one thrown by
+ * another copy of this package, e.g. the CommonJS build next to the ES module build.
+ */
+export function isConversionError(error: unknown, code?: ConversionErrorCode): error is ConversionError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [BRAND]?: unknown })[BRAND] === true &&
+    (code === undefined || (error as ConversionError).code === code)
+  );
 }

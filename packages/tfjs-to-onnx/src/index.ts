@@ -14,7 +14,7 @@ export {
   SUPPORTED_OPS,
   type TensorSignature,
 } from './convert';
-export { ConversionError, type ConversionErrorCode } from './errors';
+export { ConversionError, type ConversionErrorCode, type ErrorOptionsWithDetails, isConversionError } from './errors';
 export type { GraphModelJson, TfNodeDef, WeightEntry, WeightsGroup } from './model-json';
 export type { RewriteCount } from './rewrites/index';
 export { CONVERTER_VERSION } from './version';

@@ -5,7 +5,7 @@ import { removePendingTemporaries } from './atomic';
 import { DEBIAS_OPTIONS, debiasCommand, ENSEMBLE_OPTIONS, ensembleCommand, PRIOR_OPTIONS, priorCommand } from './commands/npy-ops';
 import { EXPORT_OPTIONS, exportFeaturesCommand, RUN_OPTIONS, runCommand } from './commands/run';
 import { SPEED_OPTIONS, speedCommand } from './commands/speed';
-import { CliError } from './errors';
+import { CliError, missingOptionalPackage } from './errors';
 import { resolveUserEnvironment } from './paths';
 
 interface Command {
@@ -104,6 +104,11 @@ export async function main(
       process.stderr.write(`gla: ${error.message}\n`);
       if (error.exitCode === 2) process.stderr.write(`(see gla ${command && COMMANDS[command] ? `${command} --help` : '--help'})\n`);
       return error.exitCode;
+    }
+    const missing = missingOptionalPackage(error);
+    if (missing) {
+      process.stderr.write(`gla: ${missing}\n`);
+      return 1;
     }
     const e = error as { code?: string; name?: string; message?: string };
     if (e?.code === 'aborted' || e?.name === 'AbortError') {

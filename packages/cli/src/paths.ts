@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The folder the user ran the command from. `pnpm gla` runs the CLI with its cwd set to
- * apps/bench; pnpm keeps the user's folder in INIT_CWD, which we prefer when present.
+ * packages/cli; pnpm keeps the user's folder in INIT_CWD, which we prefer when present.
  */
 export function userCwd(): string {
   const init = process.env.INIT_CWD;
@@ -16,7 +16,7 @@ export function userPath(path: string): string {
   return isAbsolute(path) ? path : resolve(userCwd(), path);
 }
 
-/** This package's folder (apps/bench), from the module's own location (src/ or dist/). */
+/** This package's folder (packages/cli), from the module's own location (src/ or dist/). */
 export function benchRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
@@ -46,7 +46,7 @@ export function defaultOutDir(): string {
 /**
  * Makes a relative `$GLA_CACHE_DIR` absolute against the folder the user ran from
  * ({@link userCwd}, INIT_CWD under `pnpm gla`), so every library that reads the variable
- * (e.g. @gla/tfjs-to-onnx, which resolves it against the process cwd, apps/bench under pnpm)
+ * (e.g. @gla/tfjs-to-onnx, which resolves it against the process cwd, packages/cli under pnpm)
  * sees the folder the user meant. Called once by the CLI before any command runs.
  */
 export function resolveUserEnvironment(): void {
