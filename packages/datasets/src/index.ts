@@ -20,6 +20,7 @@ export * from './npy';
 export * from './npz';
 export * from './random';
 export * from './safetensors';
+export { type NestedSplit, type NestedSplitOptions, nestedSplit } from './sampling';
 export {
   balancedSample,
   type FewShotSplitOptions,

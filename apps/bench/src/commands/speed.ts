@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accuracy, createRng, estimatePrior, estimatePriorReference, type Matrix } from '@gla/core';
+import { shuffledByClass } from '@gla/datasets';
 import { flag, type OptionSpecs, type OptionValue, optionalString } from '../args';
 import { writeAtomic } from '../atomic';
 import { normalizeRows } from '../dataset';
@@ -14,7 +15,6 @@ import { writeLabels, writeMatrix } from '../npyio';
 import { benchRoot, defaultOutDir, userPath } from '../paths';
 import { fitProbe, probeObjective } from '../probe';
 import { log } from '../progress';
-import { shuffledByClass } from '../protocol';
 
 type Options = Record<string, OptionValue>;
 
