@@ -21,7 +21,8 @@ function dataset(C = 4, D = 12, perClass = 60): ProtocolDataset {
     for (let j = 0; j < D; j++) features[i * D + j] = means[c]![j]! + 0.5 * common[j]! + 2 * rng.normal();
   }
   const text = new Float64Array(C * D);
-  for (let c = 0; c < C; c++) for (let j = 0; j < D; j++) text[c * D + j] = means[c]![j]! + (c === 0 ? 3 : 0) * common[j]! + 0.3 * rng.normal();
+  for (let c = 0; c < C; c++)
+    for (let j = 0; j < D; j++) text[c * D + j] = means[c]![j]! + (c === 0 ? 3 : 0) * common[j]! + 0.3 * rng.normal();
   return {
     features: { data: features, rows: N, cols: D },
     labels,
@@ -34,7 +35,11 @@ function dataset(C = 4, D = 12, perClass = 60): ProtocolDataset {
 describe('@gla/protocols', () => {
   it('is browser-safe: no Node built-ins in its sources or in @gla/datasets/sampling', () => {
     const files = readdirSync(join(here, '../src')).map((f) => join(here, '../src', f));
-    files.push(join(here, '../../datasets/src/sampling.ts'), join(here, '../../datasets/src/class-frequency.ts'), join(here, '../../datasets/src/errors.ts'));
+    files.push(
+      join(here, '../../datasets/src/sampling.ts'),
+      join(here, '../../datasets/src/class-frequency.ts'),
+      join(here, '../../datasets/src/errors.ts'),
+    );
     for (const f of files) expect(readFileSync(f, 'utf8')).not.toMatch(/from ['"](node:|fs|path|crypto|os)['"/]/);
   });
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { CellRecord } from '@gla/protocols';
 import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
 import { openCheckpoint, runFingerprint } from '../checkpoint';
 import { type FeatureDataset, loadFeatureDir, saveFeatureDir } from '../dataset';
@@ -211,8 +212,8 @@ export async function runCommand(
   else if (checkpoint.completed.size > 0) log(`resuming: ${checkpoint.completed.size} finished cell(s) from ${checkpoint.dir}`);
   const hooks = <Cell>() => ({
     ...(signal ? { signal } : {}),
-    completed: checkpoint.completed as Map<string, import('@gla/protocols').CellRecord<Cell>>,
-    onCell: (key: string, record: import('@gla/protocols').CellRecord<Cell>) => checkpoint.save(key, record),
+    completed: checkpoint.completed as Map<string, CellRecord<Cell>>,
+    onCell: (key: string, record: CellRecord<Cell>) => checkpoint.save(key, record),
     ...(onTestLogits ? { onTestLogits } : {}),
   });
   const seconds: Record<string, number> = {};
