@@ -37,19 +37,34 @@ function hasNonZero(v: ArrayLike<number> | undefined): boolean {
 }
 
 /**
- * NLL-optimal temperature of `logits / T + offset` (offset e.g. -log pi_s, added AFTER scaling):
- * golden-section search on log T over [0.01, 100] to |Δ log T| <= 1e-6. Without an offset (or an
- * all-zero one) this is {@link calibrateTemperature} with `method: 'nll'`... up to the search
- * tolerance; use that function then. Bounded, so it also returns a finite T (at a bound) when the
- * labelled logits are separable.
+ * Temperature of `logits / T + offset` (offset e.g. -log pi_s, added AFTER scaling), for a model
+ * trained on a label distribution pi_s and calibrated on held-out data of another one (balanced
+ * validation): it calibrates softmax(f/T - log pi_s), so f/T itself is the calibrated log-posterior
+ * under pi_s that the GLA formula needs. Bounded to T in [0.01, 100], so it also returns a finite
+ * T (where the NLL reaches its infimum) when the labelled logits are separable.
+ * - `method: 'nll'` (default): golden-section search on log T to |Δ log T| <= 1e-6.
+ * - `method: 'match-confidence'` (the reference's rule): the T where mean max-softmax confidence of
+ *   softmax(logits/T + offset) equals its top-1 accuracy; a scan of log T over 161 points finds the
+ *   sign change of the gap nearest T = 1, refined by bisection to |gap| <= 1e-3 (the accuracy
+ *   moves with T once there is an offset, so the gap is not monotone); without a sign change, the
+ *   scanned T with the smallest |gap|.
+ * With an all-zero offset prefer {@link calibrateTemperature} (unbounded, reports separability).
  * @param logits N x C held-out (or cross-fitted) logits @param offset length C
  * @returns T in [0.01, 100]
  */
-export function calibrateTemperatureWithOffset(logits: Matrix, labels: ArrayLike<number>, offset: ArrayLike<number>): number {
+export function calibrateTemperatureWithOffset(
+  logits: Matrix,
+  labels: ArrayLike<number>,
+  offset: ArrayLike<number>,
+  options: { method?: TemperatureMethod } = {},
+): number {
   checkLogits(logits);
   const y = checkLabels(labels as Int32Array, logits.rows, logits.cols);
   if (offset?.length !== logits.cols)
     fail('length-mismatch', `calibrateTemperatureWithOffset: offset has length ${offset?.length}, expected ${logits.cols}`);
+  const method = options.method ?? 'nll';
+  if (method === 'match-confidence') return matchConfidenceWithOffset(logits, y, offset);
+  if (method !== 'nll') fail('invalid-option', `calibrateTemperatureWithOffset: unknown method '${String(method)}'`);
   const nll = (logT: number) => negativeLogLikelihood(combineLogits([[Math.exp(-logT), logits]], offset), y);
   let a = Math.log(0.01);
   let b = Math.log(100);
@@ -74,6 +89,58 @@ export function calibrateTemperatureWithOffset(logits: Matrix, labels: ArrayLike
     }
   }
   return Math.exp((a + b) / 2);
+}
+
+/** mean max-softmax confidence minus top-1 accuracy of logits/T + offset. */
+function confidenceGap(logits: Matrix, y: Int32Array, offset: ArrayLike<number>, T: number): number {
+  const { data, rows, cols } = logits;
+  const beta = 1 / T;
+  let conf = 0;
+  let hit = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let max = Number.NEGATIVE_INFINITY;
+    let arg = 0;
+    for (let j = 0; j < cols; j++) {
+      const v = data[o + j]! * beta + offset[j]!;
+      if (v > max) {
+        max = v;
+        arg = j;
+      }
+    }
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(data[o + j]! * beta + offset[j]! - max);
+    conf += 1 / s;
+    if (arg === y[i]) hit++;
+  }
+  return (conf - hit) / rows;
+}
+
+function matchConfidenceWithOffset(logits: Matrix, y: Int32Array, offset: ArrayLike<number>): number {
+  const points = 161;
+  const lo = Math.log(0.01);
+  const hi = Math.log(100);
+  const grid = Array.from({ length: points }, (_, i) => lo + ((hi - lo) * i) / (points - 1));
+  const gaps = grid.map((t) => confidenceGap(logits, y, offset, Math.exp(t)));
+  let best = -1;
+  for (let i = 0; i + 1 < points; i++) {
+    if (gaps[i]! >= 0 && gaps[i + 1]! <= 0 && (best < 0 || Math.abs(grid[i]!) < Math.abs(grid[best]!))) best = i;
+  }
+  if (best < 0) {
+    let arg = 0;
+    for (let i = 1; i < points; i++) if (Math.abs(gaps[i]!) < Math.abs(gaps[arg]!)) arg = i;
+    return Math.exp(grid[arg]!);
+  }
+  let a = grid[best]!;
+  let b = grid[best + 1]!;
+  for (let it = 0; it < 60; it++) {
+    const m = 0.5 * (a + b);
+    const gm = confidenceGap(logits, y, offset, Math.exp(m));
+    if (Math.abs(gm) <= 1e-3) return Math.exp(m);
+    if (gm > 0) a = m;
+    else b = m;
+  }
+  return Math.exp(0.5 * (a + b));
 }
 
 /** Result of {@link fitEnsembleWeights}. */
@@ -268,7 +335,7 @@ export function selectEnsembleWeights(
     const fH = takeRows(f, held);
     const dH = takeRows(d, held);
     const yH = takeLabels(y, held);
-    const Tf = hasNonZero(offset) ? calibrateTemperatureWithOffset(fT, yT, offset) : calibrateTemperature(fT, yT, { method });
+    const Tf = hasNonZero(offset) ? calibrateTemperatureWithOffset(fT, yT, offset, { method }) : calibrateTemperature(fT, yT, { method });
     const jt = fitEnsembleWeights(fT, dT, yT, { offset, start: [1 / Tf, 1] });
     const lossProbe = rowNegativeLogLikelihood(combineLogits([[1 / Tf, fH]], offset), yH);
     const lossPaper = rowNegativeLogLikelihood(

@@ -135,6 +135,26 @@ describe('fitEnsembleWeights / calibrateTemperatureWithOffset / combineLogits', 
     expect(negativeLogLikelihood(sep, y, { temperature: tSep })).toBeLessThan(1e-9);
   });
 
+  it("'match-confidence' with an offset: confidence equals accuracy at the returned T; zero offset agrees with calibrateTemperature", () => {
+    const rng = createRng(12);
+    const m = noisy(2.5, rng);
+    const t0 = calibrateTemperatureWithOffset(m, y, new Float64Array(C), { method: 'match-confidence' });
+    const ref = calibrateTemperature(m, y, { method: 'match-confidence' });
+    expect(Math.abs(t0 / ref - 1)).toBeLessThan(0.02);
+    const offset = Float64Array.from([0.8, 0.2, -0.3, -0.7]);
+    const t = calibrateTemperatureWithOffset(m, y, offset, { method: 'match-confidence' });
+    const l = combineLogits([[1 / t, m]], offset);
+    let conf = 0;
+    let hit = 0;
+    for (let i = 0; i < N; i++) {
+      const row = Array.from(l.data.subarray(i * C, (i + 1) * C));
+      const max = Math.max(...row);
+      conf += 1 / row.reduce((s, v) => s + Math.exp(v - max), 0);
+      if (row.indexOf(max) === y[i]) hit++;
+    }
+    expect(Math.abs(conf / N - hit / N)).toBeLessThanOrEqual(1e-3);
+  });
+
   it('combineLogits rejects mismatched shapes', () => {
     const a = { data: new Float64Array(6), rows: 2, cols: 3 };
     const b = { data: new Float64Array(6), rows: 3, cols: 2 };

@@ -35,10 +35,8 @@ export interface HeldOutDetail {
   /** l2 of the probe, by validation accuracy (ties NLL); chosen on the first seed and reused. */
   l2: number;
   zeroShotTemperature: number;
-  /** T_f of the probe on the validation split (the model's own temperature, as the reference). */
+  /** T_f on the validation split: of f/T - log pi_s, so f/T_f is calibrated for pi_s (of f/T for balanced training). */
   finetunedTemperature: number;
-  /** NLL temperature of f/T - log pi_s on the validation split (used by gla-weighted / gla-gated only). */
-  finetunedTemperatureWithOffset: number;
   regularization: number;
   prior: number[];
   /** pi_s: the training split's label distribution. */
@@ -151,7 +149,12 @@ export function runHeldOutCell(
   const selection = selectRegularization(zVal, yVal, { temperature: Tz, candidates: settings.regularizationCandidates, folds: F, seed });
   const prior = estimatePrior(zVal, yVal, { temperature: Tz, regularization: selection.regularization });
   const negLogQ = negated(prior.logPrior);
-  const Tf = calibrateTemperature(fVal, yVal, { method });
+  // T_f calibrates f as the log-posterior under pi_s: on the balanced validation split that is the
+  // temperature of f/T - log pi_s (a constant offset, balanced training, changes nothing).
+  const balancedTraining = negLogPiS.every((v) => Math.abs(v - negLogPiS[0]!) < 1e-12);
+  const Tf = balancedTraining
+    ? calibrateTemperature(fVal, yVal, { method })
+    : calibrateTemperatureWithOffset(fVal, yVal, negLogPiS, { method });
   const em = estimatePriorEM(zTest, { temperature: Tz });
   const emCalibrated = estimatePriorEM(zTest, { temperature: Tz, trainPrior: prior.prior });
   // WiSE-FT alpha on the validation split (accuracy, ties NLL), as l2.
@@ -175,9 +178,7 @@ export function runHeldOutCell(
     regularization: selection.regularization,
   });
   const dOut = combineLogits([[1 / Tz, zVal]]);
-  // T_f of f/T - log pi_s (NLL, bounded search): the starting point of the GLA extensions' weights.
-  const TfOffset = calibrateTemperatureWithOffset(fVal, yVal, negLogPiS);
-  const glaChoice = ensembleChoice(fVal, dGla, yVal, valFolds, F, TfOffset, { method, offset: negLogPiS });
+  const glaChoice = ensembleChoice(fVal, dGla, yVal, valFolds, F, Tf, { method, offset: negLogPiS });
   const outChoice = ensembleChoice(fVal, dOut, yVal, valFolds, F, Tf, { method });
   const gla = glaLogits({
     finetuned: fTest,
@@ -213,8 +214,8 @@ export function runHeldOutCell(
     'wise-ft': applyHead(interpolateHeads(p.zeroShotHead, head, settings.wiseAlpha), xTest),
     'wise-ft-tuned': applyHead(interpolateHeads(p.zeroShotHead, head, wiseAlpha), xTest),
     gla,
-    'gla-weighted': twoTerm(choiceWeights(glaChoice.weighted, glaChoice, TfOffset), debiased, negLogPiS),
-    'gla-gated': twoTerm(choiceWeights(glaChoice.gated, glaChoice, TfOffset), debiased, negLogPiS),
+    'gla-weighted': twoTerm(choiceWeights(glaChoice.weighted, glaChoice, Tf), debiased, negLogPiS),
+    'gla-gated': twoTerm(choiceWeights(glaChoice.gated, glaChoice, Tf), debiased, negLogPiS),
   };
   const acc = Object.fromEntries(MANY_SHOT_METHODS.map((m) => [m, accuracy(logits[m], yTest)])) as Record<ManyShotMethod, number>;
   options.onTestLogits?.({
@@ -238,7 +239,6 @@ export function runHeldOutCell(
       l2: best!.l2,
       zeroShotTemperature: Tz,
       finetunedTemperature: Tf,
-      finetunedTemperatureWithOffset: TfOffset,
       regularization: selection.regularization,
       prior: Array.from(prior.prior),
       trainPrior: Array.from(piS),

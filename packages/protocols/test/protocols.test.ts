@@ -65,6 +65,17 @@ describe('@gla/protocols', () => {
     expect(strip(resumed)).toEqual(strip(a));
   });
 
+  it("both temperature rules run; 'match-confidence' (the reference's) gives different temperatures", async () => {
+    const p = prepareData(dataset());
+    const base = { ...DEFAULT_SETTINGS, seeds: [1], shots: [4] };
+    const nll = await runFewShot(p, base);
+    const mc = await runFewShot(p, { ...base, temperatureMethod: 'match-confidence' });
+    expect(mc.failed).toEqual([]);
+    expect(mc.details[0]!.temperatureMethod).toBe('match-confidence');
+    expect(mc.details[0]!.zeroShotTemperature).not.toBe(nll.details[0]!.zeroShotTemperature);
+    expect(mc.methods.gla!['4']!.values).toHaveLength(1);
+  });
+
   it('many-shot: trains on the full training split and reports every method', async () => {
     const p = prepareData(dataset());
     const r = await runManyShot(p, { ...DEFAULT_SETTINGS, seeds: [1, 2], longTailSeeds: 2, manyShotValPerClass: 10 });
