@@ -168,7 +168,8 @@ function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: benchDir,
-      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+      // progress lines are what the test watches: never quiet
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1', GLA_QUIET: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -186,6 +187,17 @@ function stable(doc: Record<string, unknown>): unknown {
     JSON.stringify(doc, (k, v) => (k === 'seconds' || k === 'createdAt' || k === 'timing' || k === 'command' ? undefined : v)),
   );
 }
+
+describe('--protocol', () => {
+  it('rejects an unknown protocol with a usage error (exit 2) naming it', async () => {
+    const lines: string[] = [];
+    expect(
+      await main(['run', '--features', join(dir, 'features'), '--out', join(dir, 'bad'), '--protocol', 'few-shot,bogus'], (l) =>
+        lines.push(l),
+      ),
+    ).toBe(2);
+  });
+});
 
 describe('checkpoint and resume (issue 11)', () => {
   it('a run killed with SIGKILL after some cells resumes, recomputes only the rest and gives identical results', async () => {

@@ -191,6 +191,7 @@ export async function runCommand(
 ): Promise<RunOutcome> {
   const tStart = performance.now();
   const settings = settingsFrom(options);
+  const protocols = protocolsFrom(options);
   const { dataset, timing } = await datasetFor(options, signal);
   const outOption = optionalString(options, 'out');
   const outDir = outOption
@@ -201,7 +202,6 @@ export async function runCommand(
   log(
     `${dataset.name}: ${dataset.features.rows} examples x ${dataset.features.cols} dims, ${dataset.classNames.length} classes; ${settings.seeds.length} seeds x k in {${settings.shots.join(', ')}}`,
   );
-  const protocols = protocolsFrom(options);
   const prepared = await asCliErrors(async () => prepareData(dataset));
   const saveDir = optionalString(options, 'save-logits');
   const saveRoot = saveDir ? userPath(saveDir) : undefined;
