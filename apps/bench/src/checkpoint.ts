@@ -8,8 +8,8 @@ import type { FeatureDataset } from './dataset';
 /**
  * Per-cell checkpoints of `gla run`: every finished cell (few-shot (seed, k), many-shot and
  * long-tail seeds) is written atomically to OUT/.gla-checkpoint/FINGERPRINT/KEY.json, where the
- * fingerprint hashes the settings, the protocols and the data (features, labels, text features,
- * logit scale). A rerun with the same fingerprint reuses those cells and computes only the
+ * fingerprint hashes the settings, the results schema and package versions, the protocols and the
+ * data (features, labels, text features, logit scale). A rerun with the same fingerprint reuses those cells and computes only the
  * others; cells are deterministic, so the result equals an uninterrupted run. The folder is
  * removed once the results are written.
  */

@@ -207,7 +207,10 @@ export async function runCommand(
   const saveRoot = saveDir ? userPath(saveDir) : undefined;
   const onTestLogits = saveRoot ? (t: TestLogits) => saveTestLogits(saveRoot, t) : undefined;
   // Finished cells are checkpointed under the output folder, so an interrupted run resumes.
-  const checkpoint = await openCheckpoint(outDir, runFingerprint(dataset, settings, protocols));
+  const checkpoint = await openCheckpoint(
+    outDir,
+    runFingerprint(dataset, { settings, schema: RESULTS_SCHEMA, versions: versions() }, protocols),
+  );
   if (options.resume === false) checkpoint.completed.clear();
   else if (checkpoint.completed.size > 0) log(`resuming: ${checkpoint.completed.size} finished cell(s) from ${checkpoint.dir}`);
   const hooks = <Cell>() => ({
