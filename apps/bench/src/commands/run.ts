@@ -90,7 +90,7 @@ export const RUN_OPTIONS: OptionSpecs = {
   },
   'long-tail-seeds': {
     type: 'integer',
-    description: 'seeds of the long-tailed protocol (the first N seeds)',
+    description: 'seeds of the long-tailed and many-shot protocols (the first N seeds)',
     default: DEFAULT_SETTINGS.longTailSeeds,
   },
   encoder: { type: 'string', value: 'onnx|tfjs', description: 'text encoder for built-in data sets', default: 'onnx' },
