@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Matrix } from '@gla/core';
-import { readFeatureDir, writeFeatureDir } from '@gla/datasets';
+import { classCounts, readFeatureDir, writeFeatureDir } from '@gla/datasets';
 import { CliError } from './errors';
 
 /**
@@ -38,13 +38,6 @@ export interface FeatureMeta {
 }
 
 export const DEFAULT_LOGIT_SCALE = 100;
-
-/** Class counts of a label vector. */
-export function classCounts(labels: Int32Array, classes: number): Int32Array {
-  const counts = new Int32Array(classes);
-  for (const y of labels) counts[y]!++;
-  return counts;
-}
 
 /**
  * Loads a feature directory (@gla/datasets format): features.npy (N x D), labels.npy (N),
@@ -106,38 +99,4 @@ export async function saveFeatureDir(dir: string, ds: FeatureDataset, extra: Rec
   } catch (error) {
     throw new CliError('io', `cannot write feature directory ${dir}: ${(error as Error).message}`);
   }
-}
-
-/** Row-wise L2 normalisation into a new Float64 matrix (zero rows stay zero). */
-export function normalizeRows(m: Matrix): Matrix {
-  const out = new Float64Array(m.rows * m.cols);
-  for (let i = 0; i < m.rows; i++) {
-    let s = 0;
-    const o = i * m.cols;
-    for (let j = 0; j < m.cols; j++) s += m.data[o + j]! ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < m.cols; j++) out[o + j] = m.data[o + j]! * inv;
-  }
-  return { data: out, rows: m.rows, cols: m.cols };
-}
-
-/**
- * The zero-shot head W_zs (C x D): for each class, the normalised mean over templates of the
- * normalised prompt embeddings, times the logit scale (CLIP's recipe).
- */
-export function zeroShotWeights(ds: FeatureDataset): Matrix {
-  const { templates: T, classes: C, dim: D, data } = ds.textFeatures;
-  const w = new Float64Array(C * D);
-  for (let t = 0; t < T; t++) {
-    for (let c = 0; c < C; c++) {
-      const o = (t * C + c) * D;
-      let s = 0;
-      for (let j = 0; j < D; j++) s += data[o + j]! ** 2;
-      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-      for (let j = 0; j < D; j++) w[c * D + j]! += data[o + j]! * inv;
-    }
-  }
-  const normalized = normalizeRows({ data: w, rows: C, cols: D });
-  for (let k = 0; k < normalized.data.length; k++) (normalized.data as Float64Array)[k]! *= ds.logitScale;
-  return normalized;
 }

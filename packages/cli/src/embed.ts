@@ -6,7 +6,7 @@ import { cachedEncode, openFeatureCache } from '@gla/datasets';
 import type { FeatureDataset } from './dataset';
 import { DEFAULT_LOGIT_SCALE } from './dataset';
 import { CliError } from './errors';
-import { classPrompts, FORTUNE_TEMPLATES, type FortuneTask, loadFortuneTexts } from './fortunes';
+import { FORTUNE_TEMPLATES, type FortuneTask, loadFortuneTexts } from './fortunes';
 import { repoRoot } from './paths';
 import { log, Progress } from './progress';
 
@@ -142,7 +142,8 @@ export async function fortuneFeatures(
     perClass.set(c, j + 1);
     return { id: `${task.categories[c]}/${j}`, text };
   });
-  const prompts = classPrompts(FORTUNE_TEMPLATES, task.promptNames);
+  const { expandPrompts } = await import('@gla/encoders');
+  const prompts = expandPrompts(task.promptNames, FORTUNE_TEMPLATES);
   const emb = await embedCached(encoder, items, `embedding ${task.name}`, signal);
   const promptEmb = await embedCached(
     encoder,

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseFortunes } from '@gla/datasets';
+import { openFortuneDataset } from '@gla/datasets';
 import { CliError } from './errors';
 
 /** Where Debian's `fortunes` package installs its category files. */
@@ -121,30 +119,29 @@ export interface FortuneTexts {
   counts: number[];
 }
 
-/** Reads every entry of the task's categories (in category order). */
+/**
+ * Reads every entry of the task's categories (in category order) with @gla/datasets'
+ * openFortuneDataset (strfile parsing, ROT13 from the .dat flags, .u8 handling); whitespace runs
+ * are collapsed to single spaces for the encoder.
+ */
 export async function loadFortuneTexts(task: FortuneTask, dir = FORTUNES_DIR): Promise<FortuneTexts> {
   const texts: string[] = [];
   const labels: number[] = [];
-  const counts: number[] = [];
-  for (let c = 0; c < task.categories.length; c++) {
-    const file = join(dir, task.categories[c]!);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(file);
-    } catch {
-      throw new CliError('io', `cannot read ${file}: install Debian's fortunes packages (apt-get install fortunes fortunes-min)`);
+  const counts = new Array<number>(task.categories.length).fill(0);
+  try {
+    const ds = await openFortuneDataset(dir, { categories: task.categories });
+    for await (const batch of ds.batches({ batchSize: 1024 })) {
+      for (const item of batch) {
+        texts.push(item.text.replace(/\s+/g, ' ').trim());
+        labels.push(item.label);
+        counts[item.label]!++;
+      }
     }
-    const { entries } = parseFortunes(bytes);
-    counts.push(entries.length);
-    for (const e of entries) {
-      texts.push(e.replace(/\s+/g, ' ').trim());
-      labels.push(c);
-    }
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    if (e.code === 'not-found' || e.code === 'io' || e.code === 'missing-class-folder')
+      throw new CliError('io', `${e.message}: install Debian's fortunes packages (apt-get install fortunes fortunes-min)`);
+    throw new CliError('data', e.message);
   }
   return { texts, labels: Int32Array.from(labels), counts };
-}
-
-/** Fills each template with each prompt name: templates x classes strings, template-major. */
-export function classPrompts(templates: readonly string[], promptNames: readonly string[]): string[] {
-  return templates.flatMap((t) => promptNames.map((n) => t.replace('{}', n)));
 }

@@ -1,56 +1,21 @@
-import { type Matrix, trainLinearProbe } from '@gla/core';
+import { type LinearHead, type Matrix, trainCenteredLinearProbe } from '@gla/core';
 
 /** A linear head: logits = x W^T + b (W: C x D). */
-export interface Head {
-  weights: Matrix;
-  bias: Float64Array;
-}
+export type Head = LinearHead;
 
-/**
- * Multinomial logistic regression on frozen features (core's trainLinearProbe): minimises
- * mean cross-entropy + l2/2 ||W||^2, warm-started from `init` when given.
- */
+/** Core's centred multinomial logistic regression (trainCenteredLinearProbe), warm-started from `init`. */
 export function fitProbe(
   x: Matrix,
   y: Int32Array,
   C: number,
   l2: number,
   init?: Head,
-  options: { tolerance?: number; maxIterations?: number; center?: boolean } = {},
+  options: { tolerance?: number; maxIterations?: number } = {},
 ): Head {
-  // Centre the features (mean of these training rows) for conditioning; the head is mapped back to
-  // the raw features exactly: W (x - mu) + b = W x + (b - W mu). The objective is unchanged.
-  const D = x.cols;
-  const mu = new Float64Array(D);
-  const center = options.center ?? true;
-  let xc = x;
-  if (center) {
-    for (let i = 0; i < x.rows; i++) for (let j = 0; j < D; j++) mu[j]! += x.data[i * D + j]! / x.rows;
-    const data = new Float64Array(x.rows * D);
-    for (let i = 0; i < x.rows; i++) for (let j = 0; j < D; j++) data[i * D + j] = x.data[i * D + j]! - mu[j]!;
-    xc = { data, rows: x.rows, cols: D };
-  }
-  const shiftBias = (w: Matrix, b: ArrayLike<number>, sign: number) => {
-    const out = Float64Array.from(b);
-    for (let c = 0; c < w.rows; c++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += w.data[c * D + j]! * mu[j]!;
-      out[c]! += sign * s;
-    }
-    return out;
-  };
-  const probe = trainLinearProbe(xc, y, {
-    classes: C,
-    l2,
-    maxIterations: options.maxIterations ?? 300,
-    tolerance: options.tolerance ?? 1e-5,
-    ...(init ? { init: { weights: init.weights, bias: center ? shiftBias(init.weights, init.bias, +1) : init.bias } } : {}),
-  });
-  const weights = probe.head.weights;
-  return { weights, bias: center ? shiftBias(weights, probe.head.bias, -1) : Float64Array.from(probe.head.bias) };
+  return trainCenteredLinearProbe(x, y, { classes: C, l2, ...(init ? { init } : {}), ...options });
 }
 
-/** Core's probe objective: mean cross-entropy + l2/2 ||W||^2 (bias not penalised). */
+/** Core's probe objective: mean cross-entropy + l2/2 ||W||^2 (bias not penalised), for the speed benchmark. */
 export function probeObjective(x: Matrix, y: Int32Array, head: Head, l2: number): number {
   const C = head.weights.rows;
   const D = x.cols;

@@ -4,8 +4,27 @@
  * input and throws {@link GlaError} with a stable `code`.
  */
 
+export {
+  type CenteredProbeOptions,
+  type CrossFittedProbe,
+  crossFitLinearProbe,
+  crossFittedDebiasedLogits,
+  selectWiseAlpha,
+  trainCenteredLinearProbe,
+} from './cross-fit';
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
+export {
+  calibrateTemperatureWithOffset,
+  combineLogits,
+  ENSEMBLE_SIGNIFICANCE_Z,
+  type EnsembleWeightChoice,
+  type EnsembleWeightSelection,
+  type EnsembleWeights,
+  fitEnsembleWeights,
+  selectEnsembleWeights,
+} from './ensemble-weights';
 export { type ErrorOptionsWithDetails, GlaError, type GlaErrorCode, isGlaError } from './errors';
+export { type FoldRows, foldRows, takeLabels } from './folds';
 export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
 export { type ImageDecoder, type RawImage, rawImageProblem, toRgb } from './image';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
@@ -15,6 +34,8 @@ export {
   accuracy,
   argmaxRows,
   balancedAccuracy,
+  type ClassGroups,
+  classGroups,
   confusionMatrix,
   expectedCalibrationError,
   type GroupAccuracy,
@@ -35,6 +56,7 @@ export {
   type RegularizationSelection,
   type SelectRegularizationOptions,
   selectRegularization,
+  takeRows,
 } from './prior';
 export { type EstimatePriorEigenOptions, estimatePriorEigen } from './prior-eigen';
 export { type EstimatePriorEMOptions, estimatePriorEM } from './prior-em';
@@ -47,6 +69,16 @@ export {
   type PriorStatisticsLevel,
   priorStatistics,
 } from './prior-solver';
-export { createRng, type Rng, stratifiedFolds } from './random';
+export { createRng, hashString32, type Rng, stratifiedFolds } from './random';
 export { logSoftmax, logSumExp, type SoftmaxOptions, softmax } from './softmax';
+export {
+  mean,
+  type PairedDifference,
+  pairedDifference,
+  pairedZStatistic,
+  rowNegativeLogLikelihood,
+  sampleStd,
+  studentTCdf,
+  studentTQuantile,
+} from './statistics';
 export { type CalibrateTemperatureOptions, calibrateTemperature, type TemperatureMethod } from './temperature';

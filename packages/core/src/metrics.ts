@@ -81,12 +81,42 @@ export interface GroupAccuracy {
   groups: { head: Int32Array; medium: Int32Array; tail: Int32Array };
 }
 
+/** Classes ranked by a score and cut into head / medium / tail thirds (see {@link classGroups}). */
+export interface ClassGroups {
+  /** Class indices ranked by score, highest first (ties: lower class index first). */
+  order: number[];
+  /** The top round(C/3) classes of `order`. */
+  head: number[];
+  /** Ranks round(C/3) .. round(2C/3) - 1. */
+  medium: number[];
+  /** The rest. */
+  tail: number[];
+}
+
 /**
- * Head / medium / tail accuracy as in the reference: classes are sorted by `ranking` (descending:
- * e.g. the training label counts or the estimated prior q) and split into thirds, the first
- * `floor(C/3)` classes being head, the next `floor(C/3)` medium and the rest tail. Each group's
- * accuracy is computed over the test examples whose label is in that group.
- * @param ranking C scores; higher = more frequent (ties broken by class index)
+ * The project's one head / medium / tail rule: classes ranked by `ranking` (descending; ties by
+ * class index) and cut into thirds at ranks round(C/3) and round(2C/3), the integer cuts nearest
+ * to the exact thirds of the ranking (C = 10 gives 3/4/3, C = 22 gives 7/8/7, C = 100 gives
+ * 33/34/33). The cut is symmetric: reversing the ranking swaps head and tail exactly. The GLA
+ * reference groups by the ranking of q; pass training counts for frequency groups.
+ * @param ranking C scores, higher = more frequent (NaN rejected)
+ */
+export function classGroups(ranking: ArrayLike<number>): ClassGroups {
+  if (ranking === null || typeof ranking !== 'object' || typeof ranking.length !== 'number')
+    fail('invalid-option', 'classGroups: ranking must be an array of numbers');
+  const C = ranking.length;
+  for (let c = 0; c < C; c++) if (Number.isNaN(ranking[c]!)) fail('non-finite', `classGroups: ranking[${c}] is NaN`);
+  const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => ranking[b]! - ranking[a]! || a - b);
+  const first = Math.round(C / 3);
+  const second = Math.round((2 * C) / 3);
+  return { order, head: order.slice(0, first), medium: order.slice(first, second), tail: order.slice(second) };
+}
+
+/**
+ * Head / medium / tail accuracy: classes grouped by {@link classGroups} (thirds of the ranking,
+ * cut at round(C/3) and round(2C/3)); each group's accuracy is computed over the test examples
+ * whose label is in that group.
+ * @param ranking C scores; higher = more frequent (e.g. training counts or the estimated prior q)
  */
 export function groupAccuracy(logits: Matrix, labels: Labels, ranking: ArrayLike<number>): GroupAccuracy {
   const { pred, y } = predictionsAndLabels(logits, labels);
@@ -95,12 +125,10 @@ export function groupAccuracy(logits: Matrix, labels: Labels, ranking: ArrayLike
   for (let c = 0; c < C; c++) {
     if (!Number.isFinite(ranking[c]!)) fail('non-finite', `groupAccuracy: ranking[${c}] is not finite`);
   }
-  const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => ranking[b]! - ranking[a]! || a - b);
-  const third = Math.floor(C / 3);
+  const groups = classGroups(ranking);
   const group = new Int32Array(C);
-  order.forEach((c, r) => {
-    group[c] = r < third ? 0 : r < 2 * third ? 1 : 2;
-  });
+  for (const c of groups.medium) group[c] = 1;
+  for (const c of groups.tail) group[c] = 2;
   const hit = [0, 0, 0];
   const count = [0, 0, 0];
   for (let i = 0; i < y.length; i++) {
@@ -113,11 +141,7 @@ export function groupAccuracy(logits: Matrix, labels: Labels, ranking: ArrayLike
     head: acc(0),
     medium: acc(1),
     tail: acc(2),
-    groups: {
-      head: Int32Array.from(order.slice(0, third)),
-      medium: Int32Array.from(order.slice(third, 2 * third)),
-      tail: Int32Array.from(order.slice(2 * third)),
-    },
+    groups: { head: Int32Array.from(groups.head), medium: Int32Array.from(groups.medium), tail: Int32Array.from(groups.tail) },
   };
 }
 

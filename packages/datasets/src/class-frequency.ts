@@ -1,3 +1,4 @@
+import { type ClassGroups as CoreClassGroups, classGroups } from '@gla/core';
 import { DatasetError } from './errors';
 
 /** Checks labels are integers in [0, numClasses); returns numClasses (default max label + 1). */
@@ -32,32 +33,21 @@ export function classFrequencies(labels: ArrayLike<number>, numClasses?: number)
   return out;
 }
 
-/** Classes split into thirds by a per-class score (count, frequency or an estimated prior q). */
-export interface ClassGroups {
-  /** Class indices ranked by score, highest first (ties: lower class index first). */
-  order: number[];
-  /** The top round(C/3) classes of `order`. */
-  head: number[];
-  /** The next classes up to rank round(2C/3). */
-  medium: number[];
-  /** The rest. */
-  tail: number[];
-}
+/** Classes split into thirds by a per-class score (= @gla/core `ClassGroups`). */
+export type ClassGroups = CoreClassGroups;
 
 /**
- * Head / medium / tail groups: classes ranked by `scores` (descending, ties by index) and
- * cut into thirds at ranks round(C/3) and round(2C/3) (C = 10 gives 3/4/3, C = 100 gives
- * 33/34/33). Pass class counts for frequency groups, or q to group as the GLA reference does.
+ * Head / medium / tail groups by the project's one rule, @gla/core `classGroups`: classes ranked
+ * by `scores` (descending, ties by index) and cut at ranks round(C/3) and round(2C/3) (C = 10
+ * gives 3/4/3, C = 100 gives 33/34/33). Pass class counts for frequency groups, or q to group as
+ * the GLA reference does. Throws DatasetError 'invalid-argument' for a NaN score.
  */
 export function headMediumTail(scores: ArrayLike<number>): ClassGroups {
   const n = scores.length;
   for (let c = 0; c < n; c++) {
     if (Number.isNaN(scores[c]!)) throw new DatasetError('invalid-argument', `scores[${c}] is NaN`);
   }
-  const order = Array.from({ length: n }, (_, c) => c).sort((a, b) => scores[b]! - scores[a]! || a - b);
-  const first = Math.round(n / 3);
-  const second = Math.round((2 * n) / 3);
-  return { order, head: order.slice(0, first), medium: order.slice(first, second), tail: order.slice(second) };
+  return classGroups(scores);
 }
 
 /** One row of a class-frequency table. */

@@ -110,6 +110,7 @@ export {
   type SafetensorsReader,
   writeSafetensors,
 } from './safetensors';
+export { type NestedSplit, type NestedSplitOptions, nestedSplit } from './sampling';
 export {
   balancedSample,
   type FewShotSplitOptions,

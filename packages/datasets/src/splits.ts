@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write';
 import { validateLabels } from './class-frequency';
 import { DatasetError, fsError } from './errors';
-import { createRandom } from './random';
+import { shuffledByClass } from './sampling';
 
 /** Schema tag and version of split files. */
 export const SPLIT_SCHEMA = 'gla.split';
@@ -42,20 +42,7 @@ export function hashLabels(labels: ArrayLike<number>): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Indices of each class, ascending. */
-export function indicesByClass(labels: ArrayLike<number>, numClasses: number): number[][] {
-  const out: number[][] = Array.from({ length: numClasses }, () => []);
-  for (let i = 0; i < labels.length; i++) out[labels[i]!]!.push(i);
-  return out;
-}
-
-/**
- * A seeded permutation of each class's indices. Class c uses its own stream
- * (seed, c, stream), so a class's order does not depend on the other classes.
- */
-export function shuffledByClass(labels: ArrayLike<number>, numClasses: number, seed: number | string, stream = 0): number[][] {
-  return indicesByClass(labels, numClasses).map((idx, c) => createRandom(seed, c, stream).shuffle(idx));
-}
+export { indicesByClass, shuffledByClass } from './sampling';
 
 const ascending = (a: number, b: number) => a - b;
 

@@ -1,17 +1,47 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { CellRecord } from '@gla/protocols';
 import { type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
 import { assertWritableFolder, removeStaleTemporaries, writeFolderSet } from '../atomic';
+import { openCheckpoint, runFingerprint } from '../checkpoint';
 import { type FeatureDataset, loadFeatureDir, saveFeatureDir } from '../dataset';
 import { type EncoderChoice, fortuneFeatures, loadEncoder } from '../embed';
 import { CliError } from '../errors';
 import { FORTUNE_TASKS, FORTUNES_MAIN } from '../fortunes';
 import { defaultOutDir, userPath } from '../paths';
 import { log, Progress } from '../progress';
-import { DEFAULT_SETTINGS, type ProtocolSettings, prepare, runFewShot, runLongTail } from '../protocol';
-import { fewShotTable, longTailTable, type ResultsDocument, writeReport } from '../report';
+import {
+  asCliErrors,
+  DEFAULT_SETTINGS,
+  type ProtocolSettings,
+  prepareData,
+  runFewShot,
+  runLongTail,
+  runManyShot,
+  type TestLogits,
+} from '../protocol';
+import { comparisonTable, fewShotTable, longTailTable, manyShotTable, RESULTS_SCHEMA, type ResultsDocument, writeReport } from '../report';
+import { saveTestLogits } from '../save-logits';
 
 type Options = Record<string, OptionValue>;
+
+/** Protocols `gla run --protocol` accepts. */
+export const PROTOCOLS = ['few-shot', 'many-shot', 'long-tail'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+
+/** The protocols named by --protocol (validated, in the canonical order; --no-long-tail drops long-tail). */
+export function protocolsFrom(options: Options): ProtocolName[] {
+  const text = optionalString(options, 'protocol') ?? 'few-shot,long-tail';
+  const names = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const n of names)
+    if (!(PROTOCOLS as readonly string[]).includes(n))
+      throw new CliError('bad-value', `--protocol: unknown protocol '${n}' (known: ${PROTOCOLS.join(', ')})`);
+  if (names.length === 0) throw new CliError('bad-value', '--protocol: name at least one protocol');
+  return PROTOCOLS.filter((p) => names.includes(p) && !(p === 'long-tail' && options['long-tail'] === false));
+}
 
 export const RUN_OPTIONS: OptionSpecs = {
   dataset: {
@@ -32,16 +62,36 @@ export const RUN_OPTIONS: OptionSpecs = {
   'test-per-class': { type: 'integer', description: 'balanced test examples per class', default: DEFAULT_SETTINGS.testPerClass },
   'val-per-class': { type: 'integer', description: 'few-shot validation examples per class', default: DEFAULT_SETTINGS.valPerClass },
   folds: { type: 'integer', description: 'cross-fitting folds on train + val', default: DEFAULT_SETTINGS.folds },
+  protocol: {
+    type: 'string',
+    value: 'P,P,...',
+    description: `protocols to run: ${PROTOCOLS.join(', ')}`,
+    default: 'few-shot,long-tail',
+  },
   temperature: {
     type: 'string',
     value: 'nll|match-confidence',
-    description: 'temperature calibration of both models',
+    description: "temperature rule of both models (T_z, T_f); match-confidence is the reference's",
     default: DEFAULT_SETTINGS.temperatureMethod,
   },
-  'long-tail': { type: 'flag', description: 'also run the long-tailed protocol (--no-long-tail to skip)', default: true },
+  'long-tail': {
+    type: 'flag',
+    description: 'run the long-tailed protocol when --protocol includes it (--no-long-tail to skip)',
+    default: true,
+  },
+  'save-logits': {
+    type: 'string',
+    value: 'DIR',
+    description: "write every cell's test logits f, z, labels, log q (and pi_s) as .npy with cell.json, for `gla ensemble`",
+  },
+  resume: {
+    type: 'flag',
+    description: 'reuse the finished cells of an interrupted run with the same data and settings (--no-resume to recompute)',
+    default: true,
+  },
   'long-tail-seeds': {
     type: 'integer',
-    description: 'seeds of the long-tailed protocol (the first N seeds)',
+    description: 'seeds of the long-tailed and many-shot protocols (the first N seeds)',
     default: DEFAULT_SETTINGS.longTailSeeds,
   },
   encoder: { type: 'string', value: 'onnx|tfjs', description: 'text encoder for built-in data sets', default: 'onnx' },
@@ -142,6 +192,7 @@ export async function runCommand(
 ): Promise<RunOutcome> {
   const tStart = performance.now();
   const settings = settingsFrom(options);
+  const protocols = protocolsFrom(options);
   // Results writing (1/2): refuse an unwritable --out before any work.
   const outOption = optionalString(options, 'out');
   await assertWritableFolder(outOption ? userPath(outOption) : defaultOutDir());
@@ -154,31 +205,59 @@ export async function runCommand(
   log(
     `${dataset.name}: ${dataset.features.rows} examples x ${dataset.features.cols} dims, ${dataset.classNames.length} classes; ${settings.seeds.length} seeds x k in {${settings.shots.join(', ')}}`,
   );
-  const prepared = prepare(dataset);
-  const t1 = performance.now();
-  const bar = new Progress('few-shot protocol', settings.seeds.length * settings.shots.length);
-  const fewShot = await runFewShot(dataset, settings, (d, t) => bar.update(d, t), signal, prepared);
-  bar.finish();
-  const t2 = performance.now();
+  const prepared = await asCliErrors(async () => prepareData(dataset));
+  const saveDir = optionalString(options, 'save-logits');
+  const saveRoot = saveDir ? userPath(saveDir) : undefined;
+  const onTestLogits = saveRoot ? (t: TestLogits) => saveTestLogits(saveRoot, t) : undefined;
+  // Finished cells are checkpointed under the output folder, so an interrupted run resumes.
+  const checkpoint = await openCheckpoint(
+    outDir,
+    runFingerprint(dataset, { settings, schema: RESULTS_SCHEMA, versions: versions() }, protocols),
+  );
+  if (options.resume === false) checkpoint.completed.clear();
+  else if (checkpoint.completed.size > 0) log(`resuming: ${checkpoint.completed.size} finished cell(s) from ${checkpoint.dir}`);
+  const hooks = <Cell>() => ({
+    ...(signal ? { signal } : {}),
+    completed: checkpoint.completed as Map<string, CellRecord<Cell>>,
+    onCell: (key: string, record: CellRecord<Cell>) => checkpoint.save(key, record),
+    ...(onTestLogits ? { onTestLogits } : {}),
+  });
+  const seconds: Record<string, number> = {};
+  let fewShot: Awaited<ReturnType<typeof runFewShot>> | undefined;
+  let manyShot: Awaited<ReturnType<typeof runManyShot>> | undefined;
   let longTail: Awaited<ReturnType<typeof runLongTail>> | undefined;
-  if (settings.longTail) {
-    const ltBar = new Progress('long-tailed protocol', Math.min(settings.seeds.length, settings.longTailSeeds));
-    longTail = await runLongTail(dataset, settings, (d, t) => ltBar.update(d, t), signal, prepared);
-    ltBar.finish();
+  const heldOutSeeds = Math.min(settings.seeds.length, settings.longTailSeeds);
+  for (const protocol of protocols) {
+    const t = performance.now();
+    if (protocol === 'few-shot') {
+      const bar = new Progress('few-shot protocol', settings.seeds.length * settings.shots.length);
+      fewShot = await asCliErrors(() => runFewShot(prepared, settings, { ...hooks(), onProgress: (d, n) => bar.update(d, n) }));
+      bar.finish();
+    } else if (protocol === 'many-shot') {
+      const bar = new Progress('many-shot protocol', heldOutSeeds);
+      manyShot = await asCliErrors(() => runManyShot(prepared, settings, { ...hooks(), onProgress: (d, n) => bar.update(d, n) }));
+      bar.finish();
+    } else {
+      const bar = new Progress('long-tailed protocol', heldOutSeeds);
+      longTail = await asCliErrors(() =>
+        runLongTail(prepared, settings, dataset.classNames, { ...hooks(), onProgress: (d, n) => bar.update(d, n) }),
+      );
+      bar.finish();
+    }
+    seconds[`${protocol.replace(/-(.)/g, (_m, c: string) => c.toUpperCase())}Seconds`] = (performance.now() - t) / 1000;
   }
-  const t3 = performance.now();
   const counts = Array.from({ length: dataset.classNames.length }, () => 0);
   for (const y of dataset.labels) counts[y]!++;
   const document = await writeResultSet(outDir, {
-    schema: 'gla-bench/results@1',
+    schema: RESULTS_SCHEMA,
     createdAt: new Date().toISOString(),
     command: ['gla', ...argv].join(' '),
     settings,
+    protocols,
     versions: versions(),
     timing: {
       ...timing,
-      fewShotSeconds: (t2 - t1) / 1000,
-      longTailSeconds: (t3 - t2) / 1000,
+      ...seconds,
       totalSeconds: (performance.now() - tStart) / 1000,
     },
     dataset: {
@@ -191,12 +270,26 @@ export async function runCommand(
       classCounts: counts,
       examples: dataset.features.rows,
       dim: dataset.features.cols,
-      fewShot,
+      ...(fewShot ? { fewShot } : {}),
+      ...(manyShot ? { manyShot } : {}),
       ...(longTail ? { longTail } : {}),
     },
   });
-  print(`# ${dataset.name}: few-shot accuracy (%), mean ± std over ${settings.seeds.length} seeds`);
-  print(fewShotTable(fewShot, settings.shots));
+  await checkpoint.remove();
+  if (fewShot) {
+    print(`# ${dataset.name}: few-shot accuracy (%), mean ± std over ${settings.seeds.length} seeds`);
+    print(fewShotTable(fewShot, settings.shots));
+    print('');
+    print(comparisonTable(settings.shots.map((k) => [`k=${k}`, fewShot!.comparisons[String(k)] ?? []])));
+    for (const f of fewShot.failed) print(`failed cell ${f.key}: ${f.code}: ${f.message}`);
+  }
+  if (manyShot) {
+    print('');
+    print('# many-shot (full training split, q and temperatures on a validation split) (%)');
+    print(manyShotTable(manyShot));
+    print('');
+    print(comparisonTable([['many-shot', manyShot.comparisons]]));
+  }
   if (longTail) {
     print('');
     print('# long-tailed training, balanced test (%)');

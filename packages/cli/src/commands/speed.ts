@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accuracy, createRng, estimatePrior, type Matrix } from '@gla/core';
+import { accuracy, createRng, estimatePrior, type Matrix, l2Normalize as normalizeRows } from '@gla/core';
 import { estimatePriorReference } from '@gla/core/reference';
+import { shuffledByClass } from '@gla/datasets';
 import { flag, type OptionSpecs, type OptionValue, optionalString } from '../args';
 import { writeAtomic } from '../atomic';
-import { normalizeRows } from '../dataset';
 import { fortuneFeatures, loadOnnxEncoder, loadTfjsEncoder } from '../embed';
 import { CliError } from '../errors';
 import { FORTUNES_MAIN, loadFortuneTexts } from '../fortunes';
@@ -15,7 +15,6 @@ import { writeLabels, writeMatrix } from '../npyio';
 import { benchRoot, defaultOutDir, userPath } from '../paths';
 import { fitProbe, probeObjective } from '../probe';
 import { log } from '../progress';
-import { shuffledByClass } from '../protocol';
 
 type Options = Record<string, OptionValue>;
 

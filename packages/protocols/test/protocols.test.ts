@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRng } from '@gla/core';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, FEW_SHOT_METHODS, type ProtocolDataset, prepareData, runFewShot, runManyShot } from '../src/index';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** A small biased problem: class means on a sphere, a shared direction that favours class 0 zero-shot. */
+function dataset(C = 4, D = 12, perClass = 60): ProtocolDataset {
+  const rng = createRng(5);
+  const means = Array.from({ length: C }, () => Array.from({ length: D }, () => rng.normal()));
+  const common = Array.from({ length: D }, () => rng.normal());
+  const N = C * perClass;
+  const features = new Float64Array(N * D);
+  const labels = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    const c = i % C;
+    labels[i] = c;
+    for (let j = 0; j < D; j++) features[i * D + j] = means[c]![j]! + 0.5 * common[j]! + 2 * rng.normal();
+  }
+  const text = new Float64Array(C * D);
+  for (let c = 0; c < C; c++)
+    for (let j = 0; j < D; j++) text[c * D + j] = means[c]![j]! + (c === 0 ? 3 : 0) * common[j]! + 0.3 * rng.normal();
+  return {
+    features: { data: features, rows: N, cols: D },
+    labels,
+    classNames: Array.from({ length: C }, (_, c) => `c${c}`),
+    textFeatures: { data: text, templates: 1, classes: C, dim: D },
+    logitScale: 20,
+  };
+}
+
+describe('@gla/protocols', () => {
+  it('is browser-safe: no Node built-ins in its sources or in @gla/datasets/sampling', () => {
+    const files = readdirSync(join(here, '../src')).map((f) => join(here, '../src', f));
+    files.push(
+      join(here, '../../datasets/src/sampling.ts'),
+      join(here, '../../datasets/src/class-frequency.ts'),
+      join(here, '../../datasets/src/errors.ts'),
+    );
+    for (const f of files) expect(readFileSync(f, 'utf8')).not.toMatch(/from ['"](node:|fs|path|crypto|os)['"/]/);
+  });
+
+  it('few-shot: deterministic, every method scored, the debiased zero-shot beats the biased one', async () => {
+    const p = prepareData(dataset());
+    const settings = { ...DEFAULT_SETTINGS, seeds: [1, 2, 3], shots: [2, 8] };
+    const a = await runFewShot(p, settings);
+    const b = await runFewShot(p, settings);
+    const strip = (r: typeof a) => JSON.parse(JSON.stringify({ ...r, details: r.details.map(({ seconds: _s, ...d }) => d) }));
+    expect(strip(b)).toEqual(strip(a));
+    expect(a.failed).toEqual([]);
+    for (const m of FEW_SHOT_METHODS) expect(a.methods[m]!['8']!.values).toHaveLength(3);
+    expect(a.methods['zero-shot-debiased']!['8']!.mean).toBeGreaterThan(a.methods['zero-shot']!['8']!.mean);
+    const cmp = a.comparisons['8']!;
+    expect(cmp.map((c) => c.method)).toEqual(['gla', 'gla-weighted', 'gla-gated']);
+    expect(cmp[0]!.wins + cmp[0]!.ties + cmp[0]!.losses).toBe(3);
+    // resume: feeding back the records reproduces the result without recomputing
+    const records = new Map<string, never>();
+    await runFewShot(p, settings, { onCell: (k, r) => void records.set(k, r as never) });
+    let computed = 0;
+    const resumed = await runFewShot(p, settings, { completed: records, onCell: () => void computed++ });
+    expect(computed).toBe(0);
+    expect(strip(resumed)).toEqual(strip(a));
+  });
+
+  it("both temperature rules run; 'match-confidence' (the reference's) gives different temperatures", async () => {
+    const p = prepareData(dataset());
+    const base = { ...DEFAULT_SETTINGS, seeds: [1], shots: [4] };
+    const nll = await runFewShot(p, base);
+    const mc = await runFewShot(p, { ...base, temperatureMethod: 'match-confidence' });
+    expect(mc.failed).toEqual([]);
+    expect(mc.details[0]!.temperatureMethod).toBe('match-confidence');
+    expect(mc.details[0]!.zeroShotTemperature).not.toBe(nll.details[0]!.zeroShotTemperature);
+    expect(mc.methods.gla!['4']!.values).toHaveLength(1);
+  });
+
+  it('many-shot: trains on the full training split and reports every method', async () => {
+    const p = prepareData(dataset());
+    const r = await runManyShot(p, { ...DEFAULT_SETTINGS, seeds: [1, 2], longTailSeeds: 2, manyShotValPerClass: 10 });
+    expect(r.details).toHaveLength(2);
+    expect(r.trainCounts).toEqual([25, 25, 25, 25]);
+    expect(r.methods.gla!.values).toHaveLength(2);
+    expect(r.details[0]!.trainPrior.every((v) => Math.abs(v - 0.25) < 1e-12)).toBe(true);
+  });
+});
