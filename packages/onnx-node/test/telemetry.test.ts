@@ -97,7 +97,7 @@ function runChild(mode: string, options: { durationMs?: number; env?: Record<str
   return run;
 }
 
-describe('ONNX Runtime telemetry is off by default (@gla/onnx-node)', () => {
+describe('ONNX Runtime telemetry is off by default (@gla/onnx-node)', { timeout: 150_000 }, () => {
   it('disableOrtTelemetry sets the variable once and respects a value the user chose', () => {
     const env: Record<string, string | undefined> = {};
     expect(disableOrtTelemetry(env)).toBe('disabled');
