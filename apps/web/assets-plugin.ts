@@ -122,7 +122,7 @@ export function glaAssets(): Plugin {
     async load(id) {
       if (!id.startsWith(SHIM_PREFIX)) return null;
       const name = id.slice(SHIM_PREFIX.length);
-      const real = (await import(`node:${name}`)) as Record<string, unknown>;
+      const real = (await import(/* @vite-ignore */ `node:${name}`)) as Record<string, unknown>;
       const names = Object.keys(real).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
       const lines = [
         `const __glaShimFail = (what) => function () { throw new Error('node:${name} ' + what + ' is not available in the browser'); };`,
