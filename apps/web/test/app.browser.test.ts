@@ -245,4 +245,170 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) || !fortunes)('the web app in Chromiu
       await server.close();
     }
   }, 300_000);
+
+  it('feature directory: q.npy equals `gla prior --temperature nll` (1e-6); bad files show a message and change nothing', async () => {
+    const C = sample.classNames.length;
+    const T = SENTENCE_TEMPLATES.length;
+    const D = nodeFeatures.cols;
+    const meta = { name: 'fortunes-use', classNames: sample.classNames, templates: [...SENTENCE_TEMPLATES], modelId: 'use-lite' };
+    const file = (name: string, buffer: Uint8Array | string) => ({
+      name,
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(buffer),
+    });
+    const good = {
+      features: encodeNpy({ dtype: 'float32', shape: [nodeFeatures.rows, D], data: nodeFeatures.data }),
+      labels: encodeNpy({ dtype: 'int64', shape: [sample.labels.length], data: sample.labels }),
+      meta: JSON.stringify(meta),
+      text: encodeNpy({ dtype: 'float32', shape: [T, C, D], data: nodePrompts.data }),
+    };
+    const dirFiles = (o: Partial<typeof good> = {}) => {
+      const f = { ...good, ...o };
+      return [file('features.npy', f.features), file('labels.npy', f.labels), file('meta.json', f.meta), file('text_features.npy', f.text)];
+    };
+    // the CLI on the same logits
+    const tmp = await mkdtemp(join(tmpdir(), 'gla-web-'));
+    const z = nodeLogits(nodeFeatures, nodePrompts, C, T);
+    await writeMatrix(join(tmp, 'Z.npy'), z, 'float64');
+    await writeLabels(join(tmp, 'Y.npy'), sample.labels);
+    await priorCommand(
+      { logits: join(tmp, 'Z.npy'), labels: join(tmp, 'Y.npy'), out: join(tmp, 'Q.npy'), temperature: 'nll' },
+      () => undefined,
+    );
+    const cliQ = decodeNpy(new Uint8Array(await readFile(join(tmp, 'Q.npy'))), 'Q.npy').data as Float64Array;
+    const cliSidecar = JSON.parse(await readFile(join(tmp, 'Q.npy.json'), 'utf8')) as { temperature: number };
+    await rm(tmp, { recursive: true, force: true });
+
+    const server = await serveDist(outDir, { isolated: true });
+    const { context, page, foreign, errors } = await openPage(server);
+    try {
+      await page.setInputFiles('[data-testid=feature-files]', dirFiles());
+      await page.waitForSelector('#step-classes:not([hidden])');
+      expect(await page.textContent('[data-testid=data-summary]')).toContain(`${nodeFeatures.rows} x ${D} features, ${C} classes`);
+      await page.click('[data-testid=run-zero-shot]');
+      await page.waitForSelector('#step-prior:not([hidden])');
+      await page.check('[data-testid=mode-all]');
+      await page.check('#t-nll');
+      await page.click('[data-testid=estimate-prior]');
+      await page.waitForSelector('[data-testid=accuracy-table]');
+      const q = decodeNpy(new Uint8Array(await downloadBy(page, () => page.click('[data-testid=download-prior]'))), 'q.npy');
+      expect(q.dtype).toBe('float64');
+      expect(q.shape).toEqual([C]);
+      for (let c = 0; c < C; c++) expect(Math.abs((q.data[c] as number) - cliQ[c]!)).toBeLessThan(1e-6);
+      const sidecar = JSON.parse((await downloadBy(page, () => page.click('[data-testid=download-prior-json]'))).toString('utf8'));
+      expect(Math.abs(sidecar.temperature - cliSidecar.temperature)).toBeLessThan(1e-6 * cliSidecar.temperature);
+      const logits = decodeNpy(new Uint8Array(await downloadBy(page, () => page.click('[data-testid=download-logits]'))), 'debiased.npy');
+      expect(logits.shape).toEqual([nodeFeatures.rows, C]);
+
+      // bad files: a clear message, and nothing already computed changes
+      const snapshot = async () => ({
+        table: await page.textContent('[data-testid=accuracy-table]'),
+        summary: await page.textContent('[data-testid=data-summary]'),
+        prior: await page.textContent('[data-testid=prior-summary]'),
+        classes: await page.inputValue('[data-testid=class-names]'),
+        resultsVisible: await page.isVisible('#step-results'),
+      });
+      const before = await snapshot();
+      const cases: [string, () => Promise<void>, RegExp][] = [
+        [
+          'CSV without a text column',
+          () => page.setInputFiles('[data-testid=text-file]', [file('notes.csv', 'title,label\nhello,love\n')]),
+          /notes\.csv has no text column/,
+        ],
+        [
+          'truncated .npy',
+          () =>
+            page.setInputFiles('[data-testid=feature-files]', dirFiles({ features: good.features.slice(0, good.features.length - 100) })),
+          /features\.npy.*(truncated|bytes)/i,
+        ],
+        [
+          'labels outside the class list',
+          () =>
+            page.setInputFiles(
+              '[data-testid=feature-files]',
+              dirFiles({
+                labels: encodeNpy({ dtype: 'int64', shape: [sample.labels.length], data: sample.labels.map((l, i) => (i === 7 ? 9 : l)) }),
+              }),
+            ),
+          /labels\.npy\[7\] = 9 is outside \[0, 6\)/,
+        ],
+        [
+          '2-class meta with 3-class labels',
+          () =>
+            page.setInputFiles('[data-testid=feature-files]', [
+              file('features.npy', encodeNpy({ dtype: 'float32', shape: [3, D], data: nodeFeatures.data.slice(0, 3 * D) })),
+              file('labels.npy', encodeNpy({ dtype: 'int64', shape: [3], data: [0, 1, 2] })),
+              file('meta.json', JSON.stringify({ classNames: ['a', 'b'] })),
+              file('text_features.npy', encodeNpy({ dtype: 'float32', shape: [2, D], data: nodePrompts.data.slice(0, 2 * D) })),
+            ]),
+          /labels\.npy\[2\] = 2 is outside \[0, 2\): meta\.json lists 2 classes/,
+        ],
+      ];
+      for (const [what, act, expected] of cases) {
+        await act();
+        expect(await messageText(page), what).toMatch(expected);
+        expect(await snapshot(), what).toEqual(before);
+        if (what === 'truncated .npy') await screenshot(page, '4-bad-file', 'step-results');
+        await page.click('#message-close');
+      }
+      const q2 = decodeNpy(new Uint8Array(await downloadBy(page, () => page.click('[data-testid=download-prior]'))), 'q.npy');
+      expect(Array.from(q2.data as Float64Array)).toEqual(Array.from(q.data as Float64Array));
+      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  }, 120_000);
+
+  it('without COOP/COEP (single-threaded wasm) the texts flow works and equals Node; a label outside the class list is refused', async () => {
+    const pick = sample.labels.flatMap((l, i) => (i % 50 < 4 ? [i] : []));
+    const csv = `text,label\n${pick.map((i) => `"${sample.texts[i]!.replace(/"/g, '""')}",${sample.classNames[sample.labels[i]!]}`).join('\n')}\n`;
+    const server = await serveDist(outDir, { isolated: false });
+    const { context, page, foreign, errors } = await openPage(server);
+    try {
+      expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+      await page.waitForFunction(() => document.body.dataset['model'] !== undefined, null, { timeout: 120_000 });
+      expect(await page.textContent('[data-testid=model-status]')).toMatch(/1 thread/);
+      await page.setInputFiles('[data-testid=text-file]', [{ name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
+      await page.waitForSelector('#step-classes:not([hidden])');
+      const classes = await page.inputValue('[data-testid=class-names]');
+      expect(classes.split('\n')).toEqual(sample.classNames);
+      await page.fill('[data-testid=class-names]', sample.classNames.filter((c) => c !== 'science').join('\n'));
+      await page.click('[data-testid=run-zero-shot]');
+      expect(await messageText(page)).toMatch(/mine\.csv, row \d+: label "science" is not in the class list/);
+      expect(await page.isVisible('#step-bias')).toBe(false);
+      await page.click('#message-close');
+      await page.fill('[data-testid=class-names]', classes);
+      const t0 = performance.now();
+      await page.click('[data-testid=run-zero-shot]');
+      await page.waitForSelector('#step-prior:not([hidden])', { timeout: 120_000 });
+      speed['browserSingleThreadZeroShotMs'] = performance.now() - t0;
+      await page.fill('[data-testid=shots]', '2');
+      await page.click('[data-testid=estimate-prior]');
+      await page.waitForSelector('[data-testid=accuracy-table]');
+      const results = JSON.parse((await downloadBy(page, () => page.click('[data-testid=download-results]'))).toString('utf8'));
+      speed['browserSingleThreadTextsPerSecond'] = results.timing.textsPerSecond;
+      expect(results.timing.crossOriginIsolated).toBe(false);
+      const sub = {
+        data: Float32Array.from(pick.flatMap((i) => Array.from(nodeFeatures.data.subarray(i * 512, (i + 1) * 512)))),
+        rows: pick.length,
+        cols: 512,
+      };
+      const z = nodeLogits(sub, nodePrompts, sample.classNames.length, SENTENCE_TEMPLATES.length);
+      const rows: number[] = results.evaluation.rows;
+      const expected = rows.map((r) => {
+        let b = 0;
+        for (let j = 1; j < z.cols; j++) if (z.data[r * z.cols + j]! > z.data[r * z.cols + b]!) b = j;
+        return b;
+      });
+      expect(results.evaluation.predictionsBefore).toEqual(expected);
+      expect(rows.length).toBe(pick.length - 2 * sample.classNames.length);
+      expect(errors).toEqual([]);
+      expect(foreign).toEqual([]);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  }, 180_000);
 });
