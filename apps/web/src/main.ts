@@ -12,7 +12,7 @@ import { readFeatureFiles } from './feature-dir';
 import { type EstimateRequest, type EstimateResult, type Evaluation, parseMarginal, zeroShotLogits } from './flow';
 import { type LoadedModel, loadModel } from './model';
 import { distinctLabels, labelIndices, parseTextFile } from './parse';
-import { barChart, esc, lineChart } from './plots';
+import { barChart, draw, esc, lineChart } from './plots';
 import { renderResults } from './viewer';
 import type { WorkerRequest, WorkerResponse } from './worker';
 
@@ -319,29 +319,35 @@ function showZeroShot(z: ZeroShot): void {
     const over = ratios.indexOf(Math.max(...ratios));
     const under = ratios.indexOf(Math.min(...ratios));
     summary = `Zero-shot accuracy ${pct(correct / N)} on ${N} texts. The model predicts "${z.classNames[over]}" ${predicted[over]} times for ${truth[over]} true examples, and "${z.classNames[under]}" ${predicted[under]} times for ${truth[under]}: that skew is the label bias.`;
-    plot.innerHTML = barChart({
-      title: 'Predicted vs true count per class (zero-shot)',
-      categories: z.classNames,
-      series: [
-        { name: 'true', values: truth },
-        { name: 'predicted (zero-shot)', values: predicted },
-      ],
-      colors: ['#475569', '#c2410c'],
-    });
+    draw(plot, (width) =>
+      barChart({
+        width,
+        title: 'Predicted vs true count per class (zero-shot)',
+        categories: z.classNames,
+        series: [
+          { name: 'true', values: truth },
+          { name: 'predicted (zero-shot)', values: predicted },
+        ],
+        colors: ['#475569', '#c2410c'],
+      }),
+    );
   } else {
     const share = predicted.map((p) => p / N);
     const top = share.indexOf(Math.max(...share));
     summary = `No labels: the model puts ${pct(share[top]!)} of the ${N} texts in "${z.classNames[top]}" (uniform would be ${pct(1 / C)} each).`;
-    plot.innerHTML = barChart({
-      title: 'Predicted share per class (zero-shot)',
-      categories: z.classNames,
-      series: [
-        { name: 'predicted share', values: share },
-        { name: 'uniform', values: share.map(() => 1 / C) },
-      ],
-      percent: true,
-      colors: ['#c2410c', '#475569'],
-    });
+    draw(plot, (width) =>
+      barChart({
+        width,
+        title: 'Predicted share per class (zero-shot)',
+        categories: z.classNames,
+        series: [
+          { name: 'predicted share', values: share },
+          { name: 'uniform', values: share.map(() => 1 / C) },
+        ],
+        percent: true,
+        colors: ['#c2410c', '#475569'],
+      }),
+    );
   }
   if (z.embed)
     summary += ` Embedded ${z.embed.texts} texts in ${(z.embed.ms / 1000).toFixed(2)} s (${(z.embed.texts / (z.embed.ms / 1000)).toFixed(0)} texts/s) and ${z.embed.prompts} prompts.`;
@@ -451,58 +457,72 @@ function showPrior(): void {
   }
   const order = Array.from(e.prior.keys()).sort((a, b) => e.prior[b]! - e.prior[a]! || a - b);
   const labelShare = z.labels ? counts(z.labels, C).map((n) => n / z.labels!.length) : undefined;
-  $('prior-plot').innerHTML = barChart({
-    title: 'Estimated prior q (sorted) against the label share',
-    categories: order.map((c) => z.classNames[c]!),
-    series: [
-      { name: 'q', values: order.map((c) => e.prior[c]!) },
-      ...(labelShare ? [{ name: 'label share in the data', values: order.map((c) => labelShare[c]!) }] : []),
-      { name: 'uniform', values: order.map(() => 1 / C) },
-    ],
-    percent: true,
-    colors: ['#1f5fa8', '#475569', '#a3a3a3'],
-  });
-  $('counts-plot').innerHTML = barChart({
-    title: 'Predicted count per class, before and after',
-    categories: z.classNames,
-    series: [
-      ...(ev.countsTrue ? [{ name: 'true', values: ev.countsTrue }] : []),
-      { name: 'zero-shot', values: ev.countsBefore },
-      { name: 'debiased', values: ev.countsAfter },
-    ],
-    colors: ev.countsTrue ? ['#475569', '#c2410c', '#1f5fa8'] : ['#c2410c', '#1f5fa8'],
-  });
-  if (ev.before && ev.after) {
-    const pts = (bins: typeof ev.before.reliability) => bins.filter((b) => b.count > 0).map((b) => [b.confidence, b.accuracy] as const);
-    $('reliability-plot').innerHTML = lineChart({
-      title: 'Reliability: accuracy vs confidence',
-      xLabel: 'confidence (max softmax)',
-      yLabel: 'accuracy',
+  draw($('prior-plot'), (width) =>
+    barChart({
+      width,
+      title: 'Estimated prior q (sorted) against the label share',
+      categories: order.map((c) => z.classNames[c]!),
       series: [
-        { name: `zero-shot (ECE ${pct(ev.before.ece)})`, points: pts(ev.before.reliability) },
-        { name: `debiased (ECE ${pct(ev.after.ece)})`, points: pts(ev.after.reliability) },
+        { name: 'q', values: order.map((c) => e.prior[c]!) },
+        ...(labelShare ? [{ name: 'label share in the data', values: order.map((c) => labelShare[c]!) }] : []),
+        { name: 'uniform', values: order.map(() => 1 / C), valueLabels: false },
       ],
-      xMin: 0,
-      xMax: 1,
-      yMin: 0,
-      yMax: 1,
       percent: true,
-      diagonal: true,
-      square: true,
-      colors: ['#c2410c', '#1f5fa8'],
-    });
+      colors: ['#1f5fa8', '#475569', '#a3a3a3'],
+    }),
+  );
+  draw($('counts-plot'), (width) =>
+    barChart({
+      width,
+      title: 'Predicted count per class, before and after',
+      categories: z.classNames,
+      series: [
+        ...(ev.countsTrue ? [{ name: 'true', values: ev.countsTrue }] : []),
+        { name: 'zero-shot', values: ev.countsBefore },
+        { name: 'debiased', values: ev.countsAfter },
+      ],
+      colors: ev.countsTrue ? ['#475569', '#c2410c', '#1f5fa8'] : ['#c2410c', '#1f5fa8'],
+    }),
+  );
+  if (ev.before && ev.after) {
+    const evBefore = ev.before;
+    const evAfter = ev.after;
+    const pts = (bins: typeof ev.before.reliability) => bins.filter((b) => b.count > 0).map((b) => [b.confidence, b.accuracy] as const);
+    draw($('reliability-plot'), (width) =>
+      lineChart({
+        width,
+        title: 'Reliability: accuracy vs confidence',
+        xLabel: 'confidence (max softmax)',
+        yLabel: 'accuracy',
+        series: [
+          { name: `zero-shot (ECE ${pct(evBefore.ece)})`, points: pts(evBefore.reliability) },
+          { name: `debiased (ECE ${pct(evAfter.ece)})`, points: pts(evAfter.reliability) },
+        ],
+        xMin: 0,
+        xMax: 1,
+        yMin: 0,
+        yMax: 1,
+        percent: true,
+        diagonal: true,
+        square: true,
+        colors: ['#c2410c', '#1f5fa8'],
+      }),
+    );
     const before = ev.before.recall;
     const after = ev.after.recall;
-    $('recall-plot').innerHTML = barChart({
-      title: 'Per-class recall change (after − before)',
-      categories: z.classNames,
-      series: [{ name: 'recall change', values: after.map((a, c) => a - before[c]!) }],
-      percent: true,
-      colors: ['#0f766e'],
-    });
+    draw($('recall-plot'), (width) =>
+      barChart({
+        width,
+        title: 'Per-class recall change (after − before)',
+        categories: z.classNames,
+        series: [{ name: 'recall change', values: after.map((a, c) => a - before[c]!) }],
+        percent: true,
+        colors: ['#0f766e'],
+      }),
+    );
   } else {
-    $('reliability-plot').innerHTML = '<p class="note">The reliability diagram and recall need labels.</p>';
-    $('recall-plot').innerHTML = '';
+    draw($('reliability-plot'), () => '<p class="note">The reliability diagram and recall need labels.</p>');
+    draw($('recall-plot'), undefined);
   }
   $('step-results').hidden = false;
   announce(`q estimated. ${ev.after ? `Accuracy ${pct(ev.before!.accuracy)} before, ${pct(ev.after.accuracy)} after.` : ''}`);
@@ -657,8 +677,7 @@ function wire(): void {
         } catch (error) {
           throw new AppError('bad-json', `${file.name} is not valid JSON: ${(error as Error).message}.`);
         }
-        const html = renderResults(doc, file.name);
-        $('viewer-output').innerHTML = html;
+        draw($('viewer-output'), (width) => renderResults(doc, file.name, width));
         announce(`Showing ${file.name}.`);
       }).finally(() => (input.value = ''));
   });
@@ -674,7 +693,8 @@ function wire(): void {
     const file = e.dataTransfer?.files[0];
     if (file)
       void guarded('Viewer', async () => {
-        $('viewer-output').innerHTML = renderResults(JSON.parse(await file.text()), file.name);
+        const doc: unknown = JSON.parse(await file.text());
+        draw($('viewer-output'), (width) => renderResults(doc, file.name, width));
       });
   });
 }

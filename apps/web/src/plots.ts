@@ -43,6 +43,8 @@ function legend(names: readonly string[], y: number, colors: readonly string[], 
 export interface BarSeries {
   name: string;
   values: readonly number[];
+  /** Print the value next to each bar (default true). */
+  valueLabels?: boolean;
 }
 
 export interface BarOptions {
@@ -54,6 +56,8 @@ export interface BarOptions {
   /** Digits of the value labels. */
   digits?: number;
   colors?: readonly string[];
+  /** Drawing width in CSS pixels (the page passes its container's width, so text stays at its CSS size). */
+  width?: number;
 }
 
 function label(v: number, percent: boolean, digits: number): string {
@@ -67,9 +71,9 @@ export function barChart(options: BarOptions): string {
   const colors = options.colors ?? COLORS;
   const percent = options.percent ?? false;
   const digits = options.digits ?? 1;
-  const width = 640;
-  const labelWidth = Math.min(170, 12 + Math.max(...categories.map((c) => c.length), 4) * 7);
-  const valueRoom = 58;
+  const width = Math.round(options.width ?? 640);
+  const labelWidth = Math.min(Math.round(width * 0.3), 12 + Math.max(...categories.map((c) => c.length), 4) * 7);
+  const valueRoom = 46;
   const bar = 10;
   const gap = 2;
   const rowHeight = series.length * (bar + gap) + 8;
@@ -105,6 +109,7 @@ export function barChart(options: BarOptions): string {
           `<rect x="${a.toFixed(1)}" y="${yy}" width="${Math.max(0.5, b - a).toFixed(1)}" height="${bar}" fill="${colors[k % colors.length]}"/>`,
         );
       }
+      if (s.valueLabels === false) return;
       const tx = v < 0 ? sx(v) - 4 : sx(Number.isFinite(v) ? v : 0) + 4;
       out.push(
         `<text x="${tx.toFixed(1)}" y="${yy + bar - 1}" text-anchor="${v < 0 ? 'end' : 'start'}" class="plot-value">${label(v, percent, digits)}</text>`,
@@ -138,12 +143,14 @@ export interface LineOptions {
   diagonal?: boolean;
   square?: boolean;
   colors?: readonly string[];
+  /** Drawing width in CSS pixels. */
+  width?: number;
 }
 
 /** Line chart with markers; x optionally on a log2 scale. */
 export function lineChart(options: LineOptions): string {
   const colors = options.colors ?? COLORS;
-  const width = options.square ? 420 : 640;
+  const width = Math.round(options.square ? Math.min(options.width ?? 420, 460) : (options.width ?? 640));
   const leg = legend(
     options.series.map((s) => s.name),
     40,
@@ -151,7 +158,7 @@ export function lineChart(options: LineOptions): string {
     width,
   );
   const top = 40 + leg.height + 6;
-  const plotH = options.square ? 300 : 260;
+  const plotH = options.square ? Math.min(300, width - 90) : Math.min(260, Math.round(width * 0.5));
   const height = top + plotH + 46;
   const left = 58;
   const right = 16;
@@ -201,3 +208,30 @@ export function lineChart(options: LineOptions): string {
   out.push('</svg>');
   return out.join('');
 }
+
+const drawn = new Map<HTMLElement, (width: number) => string>();
+
+function widthOf(el: HTMLElement): number {
+  return Math.max(300, Math.min(el.clientWidth || 640, 860));
+}
+
+/** Renders `render(width)` into `el` at the element's width, and again whenever the window is resized. */
+export function draw(el: HTMLElement, render: ((width: number) => string) | undefined): void {
+  if (!render) {
+    drawn.delete(el);
+    el.innerHTML = '';
+    return;
+  }
+  const html = render(widthOf(el)); // may throw: then nothing changes
+  drawn.set(el, render);
+  el.innerHTML = html;
+}
+
+let pending = 0;
+if (typeof window !== 'undefined')
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(() => {
+      for (const [el, render] of drawn) if (el.isConnected) el.innerHTML = render(widthOf(el));
+    });
+  });

@@ -34,7 +34,7 @@ function need<T>(value: T | undefined | null, what: string, file: string): T {
 }
 
 /** HTML (tables + SVG plots) for a results.json written by `gla run`. */
-export function renderResults(doc: unknown, file: string): string {
+export function renderResults(doc: unknown, file: string, width = 640): string {
   if (doc === null || typeof doc !== 'object') throw new AppError('bad-results', `${file} does not hold a JSON object.`);
   const d = doc as Record<string, Json>;
   if (d['schema'] !== 'gla-bench/results@1')
@@ -74,6 +74,7 @@ export function renderResults(doc: unknown, file: string): string {
   out.push('</tbody></table></div>');
   out.push(
     lineChart({
+      width,
       title: 'Test accuracy vs labelled examples per class',
       xLabel: 'labelled examples per class (k, log scale)',
       yLabel: 'accuracy',
@@ -106,6 +107,7 @@ export function renderResults(doc: unknown, file: string): string {
     const order = prior.map((_, c) => c).sort((a, b) => prior[b]! - prior[a]! || a - b);
     out.push(
       barChart({
+        width,
         title: `Estimated prior q (seed ${diag['seed']}, k=${diag['shots']}) vs class frequency`,
         categories: order.map((c) => classes[c]!),
         series: [
@@ -120,6 +122,7 @@ export function renderResults(doc: unknown, file: string): string {
     const rel = (bins: Bin[] | undefined) => (bins ?? []).filter((b) => b.count > 0).map((b) => [b.confidence, b.accuracy] as const);
     out.push(
       lineChart({
+        width,
         title: 'Reliability before and after debiasing',
         xLabel: 'confidence (max softmax)',
         yLabel: 'accuracy',
@@ -141,6 +144,7 @@ export function renderResults(doc: unknown, file: string): string {
     if (Array.isArray(diag['testCountsTrue']))
       out.push(
         barChart({
+          width,
           title: `Predicted vs true test counts per class (seed ${diag['seed']}, k=${diag['shots']})`,
           categories: classes,
           series: [
