@@ -237,6 +237,12 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) || !fortunes)('the web app in Chromiu
       speed['browserSolveMs'] = results.timing.solveMs;
       speed['browserTextsPerSecond'] = results.timing.textsPerSecond;
       speed['nodeTextsPerSecond'] = sample.texts.length / (nodeEmbedMs / 1000);
+      // second visit: the model comes from the origin's Cache Storage, not the network
+      const modelRequests = server.requests.filter((r) => r.endsWith('.onnx')).length;
+      await page.reload();
+      await page.waitForFunction(() => document.body.dataset['model'] !== undefined, null, { timeout: 120_000 });
+      expect(await page.textContent('[data-testid=model-status]')).toContain('from the browser cache');
+      expect(server.requests.filter((r) => r.endsWith('.onnx')).length).toBe(modelRequests);
       expect(errors).toEqual([]);
       expect(foreign).toEqual([]);
       expect(server.requests).toContain('/ort/ort-wasm-simd-threaded.jsep.wasm');
@@ -351,6 +357,19 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) || !fortunes)('the web app in Chromiu
         if (what === 'truncated .npy') await screenshot(page, '4-bad-file', 'step-results');
         await page.click('#message-close');
       }
+      // the viewer: a results.json written by `gla run` (test/fixtures, from this sample's features)
+      await page.setInputFiles('[data-testid=results-file]', join(appDir, 'test', 'fixtures', 'gla-run-results.json'));
+      await page.waitForSelector('[data-testid=viewer-few-shot]');
+      const viewer = (await page.textContent('[data-testid=viewer-few-shot]')) ?? '';
+      expect(viewer).toContain('k=8');
+      expect(viewer).toContain('zero-shot');
+      expect(await page.locator('#viewer-output svg').count()).toBe(4);
+      await screenshot(page, '5-viewer', 'viewer');
+      const viewerHtml = await page.innerHTML('#viewer-output');
+      await page.setInputFiles('[data-testid=results-file]', [file('other.json', JSON.stringify({ schema: 'something-else' }))]);
+      expect(await messageText(page)).toMatch(/other\.json: schema is "something-else", expected "gla-bench\/results@1"/);
+      expect(await page.innerHTML('#viewer-output')).toBe(viewerHtml);
+      expect(await snapshot()).toEqual(before);
       const q2 = decodeNpy(new Uint8Array(await downloadBy(page, () => page.click('[data-testid=download-prior]'))), 'q.npy');
       expect(Array.from(q2.data as Float64Array)).toEqual(Array.from(q.data as Float64Array));
       expect(errors).toEqual([]);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRng, estimatePrior, matrix } from '@gla/core';
 import { encodeNpy } from '@gla/datasets';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { AppError } from '../src/errors';
 import { readFeatureFiles } from '../src/feature-dir';
 import { evaluate, parseMarginal, runEstimate, selectRows, zeroShotLogits } from '../src/flow';
 import { labelIndices, parseCsvRecords, parseTextFile } from '../src/parse';
+import { renderResults } from '../src/viewer';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -131,5 +133,19 @@ describe('the computation', () => {
     const free = runEstimate({ logits: z, mode: { kind: 'label-free', targetMarginal: parseMarginal('uniform', C) }, temperature: 1 });
     expect(free.prior.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     expect(() => parseMarginal('1 2', 3)).toThrow(/3 positive numbers/);
+  });
+});
+
+describe('the results.json viewer', () => {
+  it('renders the tables and plots of a gla run document; refuses other documents', () => {
+    const doc = JSON.parse(readFileSync(new URL('./fixtures/gla-run-results.json', import.meta.url), 'utf8'));
+    const html = renderResults(doc, 'results.json', 500);
+    expect(html).toContain('data-testid="viewer-few-shot"');
+    expect(html).toContain('data-testid="viewer-long-tail"');
+    expect(html.match(/<svg /g)?.length).toBe(4);
+    const gla = doc.dataset.fewShot.methods.gla['8'];
+    expect(html).toContain(`${(gla.mean * 100).toFixed(1)} ± ${(gla.std * 100).toFixed(1)}`);
+    expect(() => renderResults({ schema: 'x' }, 'r.json')).toThrow(/r\.json: schema is "x"/);
+    expect(() => renderResults({ schema: 'gla-bench/results@1' }, 'r.json')).toThrow(/dataset is missing/);
   });
 });
