@@ -23,6 +23,7 @@ export class AppError extends Error {
 
 /** The text shown for any error (library errors carry their own `code`). */
 export function describeError(error: unknown): string {
+  if (error instanceof AppError) return error.message;
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' && !error.message.includes(`[${code}]`) ? `${error.message} [${code}]` : error.message;

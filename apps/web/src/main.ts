@@ -322,7 +322,7 @@ function showZeroShot(z: ZeroShot): void {
     draw(plot, (width) =>
       barChart({
         width,
-        title: 'Predicted vs true count per class (zero-shot)',
+        title: 'Predicted vs true count (zero-shot)',
         categories: z.classNames,
         series: [
           { name: 'true', values: truth },
@@ -338,7 +338,7 @@ function showZeroShot(z: ZeroShot): void {
     draw(plot, (width) =>
       barChart({
         width,
-        title: 'Predicted share per class (zero-shot)',
+        title: 'Predicted share (zero-shot)',
         categories: z.classNames,
         series: [
           { name: 'predicted share', values: share },
@@ -460,7 +460,7 @@ function showPrior(): void {
   draw($('prior-plot'), (width) =>
     barChart({
       width,
-      title: 'Estimated prior q (sorted) against the label share',
+      title: 'Prior q (sorted) vs label share',
       categories: order.map((c) => z.classNames[c]!),
       series: [
         { name: 'q', values: order.map((c) => e.prior[c]!) },
@@ -474,7 +474,7 @@ function showPrior(): void {
   draw($('counts-plot'), (width) =>
     barChart({
       width,
-      title: 'Predicted count per class, before and after',
+      title: 'Predicted count: before, after',
       categories: z.classNames,
       series: [
         ...(ev.countsTrue ? [{ name: 'true', values: ev.countsTrue }] : []),
@@ -491,7 +491,7 @@ function showPrior(): void {
     draw($('reliability-plot'), (width) =>
       lineChart({
         width,
-        title: 'Reliability: accuracy vs confidence',
+        title: 'Reliability (accuracy vs confidence)',
         xLabel: 'confidence (max softmax)',
         yLabel: 'accuracy',
         series: [
@@ -513,7 +513,7 @@ function showPrior(): void {
     draw($('recall-plot'), (width) =>
       barChart({
         width,
-        title: 'Per-class recall change (after − before)',
+        title: 'Recall change per class',
         categories: z.classNames,
         series: [{ name: 'recall change', values: after.map((a, c) => a - before[c]!) }],
         percent: true,

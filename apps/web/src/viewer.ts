@@ -75,7 +75,7 @@ export function renderResults(doc: unknown, file: string, width = 640): string {
   out.push(
     lineChart({
       width,
-      title: 'Test accuracy vs labelled examples per class',
+      title: 'Accuracy vs labelled examples per class',
       xLabel: 'labelled examples per class (k, log scale)',
       yLabel: 'accuracy',
       xLog2: true,
@@ -108,7 +108,7 @@ export function renderResults(doc: unknown, file: string, width = 640): string {
     out.push(
       barChart({
         width,
-        title: `Estimated prior q (seed ${diag['seed']}, k=${diag['shots']}) vs class frequency`,
+        title: `Prior q vs class frequency (k=${diag['shots']})`,
         categories: order.map((c) => classes[c]!),
         series: [
           { name: 'q', values: order.map((c) => prior[c]!) },
@@ -123,7 +123,7 @@ export function renderResults(doc: unknown, file: string, width = 640): string {
     out.push(
       lineChart({
         width,
-        title: 'Reliability before and after debiasing',
+        title: 'Reliability before/after debiasing',
         xLabel: 'confidence (max softmax)',
         yLabel: 'accuracy',
         xMin: 0,
@@ -145,7 +145,7 @@ export function renderResults(doc: unknown, file: string, width = 640): string {
       out.push(
         barChart({
           width,
-          title: `Predicted vs true test counts per class (seed ${diag['seed']}, k=${diag['shots']})`,
+          title: `Predicted vs true test counts (k=${diag['shots']})`,
           categories: classes,
           series: [
             { name: 'true', values: diag['testCountsTrue'] },

@@ -381,7 +381,7 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) || !fortunes)('the web app in Chromiu
   }, 120_000);
 
   it('without COOP/COEP (single-threaded wasm) the texts flow works and equals Node; a label outside the class list is refused', async () => {
-    const pick = sample.labels.flatMap((l, i) => (i % 50 < 4 ? [i] : []));
+    const pick = sample.labels.flatMap((_, i) => (i % 50 < 4 ? [i] : []));
     const csv = `text,label\n${pick.map((i) => `"${sample.texts[i]!.replace(/"/g, '""')}",${sample.classNames[sample.labels[i]!]}`).join('\n')}\n`;
     const server = await serveDist(outDir, { isolated: false });
     const { context, page, foreign, errors } = await openPage(server);
