@@ -39,9 +39,11 @@ async function browserRun(isolated: boolean): Promise<{ textsPerSecond: number; 
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
+    page.setDefaultTimeout(300_000);
     await page.goto(`${server.origin}/`);
     await page.waitForFunction(() => document.body.dataset['model'] === 'ready', null, { timeout: 180_000 });
     await page.click('[data-testid=load-sample]');
+    await page.waitForSelector('#step-classes:not([hidden])');
     await page.click('[data-testid=run-zero-shot]');
     await page.waitForSelector('#step-prior:not([hidden])', { timeout: 300_000 });
     await page.check('[data-testid=mode-all]');

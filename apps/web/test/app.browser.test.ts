@@ -423,6 +423,26 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) || !fortunes)('the web app in Chromiu
       });
       expect(results.evaluation.predictionsBefore).toEqual(expected);
       expect(rows.length).toBe(pick.length - 2 * sample.classNames.length);
+      // no labels: predicted share, then label-free prior matching to the uniform marginal
+      const unlabelled = `text\n${pick.map((i) => `"${sample.texts[i]!.replace(/"/g, '""')}"`).join('\n')}\n`;
+      await page.setInputFiles('[data-testid=text-file]', [{ name: 'plain.csv', mimeType: 'text/csv', buffer: Buffer.from(unlabelled) }]);
+      await page.waitForSelector('#step-bias', { state: 'hidden' });
+      await page.fill('[data-testid=class-names]', classes);
+      await page.click('[data-testid=run-zero-shot]');
+      await page.waitForSelector('#step-prior:not([hidden])', { timeout: 120_000 });
+      expect(await page.textContent('[data-testid=bias-summary]')).toMatch(/^No labels: the model puts/);
+      expect(await page.isChecked('[data-testid=mode-label-free]')).toBe(true);
+      expect(await page.isDisabled('[data-testid=mode-all]')).toBe(true);
+      await page.click('[data-testid=estimate-prior]');
+      await page.waitForSelector('[data-testid=accuracy-table]');
+      const free = JSON.parse((await downloadBy(page, () => page.click('[data-testid=download-results]'))).toString('utf8'));
+      expect(free.prior.mode).toBe('label-free');
+      expect(free.prior.temperature).toBe(1);
+      // prior matching: the debiased predicted mass is uniform (checked on the mean softmax in Node)
+      const zr = nodeLogits(sub, nodePrompts, sample.classNames.length, SENTENCE_TEMPLATES.length);
+      const ref = estimatePrior(zr, undefined, { temperature: 1, targetMarginal: new Float64Array(6).fill(1 / 6), tolerance: 1e-9, maxIterations: 500 });
+      for (let c = 0; c < 6; c++) expect(Math.abs(free.prior.prior[c] - ref.prior[c]!)).toBeLessThan(1e-6);
+      expect(await page.textContent('[data-testid=accuracy-table]')).toContain('predicted share');
       expect(errors).toEqual([]);
       expect(foreign).toEqual([]);
     } finally {
