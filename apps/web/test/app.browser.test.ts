@@ -440,7 +440,12 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) || !fortunes)('the web app in Chromiu
       expect(free.prior.temperature).toBe(1);
       // prior matching: the debiased predicted mass is uniform (checked on the mean softmax in Node)
       const zr = nodeLogits(sub, nodePrompts, sample.classNames.length, SENTENCE_TEMPLATES.length);
-      const ref = estimatePrior(zr, undefined, { temperature: 1, targetMarginal: new Float64Array(6).fill(1 / 6), tolerance: 1e-9, maxIterations: 500 });
+      const ref = estimatePrior(zr, undefined, {
+        temperature: 1,
+        targetMarginal: new Float64Array(6).fill(1 / 6),
+        tolerance: 1e-9,
+        maxIterations: 500,
+      });
       for (let c = 0; c < 6; c++) expect(Math.abs(free.prior.prior[c] - ref.prior[c]!)).toBeLessThan(1e-6);
       expect(await page.textContent('[data-testid=accuracy-table]')).toContain('predicted share');
       expect(errors).toEqual([]);
