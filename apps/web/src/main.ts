@@ -7,10 +7,10 @@ import type { Matrix } from '@gla/core';
 import { encodeNpy } from '@gla/datasets';
 import { SENTENCE_TEMPLATES } from '@gla/encoders';
 import './styles.css';
+import type { EncoderRequest, EncoderResponse, ModelInfo } from './encoder-worker';
 import { AppError, describeError } from './errors';
 import { readFeatureFiles } from './feature-dir';
 import { type EstimateRequest, type EstimateResult, type Evaluation, parseMarginal, zeroShotLogits } from './flow';
-import { type LoadedModel, loadModel } from './model';
 import { distinctLabels, labelIndices, parseTextFile } from './parse';
 import { barChart, draw, esc, lineChart } from './plots';
 import { renderResults } from './viewer';
@@ -107,13 +107,50 @@ async function guarded(what: string, fn: () => Promise<void>): Promise<void> {
 
 // ---------- model ----------
 
-let modelPromise: Promise<LoadedModel> | undefined;
+let encoderWorker: Worker | undefined;
+let encoderId = 1;
 
-function model(): Promise<LoadedModel> {
-  modelPromise ??= loadModel().then(
-    (m) => {
+/** One request to the encoder worker; resolves with its final message (progress messages go to `onProgress`). */
+function askEncoder(
+  request: EncoderRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never,
+  onProgress?: (done: number, total: number) => void,
+): Promise<EncoderResponse> {
+  encoderWorker ??= new Worker(new URL('./encoder-worker.ts', import.meta.url), { type: 'module' });
+  const w = encoderWorker;
+  const id = encoderId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = (event: MessageEvent<EncoderResponse>) => {
+      const r = event.data;
+      if (r.id !== id) return;
+      if (r.kind === 'progress') {
+        onProgress?.(r.done, r.total);
+        return;
+      }
+      w.removeEventListener('message', onMessage);
+      w.removeEventListener('error', onError);
+      if (r.kind === 'error') reject(new AppError('model-unavailable', r.message));
+      else resolve(r);
+    };
+    const onError = (event: ErrorEvent) => {
+      w.removeEventListener('message', onMessage);
+      w.removeEventListener('error', onError);
+      reject(new AppError('model-unavailable', `the encoder worker failed: ${event.message}`));
+    };
+    w.addEventListener('message', onMessage);
+    w.addEventListener('error', onError);
+    w.postMessage({ ...request, id } as EncoderRequest);
+  });
+}
+
+let modelPromise: Promise<ModelInfo> | undefined;
+
+function model(): Promise<ModelInfo> {
+  modelPromise ??= askEncoder({ kind: 'load', baseUrl: location.href }).then(
+    (r) => {
+      if (r.kind !== 'loaded') throw new Error(`unexpected answer ${r.kind}`);
+      const m = r.info;
       $('model-status').textContent =
-        `Sentence encoder ready: Universal Sentence Encoder lite on ${m.executionProvider}${m.executionProvider === 'wasm' ? ` (${m.threads} thread${m.threads > 1 ? 's' : ''}${globalThis.crossOriginIsolated ? '' : ', page not cross-origin isolated'})` : ''}, ${(m.manifest.bytes / 2 ** 20).toFixed(1)} MB ${m.fromCache ? 'from the browser cache' : 'downloaded once, now cached'}, loaded in ${(m.loadMs / 1000).toFixed(1)} s.`;
+        `Sentence encoder ready: Universal Sentence Encoder lite on ${m.executionProvider}${m.executionProvider === 'wasm' ? ` (${m.threads} thread${m.threads > 1 ? 's' : ''}${globalThis.crossOriginIsolated ? '' : ', page not cross-origin isolated'})` : ''}, ${(m.bytes / 2 ** 20).toFixed(1)} MB ${m.fromCache ? 'from the browser cache' : 'downloaded once, now cached'}, loaded in ${(m.loadMs / 1000).toFixed(1)} s, running in a Web Worker.`;
       document.body.dataset['model'] = 'ready';
       return m;
     },
@@ -125,6 +162,13 @@ function model(): Promise<LoadedModel> {
     },
   );
   return modelPromise;
+}
+
+async function embed(texts: string[], batchSize: number, onProgress?: (done: number, total: number) => void): Promise<Matrix> {
+  await model();
+  const r = await askEncoder({ kind: 'encode', texts, batchSize }, onProgress);
+  if (r.kind !== 'encoded') throw new Error(`unexpected answer ${r.kind}`);
+  return { data: r.data, rows: r.rows, cols: r.cols };
 }
 
 // ---------- data in ----------
@@ -243,7 +287,7 @@ async function runZeroShot(): Promise<void> {
   const bad = templates.find((t) => !t.includes('{}'));
   if (bad !== undefined) throw new AppError('bad-option', `The template "${bad}" has no {} for the class name.`);
   const labels = data.labelNames ? labelIndices(data.labelNames, classNames, data.name) : undefined;
-  const m = await model();
+  await model();
   const progress = $<HTMLProgressElement>('embed-progress');
   progress.hidden = false;
   try {
@@ -251,19 +295,15 @@ async function runZeroShot(): Promise<void> {
     let embedMs = data.embedMs ?? 0;
     if (!features) {
       const t0 = performance.now();
-      const out = await m.encoder.encode(data.texts, {
-        batchSize: 32,
-        onProgress: (p: { done: number; total: number }) => {
-          progress.value = p.done / p.total;
-          announce(`Embedding texts: ${p.done} of ${p.total}`);
-        },
+      features = await embed(data.texts, 32, (done, total) => {
+        progress.value = done / total;
+        announce(`Embedding texts: ${done} of ${total}`);
       });
       embedMs = performance.now() - t0;
-      features = { data: out.data, rows: out.rows, cols: out.cols };
     }
     const prompts = templates.flatMap((t) => classNames.map((c) => t.split('{}').join(c)));
     const t1 = performance.now();
-    const text = await m.encoder.encode(prompts, { batchSize: 64 });
+    const text = await embed(prompts, 64);
     const promptMs = performance.now() - t1;
     const logits = zeroShotLogits(features, { data: text.data, rows: text.rows, cols: text.cols }, classNames.length, 100);
     // commit only now that everything succeeded

@@ -56,9 +56,10 @@ async function modelBytes(url: URL, bytes: number): Promise<{ data: Uint8Array; 
   return { data, fromCache: false };
 }
 
-export async function loadModel(options: { executionProviders?: ('webgpu' | 'wasm')[] } = {}): Promise<LoadedModel> {
+/** Loads the model; `baseUrl` is the app's folder (the page's URL: this may run in a worker, whose own URL is under assets/). */
+export async function loadModel(options: { baseUrl: string; executionProviders?: ('webgpu' | 'wasm')[] }): Promise<LoadedModel> {
   const t0 = performance.now();
-  const base = new URL('./', location.href);
+  const base = new URL('./', options.baseUrl);
   const manifest = (await (await fetchOk(new URL('models/manifest.json', base))).json()) as ModelManifest;
   const [{ data, fromCache }, vocabulary] = await Promise.all([
     modelBytes(new URL(manifest.model, base), manifest.bytes),
