@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRng, estimatePrior, matrix } from '@gla/core';
 import { encodeNpy } from '@gla/datasets';
 import { describe, expect, it } from 'vitest';
@@ -147,5 +147,22 @@ describe('the results.json viewer', () => {
     expect(html).toContain(`${(gla.mean * 100).toFixed(1)} ± ${(gla.std * 100).toFixed(1)}`);
     expect(() => renderResults({ schema: 'x' }, 'r.json')).toThrow(/r\.json: schema is "x"/);
     expect(() => renderResults({ schema: 'gla-bench/results@1' }, 'r.json')).toThrow(/dataset is missing/);
+  });
+});
+
+describe('the sample (built at build time)', () => {
+  it('says clearly when Debian fortunes is not installed', async () => {
+    const { buildSample } = await import('../assets-plugin');
+    const missing = await buildSample('/nonexistent/fortunes');
+    expect(missing.available).toBe(false);
+    expect(missing.message).toMatch(/needs Debian's fortunes package.*apt-get install fortunes/);
+  });
+  it.skipIf(!existsSync('/usr/share/games/fortunes/computers'))('takes 50 entries of each of six categories', async () => {
+    const { buildSample } = await import('../assets-plugin');
+    const s = await buildSample();
+    expect(s.available).toBe(true);
+    expect(s.texts?.length).toBe(300);
+    expect(s.classNames).toEqual(['computers', 'food', 'law', 'love', 'politics', 'science']);
+    expect(s.labels?.filter((l) => l === 5).length).toBe(50);
   });
 });
