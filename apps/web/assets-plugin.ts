@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { collectTexts, openFortuneDataset } from '@gla/datasets';
-import { ensureConvertedModel } from '@gla/tfjs-to-onnx';
+import { ensureConvertedModel } from '@gla/tfjs-to-onnx/node';
 import type { Plugin } from 'vite';
 
 const require = createRequire(import.meta.url);
