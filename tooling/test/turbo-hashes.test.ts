@@ -6,7 +6,7 @@ describe('turbo cache keys follow the package graph', () => {
     const results = checkTurboHashes({ task: 'typecheck' });
     expect(results.length).toBeGreaterThanOrEqual(10);
     const core = results.find((r) => r.edited === '@gla/core')!;
-    expect(core.expected).toEqual(expect.arrayContaining(['@gla/core', '@gla/datasets', '@gla/encoders', '@gla/bench']));
+    expect(core.expected).toEqual(expect.arrayContaining(['@gla/core', '@gla/datasets', '@gla/encoders', '@gla/protocols', '@gla/cli']));
     for (const r of results) {
       expect(r.stale, `after editing ${r.file}`).toEqual([]);
       expect(r.spurious, `after editing ${r.file}`).toEqual([]);
@@ -24,6 +24,6 @@ describe('turbo cache keys follow the package graph', () => {
       },
     });
     expect(core!.changed).toEqual(['@gla/core']);
-    expect(core!.stale).toEqual(expect.arrayContaining(['@gla/datasets', '@gla/encoders', '@gla/bench']));
+    expect(core!.stale).toEqual(expect.arrayContaining(['@gla/datasets', '@gla/encoders', '@gla/protocols', '@gla/cli']));
   }, 60_000);
 });
