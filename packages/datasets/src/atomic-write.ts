@@ -228,7 +228,7 @@ export async function syncFolder(folder: string): Promise<void> {
 async function writeTemporary(path: string, tmp: string, data: AtomicFileData, options: WriteFileAtomicOptions): Promise<void> {
   const { fsync = true, mode = 0o644 } = options;
   await assertReplaceable(path);
-  if (options.mkdir ?? true) await mkdir(dirname(path), { recursive: true }).catch((e) => Promise.reject(fsError(e, dirname(path))));
+  if (options.mkdir ?? true) await mkdir(dirname(path), { recursive: true }).catch((e) => Promise.reject(fsError(e, path)));
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(tmp, 'wx', mode);
