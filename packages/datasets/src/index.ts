@@ -5,7 +5,22 @@
  *
  * The public API is this explicit list; everything else in `src/` is internal.
  */
-export { type WriteFileAtomicOptions, writeFileAtomic } from './atomic-write';
+export {
+  type AtomicFileData,
+  assertReplaceable,
+  assertWritableFile,
+  assertWritableFolder,
+  pendingTemporaryCount,
+  removePendingTemporaries,
+  removeStaleTemporaries,
+  syncFolder,
+  TEMPORARY_NAME,
+  temporaryPathFor,
+  type WriteFileAtomicOptions,
+  writeFileAtomic,
+  writeFileSetAtomic,
+  writeFolderSet,
+} from './atomic-write';
 export { MAX_IO_CHUNK, writeFully } from './byte-stream';
 export {
   CIFAR_IMAGE_BYTES,

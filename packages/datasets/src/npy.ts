@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { assertReplaceable, syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
+import { assertReplaceable, registerPendingTemporary, syncFolder, temporaryPathFor, writeFileAtomic } from './atomic-write';
 import { openForReading, readExactlyAt, writeFully } from './byte-stream';
 import {
   assertStreamableItems,
@@ -516,7 +516,11 @@ export async function createNpyWriter(
   await assertReplaceable(path);
   await mkdir(dirname(path), { recursive: true });
   const tmp = temporaryPathFor(path);
-  const handle = await open(tmp, 'wx');
+  const unregister = registerPendingTemporary(tmp);
+  const handle = await open(tmp, 'wx').catch((error) => {
+    unregister();
+    return Promise.reject(error);
+  });
   let position = reserved;
   let rows = 0;
   let closed = false;
@@ -525,6 +529,7 @@ export async function createNpyWriter(
   } catch (error) {
     await handle.close();
     await rm(tmp, { force: true });
+    unregister();
     throw fsError(error, path);
   }
   return {
@@ -551,10 +556,12 @@ export async function createNpyWriter(
         await handle.sync();
         await handle.close();
         await rename(tmp, path);
+        unregister();
         await syncFolder(dirname(path));
       } catch (error) {
         await handle.close().catch(() => {});
         await rm(tmp, { force: true });
+        unregister();
         throw fsError(error, path);
       }
       return rows;
@@ -564,6 +571,7 @@ export async function createNpyWriter(
       closed = true;
       await handle.close().catch(() => {});
       await rm(tmp, { force: true });
+      unregister();
     },
   };
 }

@@ -44,6 +44,10 @@ describe('writeFileAtomic', () => {
 
   it('reports the path in typed errors', async () => {
     writeFileSync(join(tmp.dir, 'file'), 'x');
-    await expect(writeFileAtomic(join(tmp.dir, 'file/inside.txt'), 'y')).rejects.toMatchObject({ name: 'DatasetError', code: 'io' });
+    await expect(writeFileAtomic(join(tmp.dir, 'file/inside.txt'), 'y')).rejects.toMatchObject({
+      name: 'DatasetError',
+      code: 'io',
+      file: join(tmp.dir, 'file/inside.txt'),
+    });
   });
 });
