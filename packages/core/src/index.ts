@@ -7,6 +7,20 @@
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
 export { GlaError, type GlaErrorCode } from './errors';
 export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
+export { type KernelConformanceCase, kernelConformanceCases } from './kernel-conformance';
+export {
+  type BackendChoice,
+  getKernelBackend,
+  KERNEL_NAMES,
+  type KernelArray,
+  type KernelBackend,
+  type KernelName,
+  kernelBackends,
+  registerKernels,
+  resolveKernel,
+  unregisterKernels,
+} from './kernels';
+export { referenceKernels } from './kernels-reference';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
 export { type LinearProbe, type LinearProbeOptions, type SelectL2Options, selectL2, trainLinearProbe } from './linear-probe';
 export { type Labels, type Matrix, type MatrixData, matrix } from './matrix';

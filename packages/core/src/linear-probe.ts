@@ -1,5 +1,6 @@
 import { fail } from './errors';
 import { applyHead, checkHead, type LinearHead } from './heads';
+import { type BackendChoice, checkBackendChoice, resolveKernel } from './kernels';
 import { minimizeLbfgs } from './lbfgs';
 import {
   checkFinite,
@@ -13,7 +14,7 @@ import {
   type Labels,
   type Matrix,
 } from './matrix';
-import { takeRows } from './prior';
+import { takeRows } from './prior-selection';
 import { stratifiedFolds } from './random';
 
 /** Options of {@link trainLinearProbe}. */
@@ -30,6 +31,8 @@ export interface LinearProbeOptions {
   init?: LinearHead;
   /** Number of classes C (default: max label + 1, or init's C). */
   classes?: number;
+  /** Kernel backend of the GEMMs ('auto' = fastest registered; 'reference' = TypeScript). */
+  backend?: BackendChoice;
 }
 
 /** Result of {@link trainLinearProbe}. */
@@ -43,6 +46,8 @@ export interface LinearProbe {
   gradientNorm: number;
   iterations: number;
   converged: boolean;
+  /** Kernel backend that ran the GEMMs. */
+  backend: string;
 }
 
 /**
@@ -87,6 +92,8 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
     }
   }
   const X = features.data;
+  const gemmBackend = resolveKernel('gemmABt', checkBackendChoice(options.backend, 'trainLinearProbe'));
+  const gemm = gemmBackend.gemmABt;
   const nW = C * D;
   const x0 = new Float64Array(nW + C);
   if (options.init) {
@@ -108,7 +115,7 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
   const evaluate = (x: Float64Array, gradient: Float64Array): number => {
     const W = x.subarray(0, nW);
     const b = x.subarray(nW);
-    multiplyABt(X64, N, W, C, D, logits);
+    gemm(X64, N, W, C, D, logits);
     let loss = 0;
     const gW = gradient.subarray(0, nW);
     const gb = gradient.subarray(nW);
@@ -139,7 +146,7 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
         gb[c]! += r;
       }
     }
-    multiplyABt(XT, D, RT, C, N, GT);
+    gemm(XT, D, RT, C, N, GT);
     let reg = 0;
     for (let c = 0; c < C; c++) {
       const o = c * D;
@@ -181,6 +188,7 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
     gradientNorm: result.gradientNorm,
     iterations: result.iterations,
     converged: result.converged,
+    backend: gemmBackend.name,
   };
 }
 
@@ -260,87 +268,4 @@ export function selectL2(
     if (s.accuracy > best.accuracy || (s.accuracy === best.accuracy && s.crossEntropy < best.crossEntropy)) best = s;
   }
   return { l2: best.l2, scores };
-}
-
-/**
- * out (m x n) = A (m x k) B^T (B: n x k); rows of A and B contiguous. Blocks of 4 rows of A x 2 rows
- * of B (8 accumulators), so every loaded element feeds 2 or 4 products. Fixed summation order:
- * deterministic. Internal.
- */
-function multiplyABt(A: Float64Array, m: number, B: Float64Array, n: number, k: number, out: Float64Array): void {
-  let i = 0;
-  for (; i + 3 < m; i += 4) {
-    const a0 = i * k;
-    const a1 = a0 + k;
-    const a2 = a1 + k;
-    const a3 = a2 + k;
-    const o0 = i * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
-    let j = 0;
-    for (; j + 1 < n; j += 2) {
-      const b0 = j * k;
-      const b1 = b0 + k;
-      let s00 = 0;
-      let s01 = 0;
-      let s10 = 0;
-      let s11 = 0;
-      let s20 = 0;
-      let s21 = 0;
-      let s30 = 0;
-      let s31 = 0;
-      for (let d = 0; d < k; d++) {
-        const w0 = B[b0 + d]!;
-        const w1 = B[b1 + d]!;
-        const x0 = A[a0 + d]!;
-        const x1 = A[a1 + d]!;
-        const x2 = A[a2 + d]!;
-        const x3 = A[a3 + d]!;
-        s00 += x0 * w0;
-        s01 += x0 * w1;
-        s10 += x1 * w0;
-        s11 += x1 * w1;
-        s20 += x2 * w0;
-        s21 += x2 * w1;
-        s30 += x3 * w0;
-        s31 += x3 * w1;
-      }
-      out[o0 + j] = s00;
-      out[o0 + j + 1] = s01;
-      out[o1 + j] = s10;
-      out[o1 + j + 1] = s11;
-      out[o2 + j] = s20;
-      out[o2 + j + 1] = s21;
-      out[o3 + j] = s30;
-      out[o3 + j + 1] = s31;
-    }
-    for (; j < n; j++) {
-      const b0 = j * k;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let d = 0; d < k; d++) {
-        const w = B[b0 + d]!;
-        s0 += A[a0 + d]! * w;
-        s1 += A[a1 + d]! * w;
-        s2 += A[a2 + d]! * w;
-        s3 += A[a3 + d]! * w;
-      }
-      out[o0 + j] = s0;
-      out[o1 + j] = s1;
-      out[o2 + j] = s2;
-      out[o3 + j] = s3;
-    }
-  }
-  for (; i < m; i++) {
-    const a0 = i * k;
-    for (let j = 0; j < n; j++) {
-      const b0 = j * k;
-      let s = 0;
-      for (let d = 0; d < k; d++) s += A[a0 + d]! * B[b0 + d]!;
-      out[i * n + j] = s;
-    }
-  }
 }
