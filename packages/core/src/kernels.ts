@@ -86,6 +86,11 @@ export interface KernelBackend {
     labels: Int32Array,
     beta: number,
   ): { value: number; d1: number; d2: number };
+  /**
+   * Optional: a rows x cols buffer the backend's kernels read in place (e.g. inside a WebAssembly
+   * memory), used for the prior solver's exp cache; undefined when it cannot allocate one.
+   */
+  allocateCache?(dtype: 'float32' | 'float64', rows: number, cols: number): KernelArray | undefined;
   /** `out (m x n) = A (m x k) B^T` with B n x k; Float64 accumulation. */
   gemmABt?(A: KernelArray, m: number, B: KernelArray, n: number, k: number, out: Float64Array): void;
 }

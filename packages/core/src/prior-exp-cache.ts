@@ -60,11 +60,13 @@ export class ExpCache {
     backend: string = 'auto',
   ) {
     const { data, rows, cols } = logits;
-    this.E = float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
-    this.rowMaxima = new Float64Array(rows);
-    this.rowSums = new Float64Array(rows);
     const fill = resolveKernel('expShiftFill', backend);
     this.massKernel = resolveKernel('massPass', backend);
+    this.E =
+      this.massKernel.allocateCache?.(float32 ? 'float32' : 'float64', rows, cols) ??
+      (float32 ? new Float32Array(rows * cols) : new Float64Array(rows * cols));
+    this.rowMaxima = new Float64Array(rows);
+    this.rowSums = new Float64Array(rows);
     this.selectKernel = resolveKernel('selectAbove', backend);
     this.backend = this.massKernel.name === fill.name ? fill.name : `${fill.name}+${this.massKernel.name}`;
     this.expRelativeError = float32 ? fill.expRelativeError! : 0;

@@ -39,6 +39,11 @@ export interface PriorSolverSettings {
   initialBias?: Float64Array;
   /** Start with one multiplicative fixed-point step (default true). */
   fixedPointStart?: boolean;
+  /**
+   * Passes are cheap relative to the sparse-Hessian terms (an accelerated kernel backend): 'auto'
+   * then picks 'lbfgs' above NEWTON_MAX_CLASSES (fewer heavy passes; measured in gla speed).
+   */
+  fastPasses?: boolean;
 }
 
 /** A pass the solver needs: statistics of all rows at `bias`, at `level`. */
@@ -57,7 +62,7 @@ export interface PriorSolverOutcome {
   iterations: number;
   passes: number;
   converged: boolean;
-  solver: 'newton' | 'sparse-newton' | 'lbfgs';
+  solver: 'newton' | 'sparse-newton' | 'lbfgs' | 'sparse-newton+lbfgs';
 }
 
 interface Model {
@@ -142,8 +147,12 @@ const PCG_RELATIVE_RESIDUAL = 1e-8;
  */
 export function* priorSolver(settings: PriorSolverSettings): Generator<PassRequest, PriorSolverOutcome, PriorStatistics> {
   const C = settings.classes;
-  const solver = settings.solver === 'auto' ? (C <= NEWTON_MAX_CLASSES ? 'newton' : 'sparse-newton') : settings.solver;
-  const level: PriorStatisticsLevel = solver === 'newton' ? 'hessian' : solver === 'lbfgs' ? 'diagonal' : 'sparse-hessian';
+  const solver =
+    settings.solver === 'auto' ? (C <= NEWTON_MAX_CLASSES ? 'newton' : settings.fastPasses ? 'lbfgs' : 'sparse-newton') : settings.solver;
+  let level: PriorStatisticsLevel = solver === 'newton' ? 'hessian' : solver === 'lbfgs' ? 'diagonal' : 'sparse-hessian';
+  // 'auto' guards sparse Newton: when it stops converging superlinearly (nearly separable logits,
+  // where the dropped off-diagonal terms are as large as the kept diagonal), L-BFGS takes over.
+  const guarded = settings.solver === 'auto' && solver === 'sparse-newton';
   const b0 = settings.initialBias ? Float64Array.from(settings.initialBias) : new Float64Array(C);
   centre(b0);
   let passes = 0;
@@ -178,11 +187,15 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
     passes++;
     model = evaluateModel(settings, stats, b0, target);
   }
+  let start: Float64Array = b0;
+  let iterationsBefore = 0;
+  let solverName: PriorSolverOutcome['solver'] = solver;
   if (solver !== 'lbfgs') {
     let hessianModel: SparseHessian | undefined;
     let b: Float64Array = b0;
     let iterations = 0;
     let gn = maxAbs(model.gradient);
+    let switchToLbfgs = false;
     while (gn > settings.tolerance && iterations < settings.maxIterations) {
       if (solver === 'sparse-newton' && model.stats.secondMoment) hessianModel = sparseHessian(model.stats, settings.regularization);
       // Newton on the log-residual: the gradient pi'_k - m_k is replaced by m_k log(pi'_k / m_k)
@@ -227,26 +240,38 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
       if (!accepted) break;
       b = accepted.b;
       model = accepted.model;
+      const previous = gn;
       gn = maxAbs(model.gradient);
       iterations++;
+      if (guarded && iterations >= SWITCH_AFTER && gn > SWITCH_RATIO * previous && gn > settings.tolerance) {
+        switchToLbfgs = true;
+        break;
+      }
     }
-    return {
-      bias: b,
-      objective: model.value,
-      gradient: model.gradient,
-      gradientNorm: gn,
-      iterations,
-      passes,
-      converged: gn <= settings.tolerance,
-      solver,
-    };
+    if (switchToLbfgs) {
+      start = b;
+      iterationsBefore = iterations;
+      solverName = 'sparse-newton+lbfgs';
+      level = 'diagonal';
+    } else
+      return {
+        bias: b,
+        objective: model.value,
+        gradient: model.gradient,
+        gradientNorm: gn,
+        iterations,
+        passes,
+        converged: gn <= settings.tolerance,
+        solver,
+      };
   }
-  // L-BFGS preconditioned by the exact Hessian diagonal.
+  // L-BFGS preconditioned by the exact Hessian diagonal (gradient-level statistics of a chord
+  // step carry no squared mass: the diagonal is then mean p_k, an upper bound).
   let latest = model.stats;
   const lambdaDiag = settings.regularization * (1 - 1 / C);
-  const run = lbfgs(b0, {
+  const run = lbfgs(start, {
     tolerance: settings.tolerance,
-    maxIterations: settings.maxIterations,
+    maxIterations: Math.max(1, settings.maxIterations - iterationsBefore),
     memory: 12,
     maxStep: MAX_STEP,
     projectDirection: centre,
@@ -282,12 +307,17 @@ export function* priorSolver(settings: PriorSolverSettings): Generator<PassReque
     objective: r.value,
     gradient: r.gradient,
     gradientNorm: r.gradientNorm,
-    iterations: r.iterations,
+    iterations: iterationsBefore + r.iterations,
     passes,
     converged: r.converged,
-    solver,
+    solver: solverName,
   };
 }
+
+/** The guard of 'auto' sparse Newton: after this many iterations ... */
+const SWITCH_AFTER = 3;
+/** ... an iteration that reduces the max-abs gradient by less than this factor hands over to L-BFGS. */
+const SWITCH_RATIO = 0.25;
 
 /** Below this max-abs gradient sparse Newton keeps its last Hessian model (chord steps). */
 const SPARSE_REFRESH_BELOW = 1e-4;

@@ -231,6 +231,7 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     return FLOAT32_GRADIENT_BOUND * maxMass * 1.0001 + cutoffBound(C, hi - lo);
   };
   const cache = new ExpCache(logits, 1 / temperature, float32, backend);
+  settings.fastPasses = cache.backend !== 'reference';
   const withLabels = (stats: PriorStatistics): PriorStatistics => {
     stats.labelCounts = labelStats.labelCounts;
     stats.labelLogitSum = labelStats.labelLogitSum;
