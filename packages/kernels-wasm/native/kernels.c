@@ -385,3 +385,22 @@ void gemm_abt(const double *A, int m, const double *B, int n, int k, double *out
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Memory-read probe: sum of n floats (four f32x4 accumulators; the benchmark's bandwidth yardstick).
+
+double sum_float(const float *p, int n) {
+  v128_t a = wasm_f32x4_splat(0), b = a, c = a, d = a;
+  int i = 0;
+  for (; i + 15 < n; i += 16) {
+    a = wasm_f32x4_add(a, wasm_v128_load(p + i));
+    b = wasm_f32x4_add(b, wasm_v128_load(p + i + 4));
+    c = wasm_f32x4_add(c, wasm_v128_load(p + i + 8));
+    d = wasm_f32x4_add(d, wasm_v128_load(p + i + 12));
+  }
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(a, b), wasm_f32x4_add(c, d));
+  double r = (double)wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 2) +
+             wasm_f32x4_extract_lane(s, 3);
+  for (; i < n; i++) r += p[i];
+  return r;
+}

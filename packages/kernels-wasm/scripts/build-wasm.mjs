@@ -23,6 +23,7 @@ export const EXPORTS = [
   'nll_float',
   'nll_double',
   'gemm_abt',
+  'sum_float',
 ];
 
 export function compile() {

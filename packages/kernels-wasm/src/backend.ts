@@ -16,6 +16,7 @@ interface Exports {
   nll_float(z: number, rows: number, cols: number, labels: number, beta: number, sums: number, out: number, scratch: number): void;
   nll_double(z: number, rows: number, cols: number, labels: number, beta: number, sums: number, out: number, scratch: number): void;
   gemm_abt(A: number, m: number, B: number, n: number, k: number, out: number): void;
+  sum_float(p: number, n: number): number;
 }
 
 const PAGE = 65536;
@@ -338,6 +339,25 @@ function gemmABt(A: KernelArray, m: number, B: KernelArray, n: number, k: number
     x.gemm_abt(aAt, r, bAt, n, k, oAt);
     out.set(arena.f64(oAt, r * n), r0 * n);
   }
+}
+
+/**
+ * Memory-read probe: the sum of a Float32 buffer read in place when it was allocated by
+ * allocateCache (streamed otherwise); for benchmarks (time per pass vs. one read of the cache).
+ */
+export function readProbe(a: Float32Array): number {
+  const owner = ownerOf(a);
+  if (owner) return owner.arena.x.sum_float(owner.at, a.length);
+  const arena = scratch();
+  const at = arena.reserve(BLOCK_BYTES);
+  const n = BLOCK_BYTES / 4;
+  let s = 0;
+  for (let i = 0; i < a.length; i += n) {
+    const m = Math.min(n, a.length - i);
+    arena.f32(at, m).set(a.subarray(i, i + m));
+    s += arena.x.sum_float(at, m);
+  }
+  return s;
 }
 
 /**
