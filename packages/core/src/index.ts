@@ -16,13 +16,21 @@ export {
   type KernelBackend,
   type KernelName,
   kernelBackends,
+  type ProbeGemmSession,
   registerKernels,
   resolveKernel,
   unregisterKernels,
 } from './kernels';
 export { referenceKernels } from './kernels-reference';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
-export { type LinearProbe, type LinearProbeOptions, type SelectL2Options, selectL2, trainLinearProbe } from './linear-probe';
+export {
+  type LinearProbe,
+  type LinearProbeOptions,
+  type SelectL2Options,
+  selectL2,
+  trainLinearProbe,
+  trainLinearProbeAsync,
+} from './linear-probe';
 export { type Labels, type Matrix, type MatrixData, matrix } from './matrix';
 export {
   accuracy,

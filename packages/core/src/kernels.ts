@@ -91,15 +91,40 @@ export interface KernelBackend {
    * memory), used for the prior solver's exp cache; undefined when it cannot allocate one.
    */
   allocateCache?(dtype: 'float32' | 'float64', rows: number, cols: number): KernelArray | undefined;
+  /**
+   * Asynchronous probe GEMMs with X kept in the backend (trainLinearProbeAsync). The products may
+   * be in the backend's precision (e.g. Float32); the backend's README states it.
+   */
+  probeGemmSession?(features: KernelArray, rows: number, cols: number): Promise<ProbeGemmSession>;
   /** `out (m x n) = A (m x k) B^T` with B n x k; Float64 accumulation. */
   gemmABt?(A: KernelArray, m: number, B: KernelArray, n: number, k: number, out: Float64Array): void;
 }
 
+/**
+ * The linear probe's two GEMMs with the feature matrix X (N x D) kept inside an asynchronous
+ * backend (e.g. as a constant of an onnxruntime session), so it is not copied per call.
+ */
+export interface ProbeGemmSession {
+  /** out (N x C) = X W^T, W C x D. */
+  logits(W: Float64Array, classes: number, out: Float64Array): Promise<void>;
+  /** out (C x D) = R^T X, R N x C (row-major). */
+  gradient(R: Float64Array, classes: number, out: Float64Array): Promise<void>;
+  release(): Promise<void>;
+}
+
 /** Names of the kernels of {@link KernelBackend}. */
-export type KernelName = 'expShiftFill' | 'massPass' | 'selectAbove' | 'rowLogSumExp' | 'temperatureNll' | 'gemmABt';
+export type KernelName = 'expShiftFill' | 'massPass' | 'selectAbove' | 'rowLogSumExp' | 'temperatureNll' | 'gemmABt' | 'probeGemmSession';
 
 /** Every kernel name, in a fixed order. */
-export const KERNEL_NAMES: readonly KernelName[] = ['expShiftFill', 'massPass', 'selectAbove', 'rowLogSumExp', 'temperatureNll', 'gemmABt'];
+export const KERNEL_NAMES: readonly KernelName[] = [
+  'expShiftFill',
+  'massPass',
+  'selectAbove',
+  'rowLogSumExp',
+  'temperatureNll',
+  'gemmABt',
+  'probeGemmSession',
+];
 
 interface Registered {
   backend: KernelBackend;
@@ -167,7 +192,7 @@ export function resolveKernel<K extends KernelName>(
     if (typeof r.backend[kernel] !== 'function') continue;
     if (!best || r.priority > best.priority || (r.priority === best.priority && r.order > best.order)) best = r;
   }
-  return best!.backend as KernelBackend & Required<Pick<KernelBackend, K>>;
+  return (best ?? registry.get('reference')!).backend as KernelBackend & Required<Pick<KernelBackend, K>>;
 }
 
 /** Validates a `backend` option (internal). */
