@@ -5,6 +5,7 @@ import { DEBIAS_OPTIONS, debiasCommand, ENSEMBLE_OPTIONS, ensembleCommand, PRIOR
 import { EXPORT_OPTIONS, exportFeaturesCommand, RUN_OPTIONS, runCommand } from './commands/run';
 import { SPEED_OPTIONS, speedCommand } from './commands/speed';
 import { CliError } from './errors';
+import { SYNTHETIC_OPTIONS, syntheticCommand } from './synthetic';
 
 interface Command {
   summary: string;
@@ -43,6 +44,12 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'gla ensemble --finetuned F.npy --zero-shot Z.npy [--prior Q.npy] --out OUT.npy',
     options: ENSEMBLE_OPTIONS,
     run: (o, print) => ensembleCommand(o as never, print),
+  },
+  synthetic: {
+    summary: 'write a deterministic synthetic feature directory (e.g. 1,000 classes) for `gla run --features`',
+    usage: 'gla synthetic --out DIR [--classes 1000] [--dim 512] [--per-class 50] [--seed 123]',
+    options: SYNTHETIC_OPTIONS,
+    run: (o, print) => syntheticCommand(o as never, print),
   },
   speed: {
     summary: 'speed benchmarks, each against its baseline in the same run',
