@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '@gla/kernels-wasm'; // registers the WebAssembly SIMD kernels with @gla/core (every command uses them)
 import { formatOptions, type OptionSpecs, parseOptions, splitCommand } from './args';
 import { removePendingTemporaries } from './atomic';
 import { DEBIAS_OPTIONS, debiasCommand, ENSEMBLE_OPTIONS, ensembleCommand, PRIOR_OPTIONS, priorCommand } from './commands/npy-ops';
