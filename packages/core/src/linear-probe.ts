@@ -219,18 +219,18 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
   // Buffers reused by every evaluation (no allocation per iteration). X^T (D x N) is built once, so
   // both sweeps are register-blocked dot-product kernels over contiguous rows:
   //   logits (N x C) = X (N x D) W^T,   gradient^T (D x C) = X^T (D x N) R (N x C) = X^T (R^T)^T.
-  const XT = new Float64Array(N * D);
+  // X^T keeps the features' dtype (a Float32 transpose is exact): the GEMM kernels read either.
+  const XT = X instanceof Float32Array ? new Float32Array(N * D) : new Float64Array(N * D);
   for (let i = 0; i < N; i++) {
     const o = i * D;
     for (let d = 0; d < D; d++) XT[d * N + i] = X[o + d]!;
   }
-  const X64 = X instanceof Float64Array ? X : Float64Array.from(X);
   const logits = new Float64Array(N * C);
   const RT = new Float64Array(C * N);
   const GT = new Float64Array(D * C);
   const evaluate = (x: Float64Array, gradient: Float64Array): number => {
     const W = x.subarray(0, nW);
-    gemm(X64, N, W, C, D, logits);
+    gemm(X, N, W, C, D, logits);
     const loss = probeResiduals(p, x.subarray(nW), logits, RT, true, gradient.subarray(nW));
     gemm(XT, D, RT, C, N, GT);
     return loss + probeWeightGradient(p, W, GT, true, gradient.subarray(0, nW));
