@@ -327,21 +327,25 @@ export function selectL2(
   if (folds < 2) fail('invalid-option', 'selectL2: needs at least 2 folds');
   const assignment = stratifiedFolds(y, C, folds, options.seed ?? 0);
   const { candidates: _c, folds: _f, seed: _s, ...probeOptions } = options;
-  const scores = candidates.map((l2) => {
-    let hits = 0;
-    let ce = 0;
-    let n = 0;
-    for (let f = 0; f < folds; f++) {
-      const train: number[] = [];
-      const test: number[] = [];
-      for (let i = 0; i < y.length; i++) (assignment[i] === f ? test : train).push(i);
-      if (train.length === 0 || test.length === 0) continue;
-      const probe = trainLinearProbe(
-        takeRows(features, train),
-        Int32Array.from(train, (i) => y[i]!),
-        { ...probeOptions, classes: C, l2 },
-      );
-      const logits = probe.logits(takeRows(features, test));
+  // Warm starts along the l2 path: per fold, the candidates run from the strongest penalty to the
+  // weakest, each started from the previous optimum (the problems are strictly convex, so only the
+  // number of iterations changes, not the optimum beyond the solver tolerance).
+  const order = candidates.map((l2, index) => ({ l2, index })).sort((u, v) => v.l2 - u.l2 || u.index - v.index);
+  const tally = candidates.map(() => ({ hits: 0, ce: 0, n: 0 }));
+  for (let f = 0; f < folds; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < y.length; i++) (assignment[i] === f ? test : train).push(i);
+    if (train.length === 0 || test.length === 0) continue;
+    const xTrain = takeRows(features, train);
+    const yTrain = Int32Array.from(train, (i) => y[i]!);
+    const xTest = takeRows(features, test);
+    let previous: LinearHead | undefined = probeOptions.init;
+    for (const { l2, index } of order) {
+      const probe = trainLinearProbe(xTrain, yTrain, { ...probeOptions, classes: C, l2, ...(previous ? { init: previous } : {}) });
+      previous = probe.head;
+      const logits = probe.logits(xTest);
+      const t = tally[index]!;
       for (let r = 0; r < test.length; r++) {
         const o = r * C;
         const yi = y[test[r]!]!;
@@ -353,15 +357,19 @@ export function selectL2(
             arg = c;
           }
         }
-        let s = 0;
-        for (let c = 0; c < C; c++) s += Math.exp(logits.data[o + c]! - m);
-        ce += m + Math.log(s) - logits.data[o + yi]!;
-        if (arg === yi) hits++;
-        n++;
+        let sum = 0;
+        for (let c = 0; c < C; c++) sum += Math.exp(logits.data[o + c]! - m);
+        t.ce += m + Math.log(sum) - logits.data[o + yi]!;
+        if (arg === yi) t.hits++;
+        t.n++;
       }
     }
-    return { l2, accuracy: hits / n, crossEntropy: ce / n };
-  });
+  }
+  const scores = candidates.map((l2, index) => ({
+    l2,
+    accuracy: tally[index]!.hits / tally[index]!.n,
+    crossEntropy: tally[index]!.ce / tally[index]!.n,
+  }));
   let best = scores[0]!;
   for (const s of scores) {
     if (s.accuracy > best.accuracy || (s.accuracy === best.accuracy && s.crossEntropy < best.crossEntropy)) best = s;
