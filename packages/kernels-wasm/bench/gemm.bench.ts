@@ -1,3 +1,4 @@
+// wasm-simd vs reference Float64 GEMM (the probe's 7,045 x 512 x 22 shape): node --conditions=source --import tsx bench/gemm.bench.ts
 import { getKernelBackend } from '@gla/core';
 import '../src/index';
 
