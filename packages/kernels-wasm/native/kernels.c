@@ -16,9 +16,16 @@ typedef v128_t f64x2;
 #define LN2_LO 1.90821492927058770002e-10
 
 // exp(x) for x <= 0 (and -inf), lanes of f64x2. n = round(x / ln 2), r = x - n ln 2 (Cody-Waite,
-// |r| <= ln2 / 2), e^r by a Taylor polynomial of degree DEG (Horner), 2^n applied in two factors so
-// that results down to the subnormal range (x >= -745.1) are right; x below that gives 0.
+// |r| <= ln2 / 2), e^r by a Taylor polynomial of degree DEG (Horner); for DEG = 12, 2^n is applied in
+// two factors so that results down to the subnormal range (x >= -745.1) are right (below: 0).
 // DEG = 12: truncation r^13/13! < 1.7e-16, i.e. within a few ulps of exp. DEG = 9: < 7.1e-12.
+/** 2^n for integral n in [-1022, 1023] (lanes): (n + 1.5 * 2^52) holds n in its low bits; adding the
+ * exponent bias and shifting it into the exponent field drops every other bit. */
+static inline f64x2 pow2i(f64x2 n) {
+  v128_t bits = wasm_f64x2_add(n, wasm_f64x2_splat(6755399441055744.0));
+  return wasm_i64x2_shl(wasm_i64x2_add(bits, wasm_i64x2_splat(1023)), 52);
+}
+
 static inline f64x2 exp_core(f64x2 x, int deg) {
   x = wasm_f64x2_pmax(x, wasm_f64x2_splat(-746.0));
   f64x2 n = wasm_f64x2_nearest(wasm_f64x2_mul(x, wasm_f64x2_splat(LOG2E)));
@@ -42,14 +49,14 @@ static inline f64x2 exp_core(f64x2 x, int deg) {
   p = wasm_f64x2_add(wasm_f64x2_mul(p, r), wasm_f64x2_splat(0.5));
   p = wasm_f64x2_add(wasm_f64x2_mul(p, r), wasm_f64x2_splat(1.0));
   p = wasm_f64x2_add(wasm_f64x2_mul(p, r), wasm_f64x2_splat(1.0));
-  // n in [-1077, 0]: 2^n = 2^n1 * 2^n2 with n1 = n >> 1 (both factors are normal doubles).
-  v128_t ni = wasm_i64x2_extend_low_i32x4(wasm_i32x4_trunc_sat_f64x2_zero(n));
-  v128_t n1 = wasm_i64x2_shr(ni, 1);
-  v128_t n2 = wasm_i64x2_sub(ni, n1);
-  v128_t bias = wasm_i64x2_splat(1023);
-  f64x2 s1 = wasm_i64x2_shl(wasm_i64x2_add(n1, bias), 52);
-  f64x2 s2 = wasm_i64x2_shl(wasm_i64x2_add(n2, bias), 52);
-  return wasm_f64x2_mul(wasm_f64x2_mul(p, s1), s2);
+  if (deg < 12) {
+    // Float32 cache: x >= -64 wherever the result is kept, so n >= -93 and one factor suffices
+    // (entries below the cut-off are masked to 0 by the caller).
+    return wasm_f64x2_mul(p, pow2i(wasm_f64x2_pmax(n, wasm_f64x2_splat(-1000.0))));
+  }
+  // n in [-1077, 0]: 2^n = 2^n1 * 2^n2 with n1 = floor(n / 2) (both factors are normal doubles).
+  f64x2 n1 = wasm_f64x2_floor(wasm_f64x2_mul(n, wasm_f64x2_splat(0.5)));
+  return wasm_f64x2_mul(wasm_f64x2_mul(p, pow2i(n1)), pow2i(wasm_f64x2_sub(n, n1)));
 }
 
 static inline double hsum(f64x2 v) { return wasm_f64x2_extract_lane(v, 0) + wasm_f64x2_extract_lane(v, 1); }
