@@ -216,6 +216,31 @@ export function kernelConformanceCases(): KernelConformanceCase[] {
       }
     }
   }
+  for (const [rows, cols] of [
+    [1, 1],
+    [3, 7],
+    [40, 13],
+    [17, 258],
+  ] as const) {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const s = seed++;
+      add('firstNonFiniteRow', `${dtype} ${rows} x ${cols} with NaN / +-Infinity planted`, (backend) => {
+        const rng = createRng(s);
+        const data = makeArray(dtype, rows * cols).map(() => rng.normal() * 1e4);
+        for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+          if (rng.next() < 0.8) data[rng.int(rows * cols)] = v;
+        for (let start = 0; start <= rows; start++)
+          check(
+            `from row ${start}`,
+            backend.firstNonFiniteRow!(data, start, rows, cols),
+            referenceKernels.firstNonFiniteRow!(data, start, rows, cols),
+            0,
+          );
+        const clean = makeArray(dtype, rows * cols).map(() => rng.normal());
+        check('clean matrix', backend.firstNonFiniteRow!(clean, 0, rows, cols), rows, 0);
+      });
+    }
+  }
   for (const [m, n, k] of [
     [1, 1, 1],
     [1, 5, 3],

@@ -223,6 +223,27 @@ function selectAbove(
   return rowEnd - rowStart;
 }
 
+function firstNonFiniteRow(data: KernelArray, rowStart: number, rows: number, cols: number): number {
+  for (let i = rowStart; i < rows; i++) {
+    const o = i * cols;
+    // v * 0 is 0 for finite v and NaN for NaN / +-Infinity; four sums break the add chain.
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    let j = 0;
+    for (; j + 3 < cols; j += 4) {
+      a += data[o + j]! * 0;
+      b += data[o + j + 1]! * 0;
+      c += data[o + j + 2]! * 0;
+      d += data[o + j + 3]! * 0;
+    }
+    for (; j < cols; j++) a += data[o + j]! * 0;
+    if (a + b + c + d !== 0) return i;
+  }
+  return rows;
+}
+
 function rowLogSumExp(data: KernelArray, rows: number, cols: number, beta: number, out: Float64Array): void {
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
@@ -366,6 +387,7 @@ export const referenceKernels: KernelBackend = {
   expShiftFill,
   massPass,
   selectAbove,
+  firstNonFiniteRow,
   rowLogSumExp,
   temperatureNll,
   gemmABt,

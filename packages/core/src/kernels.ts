@@ -71,6 +71,8 @@ export interface KernelBackend {
     index: Int32Array,
     offsets: Int32Array,
   ): number;
+  /** The first row in [rowStart, rows) holding a NaN or +-Infinity, or `rows` (input validation). */
+  firstNonFiniteRow?(data: KernelArray, rowStart: number, rows: number, cols: number): number;
   /** `out[i] = log sum_k exp(beta * data[i, k])` (stable; -Infinity entries are masked). */
   rowLogSumExp?(data: KernelArray, rows: number, cols: number, beta: number, out: Float64Array): void;
   /**
@@ -113,13 +115,22 @@ export interface ProbeGemmSession {
 }
 
 /** Names of the kernels of {@link KernelBackend}. */
-export type KernelName = 'expShiftFill' | 'massPass' | 'selectAbove' | 'rowLogSumExp' | 'temperatureNll' | 'gemmABt' | 'probeGemmSession';
+export type KernelName =
+  | 'expShiftFill'
+  | 'massPass'
+  | 'selectAbove'
+  | 'firstNonFiniteRow'
+  | 'rowLogSumExp'
+  | 'temperatureNll'
+  | 'gemmABt'
+  | 'probeGemmSession';
 
 /** Every kernel name, in a fixed order. */
 export const KERNEL_NAMES: readonly KernelName[] = [
   'expShiftFill',
   'massPass',
   'selectAbove',
+  'firstNonFiniteRow',
   'rowLogSumExp',
   'temperatureNll',
   'gemmABt',

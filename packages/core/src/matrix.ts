@@ -1,4 +1,5 @@
 import { fail } from './errors';
+import { resolveKernel } from './kernels';
 
 /** Typed array holding matrix entries. */
 export type MatrixData = Float32Array | Float64Array;
@@ -67,24 +68,12 @@ export function checkNonEmpty(m: Matrix, name: string): void {
  */
 export function checkFinite(m: Matrix, name: string, allowMasked: boolean): void {
   const { data, rows, cols } = m;
-  for (let i = 0; i < rows; i++) {
+  // Rows holding only finite entries are skipped by the fastest `firstNonFiniteRow` kernel; the
+  // others are checked entry by entry (masked -Infinity, or the error naming the entry).
+  const scan =
+    data instanceof Float32Array || data instanceof Float64Array ? resolveKernel('firstNonFiniteRow').firstNonFiniteRow : undefined;
+  for (let i = scan && cols > 0 ? scan(data, 0, rows, cols) : 0; i < rows; i = scan && cols > 0 ? scan(data, i + 1, rows, cols) : i + 1) {
     const o = i * cols;
-    // Fast path: v * 0 is 0 for finite v and NaN for NaN / +-Infinity, so a row whose sum of v * 0
-    // is 0 holds only finite entries (four sums break the add chain); other rows are checked entry
-    // by entry below (masked -Infinity, or the error naming the entry).
-    let a = 0;
-    let b = 0;
-    let c = 0;
-    let d = 0;
-    let j0 = 0;
-    for (; j0 + 3 < cols; j0 += 4) {
-      a += data[o + j0]! * 0;
-      b += data[o + j0 + 1]! * 0;
-      c += data[o + j0 + 2]! * 0;
-      d += data[o + j0 + 3]! * 0;
-    }
-    for (; j0 < cols; j0++) a += data[o + j0]! * 0;
-    if (a + b + c + d === 0 && cols > 0) continue;
     let finite = 0;
     for (let j = 0; j < cols; j++) {
       const v = data[o + j]!;

@@ -411,3 +411,33 @@ double sum_float(const float *p, int n) {
   for (; i < n; i++) r += p[i];
   return r;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Validation: the first row in [0, rows) holding a NaN or +-Infinity (v * 0 is 0 only for finite
+// v), or rows when there is none.
+
+int nonfinite_row_float(const float *z, int rows, int cols) {
+  for (int i = 0; i < rows; i++) {
+    const float *zi = z + (long)i * cols;
+    v128_t acc = wasm_f32x4_splat(0);
+    int k = 0;
+    for (; k + 3 < cols; k += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(zi + k), wasm_f32x4_splat(0)));
+    float s = 0;
+    for (; k < cols; k++) s += zi[k] * 0.0f;
+    if (wasm_v128_any_true(wasm_f32x4_ne(acc, wasm_f32x4_splat(0))) || s != 0) return i;
+  }
+  return rows;
+}
+
+int nonfinite_row_double(const double *z, int rows, int cols) {
+  for (int i = 0; i < rows; i++) {
+    const double *zi = z + (long)i * cols;
+    v128_t acc = wasm_f64x2_splat(0);
+    int k = 0;
+    for (; k + 1 < cols; k += 2) acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_v128_load(zi + k), wasm_f64x2_splat(0)));
+    double s = 0;
+    for (; k < cols; k++) s += zi[k] * 0.0;
+    if (wasm_v128_any_true(wasm_f64x2_ne(acc, wasm_f64x2_splat(0))) || s != 0) return i;
+  }
+  return rows;
+}

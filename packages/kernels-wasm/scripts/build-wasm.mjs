@@ -24,6 +24,8 @@ export const EXPORTS = [
   'nll_double',
   'gemm_abt',
   'sum_float',
+  'nonfinite_row_float',
+  'nonfinite_row_double',
 ];
 
 export function compile() {

@@ -17,6 +17,8 @@ interface Exports {
   nll_double(z: number, rows: number, cols: number, labels: number, beta: number, sums: number, out: number, scratch: number): void;
   gemm_abt(A: number, m: number, B: number, n: number, k: number, out: number): void;
   sum_float(p: number, n: number): number;
+  nonfinite_row_float(z: number, rows: number, cols: number): number;
+  nonfinite_row_double(z: number, rows: number, cols: number): number;
 }
 
 const PAGE = 65536;
@@ -341,6 +343,21 @@ function gemmABt(A: KernelArray, m: number, B: KernelArray, n: number, k: number
   }
 }
 
+function firstNonFiniteRow(data: KernelArray, rowStart: number, rows: number, cols: number): number {
+  const arena = scratch();
+  const x = arena.x;
+  const B = blockRowsFor(cols);
+  const zAt = arena.reserve(B * cols * 8);
+  const scan = data instanceof Float32Array ? x.nonfinite_row_float : x.nonfinite_row_double;
+  for (let r0 = rowStart; r0 < rows; r0 += B) {
+    const n = Math.min(B, rows - r0);
+    arena.view(data, zAt, n * cols).set(data.subarray(r0 * cols, (r0 + n) * cols));
+    const bad = scan(zAt, n, cols);
+    if (bad < n) return r0 + bad;
+  }
+  return rows;
+}
+
 /**
  * Memory-read probe: the sum of a Float32 buffer read in place when it was allocated by
  * allocateCache (streamed otherwise); for benchmarks (time per pass vs. one read of the cache).
@@ -377,6 +394,7 @@ export function createWasmKernels(): (KernelBackend & { allocateCache: typeof al
     rowLogSumExp,
     temperatureNll,
     gemmABt,
+    firstNonFiniteRow,
   };
 }
 
