@@ -13,9 +13,12 @@ need_apt=()
 # strace: the telemetry test of @gla/onnx-node checks that running a model opens no socket.
 [ -x /usr/bin/strace ] || need_apt+=(strace)
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
-python3 -c 'import numpy' 2>/dev/null || need_apt+=(python3-numpy)
-python3 -c 'import scipy' 2>/dev/null || need_apt+=(python3-scipy)
-python3 -c 'import sklearn' 2>/dev/null || need_apt+=(python3-sklearn)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need_apt+=(python3-numpy)
+/usr/bin/python3 -c 'import scipy' 2>/dev/null || need_apt+=(python3-scipy)
+/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_apt+=(python3-sklearn)
+# @gla/kernels-wasm: its test rebuilds the committed wasm module from C (clang-14 + lld-14).
+command -v clang-14 >/dev/null || need_apt+=(clang-14)
+command -v wasm-ld-14 >/dev/null || need_apt+=(lld-14)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[setup] installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '@gla/kernels-wasm'; // registers the WebAssembly SIMD kernels with @gla/core (every command uses them)
 import { writeSync } from 'node:fs';
 import { formatOptions, type OptionSpecs, parseOptions, splitCommand } from './args';
 import { removePendingTemporaries } from './atomic';
@@ -7,6 +8,7 @@ import { EXPORT_OPTIONS, exportFeaturesCommand, RUN_OPTIONS, runCommand } from '
 import { SPEED_OPTIONS, speedCommand } from './commands/speed';
 import { CliError, missingOptionalPackage } from './errors';
 import { resolveUserEnvironment } from './paths';
+import { SYNTHETIC_OPTIONS, syntheticCommand } from './synthetic';
 
 interface Command {
   summary: string;
@@ -45,6 +47,12 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'gla ensemble --finetuned F.npy --zero-shot Z.npy [--prior Q.npy] --out OUT.npy',
     options: ENSEMBLE_OPTIONS,
     run: (o, print) => ensembleCommand(o as never, print),
+  },
+  synthetic: {
+    summary: 'write a deterministic synthetic feature directory (e.g. 1,000 classes) for `gla run --features`',
+    usage: 'gla synthetic --out DIR [--classes 1000] [--dim 512] [--per-class 50] [--seed 123]',
+    options: SYNTHETIC_OPTIONS,
+    run: (o, print) => syntheticCommand(o as never, print),
   },
   speed: {
     summary: 'speed benchmarks, each against its baseline in the same run',

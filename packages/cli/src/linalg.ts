@@ -1,15 +1,10 @@
-import { applyHead, type Matrix, takeLabels, takeRows } from '@gla/core';
+import { takeLabels, takeRows } from '@gla/core';
 
 /** Rows `indices` of `m` (core's takeRows). */
 export const rows = takeRows;
 
 /** Entries `indices` of a label vector (core's takeLabels). */
 export const pick = takeLabels;
-
-/** X (N x D) times W^T (W: C x D) plus bias (C): N x C logits (core's applyHead). */
-export function linearLogits(x: Matrix, w: Matrix, bias?: ArrayLike<number>): Matrix {
-  return applyHead({ weights: w, bias: bias ? Float64Array.from(bias) : new Float64Array(w.rows) }, x);
-}
 
 /** Median (mean of the middle two for an even count); NaN for an empty list. */
 export function median(values: readonly number[]): number {

@@ -1,4 +1,5 @@
 import { fail } from './errors';
+import { type KernelArray, resolveKernel } from './kernels';
 import { checkFinite, checkMatrix, checkNonEmpty, checkPositiveInteger, type Matrix } from './matrix';
 
 /** A linear classifier: logits = features W^T + bias. */
@@ -31,49 +32,22 @@ function checkFeatures(features: Matrix, D: number, name = 'features'): void {
 }
 
 /**
- * out (N x C) = X (N x D) W^T (C x D) + bias; rows of X and W are contiguous (internal). Four
- * classes are processed per sweep over a feature row, so each x_d is loaded once per four products.
+ * out (N x C) = X (N x D) W^T (C x D) + bias; rows of X and W are contiguous (internal). The GEMM
+ * runs on the fastest registered `gemmABt` kernel (the reference sums each output over d in order).
  */
 export function linearLogits(
-  X: ArrayLike<number>,
+  X: KernelArray,
   N: number,
   D: number,
-  W: ArrayLike<number>,
+  W: KernelArray,
   bias: ArrayLike<number>,
   C: number,
   out: Float64Array,
 ): void {
+  resolveKernel('gemmABt').gemmABt!(X, N, W, C, D, out);
   for (let i = 0; i < N; i++) {
-    const xo = i * D;
-    const oo = i * C;
-    let c = 0;
-    for (; c + 3 < C; c += 4) {
-      const w0 = c * D;
-      const w1 = w0 + D;
-      const w2 = w1 + D;
-      const w3 = w2 + D;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let d = 0; d < D; d++) {
-        const x = X[xo + d]!;
-        s0 += x * W[w0 + d]!;
-        s1 += x * W[w1 + d]!;
-        s2 += x * W[w2 + d]!;
-        s3 += x * W[w3 + d]!;
-      }
-      out[oo + c] = s0 + bias[c]!;
-      out[oo + c + 1] = s1 + bias[c + 1]!;
-      out[oo + c + 2] = s2 + bias[c + 2]!;
-      out[oo + c + 3] = s3 + bias[c + 3]!;
-    }
-    for (; c < C; c++) {
-      const wo = c * D;
-      let s = 0;
-      for (let d = 0; d < D; d++) s += X[xo + d]! * W[wo + d]!;
-      out[oo + c] = s + bias[c]!;
-    }
+    const o = i * C;
+    for (let c = 0; c < C; c++) out[o + c]! += bias[c]!;
   }
 }
 

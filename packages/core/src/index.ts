@@ -27,8 +27,30 @@ export { type ErrorOptionsWithDetails, GlaError, type GlaErrorCode, isGlaError }
 export { type FoldRows, foldRows, takeLabels } from './folds';
 export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
 export { type ImageDecoder, type RawImage, rawImageProblem, toRgb } from './image';
+export { type KernelConformanceCase, kernelConformanceCases } from './kernel-conformance';
+export {
+  type BackendChoice,
+  getKernelBackend,
+  KERNEL_NAMES,
+  type KernelArray,
+  type KernelBackend,
+  type KernelName,
+  kernelBackends,
+  type ProbeGemmSession,
+  registerKernels,
+  resolveKernel,
+  unregisterKernels,
+} from './kernels';
+export { referenceKernels } from './kernels-reference';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
-export { type LinearProbe, type LinearProbeOptions, type SelectL2Options, selectL2, trainLinearProbe } from './linear-probe';
+export {
+  type LinearProbe,
+  type LinearProbeOptions,
+  type SelectL2Options,
+  selectL2,
+  trainLinearProbe,
+  trainLinearProbeAsync,
+} from './linear-probe';
 export { type Labels, type Matrix, type MatrixData, matrix } from './matrix';
 export {
   accuracy,

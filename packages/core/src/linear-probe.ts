@@ -1,6 +1,7 @@
 import { fail } from './errors';
 import { applyHead, checkHead, type LinearHead } from './heads';
-import { minimizeLbfgs } from './lbfgs';
+import { type BackendChoice, checkBackendChoice, resolveKernel } from './kernels';
+import { type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
 import {
   checkFinite,
   checkLabels,
@@ -13,7 +14,7 @@ import {
   type Labels,
   type Matrix,
 } from './matrix';
-import { takeRows } from './prior';
+import { takeRows } from './prior-selection';
 import { stratifiedFolds } from './random';
 
 /** Options of {@link trainLinearProbe}. */
@@ -30,6 +31,8 @@ export interface LinearProbeOptions {
   init?: LinearHead;
   /** Number of classes C (default: max label + 1, or init's C). */
   classes?: number;
+  /** Kernel backend of the GEMMs ('auto' = fastest registered; 'reference' = TypeScript). */
+  backend?: BackendChoice;
 }
 
 /** Result of {@link trainLinearProbe}. */
@@ -43,28 +46,37 @@ export interface LinearProbe {
   gradientNorm: number;
   iterations: number;
   converged: boolean;
+  /** Kernel backend that ran the GEMMs. */
+  backend: string;
 }
 
-/**
- * Multinomial logistic regression on frozen features:
- *   min_{W, b} (1/N) sum_i w_{y_i} [logsumexp(W x_i + b) - (W x_i + b)_{y_i}] + l2/2 ||W||_F^2
- * (bias unregularised), by L-BFGS (memory 10, Armijo backtracking line search); deterministic.
- * Each objective evaluation costs two N x C x D multiply-add sweeps in Float64 (register-blocked,
- * allocation-free; X^T is materialised once per call, N x D extra doubles).
- * @param features N x D @param labels N class indices
- */
-export function trainLinearProbe(features: Matrix, labels: Labels, options: LinearProbeOptions = {}): LinearProbe {
+/** A validated probe problem (internal): shapes, labels, weights, start point and preconditioner. */
+interface ProbeProblem {
+  N: number;
+  D: number;
+  C: number;
+  nW: number;
+  y: Int32Array;
+  l2: number;
+  tolerance: number;
+  maxIterations: number;
+  classWeights: Float64Array;
+  x0: Float64Array;
+  diag: Float64Array;
+}
+
+function probeProblem(features: Matrix, labels: Labels, options: LinearProbeOptions, name: string): ProbeProblem {
   checkMatrix(features, 'features');
   checkNonEmpty(features, 'features');
   checkFinite(features, 'features', false);
-  if (options === null || typeof options !== 'object') fail('invalid-option', 'trainLinearProbe: options must be an object');
+  if (options === null || typeof options !== 'object') fail('invalid-option', `${name}: options must be an object`);
   const N = features.rows;
   const D = features.cols;
   let C = options.classes;
   if (options.init) {
     const [Ci, Di] = checkHead(options.init, 'init');
-    if (Di !== D) fail('shape-mismatch', `trainLinearProbe: init head has ${Di} columns, features have ${D}`);
-    if (C !== undefined && C !== Ci) fail('shape-mismatch', `trainLinearProbe: classes = ${C} but init head has ${Ci} rows`);
+    if (Di !== D) fail('shape-mismatch', `${name}: init head has ${Di} columns, features have ${D}`);
+    if (C !== undefined && C !== Ci) fail('shape-mismatch', `${name}: classes = ${C} but init head has ${Ci} rows`);
     C = Ci;
   }
   if (C === undefined) {
@@ -93,64 +105,6 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
     x0.set(options.init.weights.data, 0);
     x0.set(options.init.bias, nW);
   }
-  // Buffers reused by every evaluation (no allocation per iteration). X^T (D x N) is built once, so
-  // both sweeps are register-blocked dot-product kernels over contiguous rows:
-  //   logits (N x C) = X (N x D) W^T,   gradient^T (D x C) = X^T (D x N) R (N x C) = X^T (R^T)^T.
-  const XT = new Float64Array(N * D);
-  for (let i = 0; i < N; i++) {
-    const o = i * D;
-    for (let d = 0; d < D; d++) XT[d * N + i] = X[o + d]!;
-  }
-  const X64 = X instanceof Float64Array ? X : Float64Array.from(X);
-  const logits = new Float64Array(N * C);
-  const RT = new Float64Array(C * N);
-  const GT = new Float64Array(D * C);
-  const evaluate = (x: Float64Array, gradient: Float64Array): number => {
-    const W = x.subarray(0, nW);
-    const b = x.subarray(nW);
-    multiplyABt(X64, N, W, C, D, logits);
-    let loss = 0;
-    const gW = gradient.subarray(0, nW);
-    const gb = gradient.subarray(nW);
-    gb.fill(0);
-    for (let i = 0; i < N; i++) {
-      const o = i * C;
-      let m = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < C; c++) {
-        const v = logits[o + c]! + b[c]!;
-        logits[o + c] = v;
-        if (v > m) m = v;
-      }
-      const yi = y[i]!;
-      const zy = logits[o + yi]!;
-      let s = 0;
-      for (let c = 0; c < C; c++) {
-        const e = Math.exp(logits[o + c]! - m);
-        logits[o + c] = e;
-        s += e;
-      }
-      const wi = classWeights[yi]! / N;
-      loss += wi * (m + Math.log(s) - zy);
-      // Residuals r_ic = w_i (p_ic - 1[c = y_i]), stored transposed (C x N).
-      const scale = wi / s;
-      for (let c = 0; c < C; c++) {
-        const r = scale * logits[o + c]! - (c === yi ? wi : 0);
-        RT[c * N + i] = r;
-        gb[c]! += r;
-      }
-    }
-    multiplyABt(XT, D, RT, C, N, GT);
-    let reg = 0;
-    for (let c = 0; c < C; c++) {
-      const o = c * D;
-      for (let d = 0; d < D; d++) {
-        const w = W[o + d]!;
-        reg += w * w;
-        gW[o + d] = GT[d * C + c]! + l2 * w;
-      }
-    }
-    return loss + 0.5 * l2 * reg;
-  };
   // Fixed diagonal preconditioner: the Hessian diagonal at W = 0 with uniform softmax, up to a
   // common factor: E_w[x_d^2] + l2 for the weights, 1 for the biases. The weights of small-scale
   // features (e.g. L2-normalised embeddings) otherwise have a curvature ~D times below the biases'.
@@ -169,7 +123,70 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
     for (let c = 0; c < C; c++) diag[nW + c] = s;
     for (let j = 0; j < diag.length; j++) if (!(diag[j]! > 1e-12)) diag[j] = 1e-12;
   }
-  const result = minimizeLbfgs(evaluate, x0, { tolerance, maxIterations, memory: 10, preconditioner: () => diag });
+  return { N, D, C, nW, y, l2, tolerance, maxIterations, classWeights, x0, diag };
+}
+
+/**
+ * Softmax cross-entropy part of one evaluation: `logits` (N x C, X W^T without bias) is overwritten;
+ * residuals r_ic = w_i (p_ic - 1[c = y_i]) go to R (C x N when `transposed`, else N x C) and their
+ * column sums to gb. Returns the weighted mean cross-entropy (internal).
+ */
+function probeResiduals(
+  p: ProbeProblem,
+  b: Float64Array,
+  logits: Float64Array,
+  R: Float64Array,
+  transposed: boolean,
+  gb: Float64Array,
+): number {
+  const { N, C, y, classWeights } = p;
+  let loss = 0;
+  gb.fill(0);
+  for (let i = 0; i < N; i++) {
+    const o = i * C;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < C; c++) {
+      const v = logits[o + c]! + b[c]!;
+      logits[o + c] = v;
+      if (v > m) m = v;
+    }
+    const yi = y[i]!;
+    const zy = logits[o + yi]!;
+    let s = 0;
+    for (let c = 0; c < C; c++) {
+      const e = Math.exp(logits[o + c]! - m);
+      logits[o + c] = e;
+      s += e;
+    }
+    const wi = classWeights[yi]! / N;
+    loss += wi * (m + Math.log(s) - zy);
+    const scale = wi / s;
+    for (let c = 0; c < C; c++) {
+      const r = scale * logits[o + c]! - (c === yi ? wi : 0);
+      R[transposed ? c * N + i : o + c] = r;
+      gb[c]! += r;
+    }
+  }
+  return loss;
+}
+
+/** gW = G + l2 W (G is D x C when `transposed`, else C x D); returns l2/2 ||W||^2 (internal). */
+function probeWeightGradient(p: ProbeProblem, W: Float64Array, G: Float64Array, transposed: boolean, gW: Float64Array): number {
+  const { C, D, l2 } = p;
+  let reg = 0;
+  for (let c = 0; c < C; c++) {
+    const o = c * D;
+    for (let d = 0; d < D; d++) {
+      const w = W[o + d]!;
+      reg += w * w;
+      gW[o + d] = (transposed ? G[d * C + c]! : G[o + d]!) + l2 * w;
+    }
+  }
+  return 0.5 * l2 * reg;
+}
+
+function probeResult(p: ProbeProblem, result: LbfgsResult, backend: string): LinearProbe {
+  const { C, D, nW } = p;
   const head: LinearHead = {
     weights: { data: Float64Array.from(result.x.subarray(0, nW)), rows: C, cols: D },
     bias: Float64Array.from(result.x.subarray(nW)),
@@ -181,8 +198,98 @@ export function trainLinearProbe(features: Matrix, labels: Labels, options: Line
     gradientNorm: result.gradientNorm,
     iterations: result.iterations,
     converged: result.converged,
+    backend,
   };
 }
+
+/**
+ * Multinomial logistic regression on frozen features:
+ *   min_{W, b} (1/N) sum_i w_{y_i} [logsumexp(W x_i + b) - (W x_i + b)_{y_i}] + l2/2 ||W||_F^2
+ * (bias unregularised), by L-BFGS (memory 10, Armijo backtracking line search); deterministic.
+ * Each objective evaluation costs two N x C x D GEMMs in Float64 on the fastest registered
+ * `gemmABt` kernel (X^T is materialised once per call, N x D extra doubles).
+ * @param features N x D @param labels N class indices
+ */
+export function trainLinearProbe(features: Matrix, labels: Labels, options: LinearProbeOptions = {}): LinearProbe {
+  const p = probeProblem(features, labels, options, 'trainLinearProbe');
+  const { N, D, C, nW } = p;
+  const gemmBackend = resolveKernel('gemmABt', checkBackendChoice(options.backend, 'trainLinearProbe'));
+  const gemm = gemmBackend.gemmABt;
+  const X = features.data;
+  // Buffers reused by every evaluation (no allocation per iteration). X^T (D x N) is built once, so
+  // both sweeps are register-blocked dot-product kernels over contiguous rows:
+  //   logits (N x C) = X (N x D) W^T,   gradient^T (D x C) = X^T (D x N) R (N x C) = X^T (R^T)^T.
+  // X^T keeps the features' dtype (a Float32 transpose is exact): the GEMM kernels read either.
+  const XT = X instanceof Float32Array ? new Float32Array(N * D) : new Float64Array(N * D);
+  for (let i = 0; i < N; i++) {
+    const o = i * D;
+    for (let d = 0; d < D; d++) XT[d * N + i] = X[o + d]!;
+  }
+  const logits = new Float64Array(N * C);
+  const RT = new Float64Array(C * N);
+  const GT = new Float64Array(D * C);
+  const evaluate = (x: Float64Array, gradient: Float64Array): number => {
+    const W = x.subarray(0, nW);
+    gemm(X, N, W, C, D, logits);
+    const loss = probeResiduals(p, x.subarray(nW), logits, RT, true, gradient.subarray(nW));
+    gemm(XT, D, RT, C, N, GT);
+    return loss + probeWeightGradient(p, W, GT, true, gradient.subarray(0, nW));
+  };
+  const result = minimizeLbfgs(evaluate, p.x0, {
+    tolerance: p.tolerance,
+    maxIterations: p.maxIterations,
+    memory: 10,
+    preconditioner: () => p.diag,
+  });
+  return probeResult(p, result, gemmBackend.name);
+}
+
+/**
+ * {@link trainLinearProbe} on an asynchronous kernel backend that keeps the feature matrix inside
+ * it (`probeGemmSession`, e.g. onnxruntime's MLAS GEMM via @gla/kernels-onnx): same objective,
+ * same L-BFGS, the two GEMMs per evaluation run there (in that backend's precision, e.g. Float32
+ * products; every other sum in Float64). Without such a backend it runs the synchronous version.
+ */
+export async function trainLinearProbeAsync(features: Matrix, labels: Labels, options: LinearProbeOptions = {}): Promise<LinearProbe> {
+  const p = probeProblem(features, labels, options, 'trainLinearProbeAsync');
+  const backend = resolveKernel('probeGemmSession', checkBackendChoice(options.backend, 'trainLinearProbeAsync'));
+  if (!backend.probeGemmSession) return trainLinearProbe(features, labels, options);
+  const { N, C, D, nW } = p;
+  const session = await backend.probeGemmSession(features.data, N, D);
+  try {
+    const logits = new Float64Array(N * C);
+    const R = new Float64Array(N * C);
+    const G = new Float64Array(C * D);
+    // Float32 products put a noise floor of ~1e-6 on the gradient: the asynchronous phase stops at
+    // ASYNC_TOLERANCE, then the synchronous Float64 path finishes from its head (few iterations),
+    // so the reported gradient norm is exact.
+    const coarse = Math.max(p.tolerance, ASYNC_TOLERANCE);
+    const run = lbfgs(p.x0, { tolerance: coarse, maxIterations: p.maxIterations, memory: 10, preconditioner: () => p.diag });
+    let step = run.next();
+    while (!step.done) {
+      const x = step.value;
+      const gradient = new Float64Array(nW + C);
+      const W = x.subarray(0, nW);
+      await session.logits(W, C, logits);
+      const loss = probeResiduals(p, x.subarray(nW), logits, R, false, gradient.subarray(nW));
+      await session.gradient(R, C, G);
+      const value = loss + probeWeightGradient(p, W, G, false, gradient.subarray(0, nW));
+      step = run.next({ value, gradient });
+    }
+    const first = probeResult(p, step.value, backend.name);
+    const remaining = p.maxIterations - first.iterations;
+    if (coarse === p.tolerance || remaining < 1) return first;
+    await session.release();
+    const { backend: _b, ...rest } = options;
+    const polish = trainLinearProbe(features, labels, { ...rest, init: first.head, maxIterations: remaining, classes: C });
+    return { ...polish, iterations: first.iterations + polish.iterations, backend: `${backend.name}+${polish.backend}` };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Gradient tolerance of the Float32 phase of {@link trainLinearProbeAsync}. */
+const ASYNC_TOLERANCE = 1e-4;
 
 /** Options of {@link selectL2}. */
 export interface SelectL2Options extends Omit<LinearProbeOptions, 'l2'> {
@@ -220,21 +327,25 @@ export function selectL2(
   if (folds < 2) fail('invalid-option', 'selectL2: needs at least 2 folds');
   const assignment = stratifiedFolds(y, C, folds, options.seed ?? 0);
   const { candidates: _c, folds: _f, seed: _s, ...probeOptions } = options;
-  const scores = candidates.map((l2) => {
-    let hits = 0;
-    let ce = 0;
-    let n = 0;
-    for (let f = 0; f < folds; f++) {
-      const train: number[] = [];
-      const test: number[] = [];
-      for (let i = 0; i < y.length; i++) (assignment[i] === f ? test : train).push(i);
-      if (train.length === 0 || test.length === 0) continue;
-      const probe = trainLinearProbe(
-        takeRows(features, train),
-        Int32Array.from(train, (i) => y[i]!),
-        { ...probeOptions, classes: C, l2 },
-      );
-      const logits = probe.logits(takeRows(features, test));
+  // Warm starts along the l2 path: per fold, the candidates run from the strongest penalty to the
+  // weakest, each started from the previous optimum (the problems are strictly convex, so only the
+  // number of iterations changes, not the optimum beyond the solver tolerance).
+  const order = candidates.map((l2, index) => ({ l2, index })).sort((u, v) => v.l2 - u.l2 || u.index - v.index);
+  const tally = candidates.map(() => ({ hits: 0, ce: 0, n: 0 }));
+  for (let f = 0; f < folds; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < y.length; i++) (assignment[i] === f ? test : train).push(i);
+    if (train.length === 0 || test.length === 0) continue;
+    const xTrain = takeRows(features, train);
+    const yTrain = Int32Array.from(train, (i) => y[i]!);
+    const xTest = takeRows(features, test);
+    let previous: LinearHead | undefined = probeOptions.init;
+    for (const { l2, index } of order) {
+      const probe = trainLinearProbe(xTrain, yTrain, { ...probeOptions, classes: C, l2, ...(previous ? { init: previous } : {}) });
+      previous = probe.head;
+      const logits = probe.logits(xTest);
+      const t = tally[index]!;
       for (let r = 0; r < test.length; r++) {
         const o = r * C;
         const yi = y[test[r]!]!;
@@ -246,101 +357,22 @@ export function selectL2(
             arg = c;
           }
         }
-        let s = 0;
-        for (let c = 0; c < C; c++) s += Math.exp(logits.data[o + c]! - m);
-        ce += m + Math.log(s) - logits.data[o + yi]!;
-        if (arg === yi) hits++;
-        n++;
+        let sum = 0;
+        for (let c = 0; c < C; c++) sum += Math.exp(logits.data[o + c]! - m);
+        t.ce += m + Math.log(sum) - logits.data[o + yi]!;
+        if (arg === yi) t.hits++;
+        t.n++;
       }
     }
-    return { l2, accuracy: hits / n, crossEntropy: ce / n };
-  });
+  }
+  const scores = candidates.map((l2, index) => ({
+    l2,
+    accuracy: tally[index]!.hits / tally[index]!.n,
+    crossEntropy: tally[index]!.ce / tally[index]!.n,
+  }));
   let best = scores[0]!;
   for (const s of scores) {
     if (s.accuracy > best.accuracy || (s.accuracy === best.accuracy && s.crossEntropy < best.crossEntropy)) best = s;
   }
   return { l2: best.l2, scores };
-}
-
-/**
- * out (m x n) = A (m x k) B^T (B: n x k); rows of A and B contiguous. Blocks of 4 rows of A x 2 rows
- * of B (8 accumulators), so every loaded element feeds 2 or 4 products. Fixed summation order:
- * deterministic. Internal.
- */
-function multiplyABt(A: Float64Array, m: number, B: Float64Array, n: number, k: number, out: Float64Array): void {
-  let i = 0;
-  for (; i + 3 < m; i += 4) {
-    const a0 = i * k;
-    const a1 = a0 + k;
-    const a2 = a1 + k;
-    const a3 = a2 + k;
-    const o0 = i * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
-    let j = 0;
-    for (; j + 1 < n; j += 2) {
-      const b0 = j * k;
-      const b1 = b0 + k;
-      let s00 = 0;
-      let s01 = 0;
-      let s10 = 0;
-      let s11 = 0;
-      let s20 = 0;
-      let s21 = 0;
-      let s30 = 0;
-      let s31 = 0;
-      for (let d = 0; d < k; d++) {
-        const w0 = B[b0 + d]!;
-        const w1 = B[b1 + d]!;
-        const x0 = A[a0 + d]!;
-        const x1 = A[a1 + d]!;
-        const x2 = A[a2 + d]!;
-        const x3 = A[a3 + d]!;
-        s00 += x0 * w0;
-        s01 += x0 * w1;
-        s10 += x1 * w0;
-        s11 += x1 * w1;
-        s20 += x2 * w0;
-        s21 += x2 * w1;
-        s30 += x3 * w0;
-        s31 += x3 * w1;
-      }
-      out[o0 + j] = s00;
-      out[o0 + j + 1] = s01;
-      out[o1 + j] = s10;
-      out[o1 + j + 1] = s11;
-      out[o2 + j] = s20;
-      out[o2 + j + 1] = s21;
-      out[o3 + j] = s30;
-      out[o3 + j + 1] = s31;
-    }
-    for (; j < n; j++) {
-      const b0 = j * k;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let d = 0; d < k; d++) {
-        const w = B[b0 + d]!;
-        s0 += A[a0 + d]! * w;
-        s1 += A[a1 + d]! * w;
-        s2 += A[a2 + d]! * w;
-        s3 += A[a3 + d]! * w;
-      }
-      out[o0 + j] = s0;
-      out[o1 + j] = s1;
-      out[o2 + j] = s2;
-      out[o3 + j] = s3;
-    }
-  }
-  for (; i < m; i++) {
-    const a0 = i * k;
-    for (let j = 0; j < n; j++) {
-      const b0 = j * k;
-      let s = 0;
-      for (let d = 0; d < k; d++) s += A[a0 + d]! * B[b0 + d]!;
-      out[i * n + j] = s;
-    }
-  }
 }

@@ -1,4 +1,5 @@
 import { fail } from './errors';
+import { resolveKernel } from './kernels';
 
 /** Typed array holding matrix entries. */
 export type MatrixData = Float32Array | Float64Array;
@@ -62,7 +63,11 @@ export function checkNonEmpty(m: Matrix, name: string): void {
  */
 export function checkFinite(m: Matrix, name: string, allowMasked: boolean): void {
   const { data, rows, cols } = m;
-  for (let i = 0; i < rows; i++) {
+  // Rows holding only finite entries are skipped by the fastest `firstNonFiniteRow` kernel; the
+  // others are checked entry by entry (masked -Infinity, or the error naming the entry).
+  const scan =
+    data instanceof Float32Array || data instanceof Float64Array ? resolveKernel('firstNonFiniteRow').firstNonFiniteRow : undefined;
+  for (let i = scan && cols > 0 ? scan(data, 0, rows, cols) : 0; i < rows; i = scan && cols > 0 ? scan(data, i + 1, rows, cols) : i + 1) {
     const o = i * cols;
     let finite = 0;
     for (let j = 0; j < cols; j++) {

@@ -1,3 +1,4 @@
+import { type BackendChoice, checkBackendChoice, resolveKernel } from './kernels';
 import { checkLogits, checkTemperature, type Matrix } from './matrix';
 
 /**
@@ -11,6 +12,8 @@ import { checkLogits, checkTemperature, type Matrix } from './matrix';
 export interface SoftmaxOptions {
   /** Divide logits by this temperature first (T > 0, default 1). */
   temperature?: number;
+  /** Kernel backend for logSumExp ('auto' = fastest registered; 'reference' = TypeScript). */
+  backend?: BackendChoice;
 }
 
 /** Row maximum over finite-or-masked entries (internal; rows are assumed validated). */
@@ -45,7 +48,7 @@ export function logSumExp(logits: Matrix, options?: SoftmaxOptions): Float64Arra
   const beta = inverseTemperature(options);
   const { data, rows, cols } = logits;
   const out = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) out[i] = rowLogSumExp(data, i * cols, cols, beta);
+  resolveKernel('rowLogSumExp', checkBackendChoice(options?.backend, 'logSumExp')).rowLogSumExp!(data, rows, cols, beta, out);
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { fail } from './errors';
+import { type BackendChoice, checkBackendChoice, resolveKernel } from './kernels';
 import { checkLabels, checkLogits, type Labels, type Matrix } from './matrix';
 import { rowMax } from './softmax';
 
@@ -11,6 +12,8 @@ export interface CalibrateTemperatureOptions {
   method?: TemperatureMethod;
   /** 'match-confidence': stop when |mean confidence - accuracy| <= this (default 0.001 = 0.1 pp). */
   gapTolerance?: number;
+  /** Kernel backend of the NLL passes ('auto' = fastest registered; 'reference' = TypeScript). */
+  backend?: BackendChoice;
 }
 
 /** Mean max-softmax confidence of softmax(logits / T), in (0, 1] (internal, validated input). */
@@ -106,39 +109,15 @@ function matchConfidence(logits: Matrix, y: Int32Array, gapTolerance: number): n
  * NLL of softmax(beta * z) and its first two derivatives in beta = 1/T (internal). The NLL is
  * convex in beta: d/dbeta = mean(E_p[z] - z_y), d2/dbeta2 = mean(Var_p[z]) >= 0.
  */
-export function temperatureNllDerivatives(logits: Matrix, y: Int32Array, beta: number): { value: number; d1: number; d2: number } {
+export function temperatureNllDerivatives(
+  logits: Matrix,
+  y: Int32Array,
+  beta: number,
+  backend: BackendChoice = 'auto',
+): { value: number; d1: number; d2: number } {
   const { data, rows, cols } = logits;
-  const e = new Float64Array(cols);
-  let value = 0;
-  let d1 = 0;
-  let d2 = 0;
-  for (let i = 0; i < rows; i++) {
-    const o = i * cols;
-    const m = rowMax(data, o, cols);
-    let s = 0;
-    let s1 = 0;
-    for (let j = 0; j < cols; j++) {
-      const z = data[o + j]!;
-      const v = z === Number.NEGATIVE_INFINITY ? 0 : Math.exp(beta * (z - m));
-      e[j] = v;
-      s += v;
-      if (v > 0) s1 += v * (z - m);
-    }
-    const mean = s1 / s;
-    let s2 = 0;
-    for (let j = 0; j < cols; j++) {
-      const v = e[j]!;
-      if (v > 0) {
-        const d = data[o + j]! - m - mean;
-        s2 += v * d * d;
-      }
-    }
-    const zy = data[o + y[i]!]! - m;
-    value += Math.log(s) - beta * zy;
-    d1 += mean - zy;
-    d2 += s2 / s;
-  }
-  return { value: value / rows, d1: d1 / rows, d2: d2 / rows };
+  const r = resolveKernel('temperatureNll', backend).temperatureNll!(data, rows, cols, y, beta);
+  return { value: r.value / rows, d1: r.d1 / rows, d2: r.d2 / rows };
 }
 
 /**
@@ -146,13 +125,13 @@ export function temperatureNllDerivatives(logits: Matrix, y: Int32Array, beta: n
  * beta = 1/T (the NLL is convex in beta), inside a bracket found by doubling, to |d NLL / d beta| *
  * beta <= 1e-13 (relative precision ~1e-12 in T).
  */
-function nllTemperature(logits: Matrix, y: Int32Array): number {
+function nllTemperature(logits: Matrix, y: Int32Array, backend: BackendChoice): number {
   for (let i = 0; i < y.length; i++) {
     if (logits.data[i * logits.cols + y[i]!] === Number.NEGATIVE_INFINITY) {
       fail('non-finite', `calibrateTemperature: the labelled class of row ${i} is masked (-Infinity); NLL is infinite`);
     }
   }
-  const d = (beta: number) => temperatureNllDerivatives(logits, y, beta);
+  const d = (beta: number) => temperatureNllDerivatives(logits, y, beta, backend);
   if (d(1e-12).d1 >= 0) {
     fail(
       'not-identifiable',
@@ -204,7 +183,7 @@ export function calibrateTemperature(logits: Matrix, labels: Labels, options: Ca
   checkLogits(logits);
   const y = checkLabels(labels, logits.rows, logits.cols);
   const method = options.method ?? 'nll';
-  if (method === 'nll') return nllTemperature(logits, y);
+  if (method === 'nll') return nllTemperature(logits, y, checkBackendChoice(options.backend, 'calibrateTemperature'));
   if (method === 'match-confidence') {
     const tol = options.gapTolerance ?? 1e-3;
     if (!(tol > 0) || !Number.isFinite(tol)) fail('invalid-option', `calibrateTemperature: gapTolerance must be > 0, got ${tol}`);

@@ -96,4 +96,17 @@ describe('trainLinearProbe', () => {
     expect(s.l2).not.toBe(100);
     expect(selectL2(features, labels, { candidates: [1e-3, 1e-1, 100], folds: 3, seed: 2 })).toEqual(s);
   });
+
+  it('selectL2 warm starts along the l2 path give the cold-start scores (to the solver tolerance)', () => {
+    const { features, labels } = blobs(5, 120, 4, 6);
+    const candidates = [1e-4, 1e-2, 1e-3, 1];
+    const warm = selectL2(features, labels, { candidates, folds: 3, seed: 4, tolerance: 1e-8 });
+    expect(warm.scores.map((x) => x.l2)).toEqual(candidates);
+    for (const c of candidates) {
+      const cold = selectL2(features, labels, { candidates: [c], folds: 3, seed: 4, tolerance: 1e-8 }).scores[0]!;
+      const w = warm.scores.find((x) => x.l2 === c)!;
+      expect(w.accuracy).toBe(cold.accuracy);
+      expect(Math.abs(w.crossEntropy - cold.crossEntropy)).toBeLessThan(1e-6);
+    }
+  });
 });

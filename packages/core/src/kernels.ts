@@ -1,0 +1,215 @@
+import { fail } from './errors';
+import { referenceKernels } from './kernels-reference';
+
+/**
+ * The kernel layer under core's hot loops. A backend implements some or all of these kernels on
+ * raw typed arrays (inputs are validated by the callers; kernels trust them). The pure-TypeScript
+ * reference backend (`'reference'`, src/kernels-reference.ts) implements every kernel, is always
+ * registered and is the fallback; accelerated backends (e.g. @gla/kernels-wasm) register with
+ * {@link registerKernels} and are held to the same conformance suite (`kernelConformanceCases`).
+ *
+ * Conventions: matrices are row-major; every sum is accumulated in Float64; `E` arrays are the
+ * cached exp(beta z - rowmax) of the prior solver (Float32 or Float64).
+ */
+export type KernelArray = Float32Array | Float64Array;
+
+/** The kernels a backend can implement (all optional except `name`). */
+export interface KernelBackend {
+  /** Stable name reported in results (e.g. 'reference', 'wasm-simd'). */
+  readonly name: string;
+  /**
+   * Relative error of the exp that `expShiftFill` evaluates before it rounds to a Float32 `E`
+   * (the prior solver's certified rounding bound uses it). Required with expShiftFill.
+   */
+  readonly expRelativeError?: number;
+  /**
+   * Exp-shift fill of rows [0, rows): `rowMax[i] = beta * max_k data[i, k]`, `E[i, k] = exp(beta *
+   * data[i, k] - rowMax[i])` (-Infinity entries give exactly 0; a Float64 `E` to within a few ulps
+   * of Math.exp with no cut-off; a Float32 `E` to within `expRelativeError` before rounding, and
+   * exactly 0 where the exponent is below -64),
+   * `rowSum[i] = sum_k E[i, k]` (Float64 sum of the stored values). When `mass` is given, also
+   * `mass[k] += sum_i E[i, k] / rowSum[i]` (the softmax mass at b = 0). Rows must not be all masked.
+   */
+  expShiftFill?(
+    data: KernelArray,
+    rows: number,
+    cols: number,
+    beta: number,
+    E: KernelArray,
+    rowMax: Float64Array,
+    rowSum: Float64Array,
+    mass?: Float64Array,
+  ): void;
+  /**
+   * Fused softmax-mass pass over the cache with column weights w (w_k = exp(min b - b_k) in (0, 1]):
+   * `rowSum[i] = s_i = sum_k E[i, k] w_k`, `mass[k] += sum_i E[i, k] / s_i` and, when
+   * `squaredMass` is given, `squaredMass[k] += sum_i (E[i, k] / s_i)^2` (the Hessian-diagonal
+   * term). The caller multiplies by w_k (resp. w_k^2). Callers guarantee s_i in [1e-280, 1e280].
+   */
+  massPass?(
+    E: KernelArray,
+    rows: number,
+    cols: number,
+    w: Float64Array,
+    rowSum: Float64Array,
+    mass: Float64Array,
+    squaredMass?: Float64Array,
+  ): void;
+  /**
+   * Lists, for rows [rowStart, rowEnd), the columns with E[i, k] w_k >= cut[i]: row i's indices
+   * (ascending) are `index[offsets[i - rowStart] .. offsets[i - rowStart + 1])`, offsets[0] = 0.
+   * Stops before a row whose indices would not fit in `index`; returns the number of rows
+   * completed (their offsets are written).
+   */
+  selectAbove?(
+    E: KernelArray,
+    rowStart: number,
+    rowEnd: number,
+    cols: number,
+    w: Float64Array,
+    cut: Float64Array,
+    index: Int32Array,
+    offsets: Int32Array,
+  ): number;
+  /** The first row in [rowStart, rows) holding a NaN or +-Infinity, or `rows` (input validation). */
+  firstNonFiniteRow?(data: KernelArray, rowStart: number, rows: number, cols: number): number;
+  /** `out[i] = log sum_k exp(beta * data[i, k])` (stable; -Infinity entries are masked). */
+  rowLogSumExp?(data: KernelArray, rows: number, cols: number, beta: number, out: Float64Array): void;
+  /**
+   * Temperature-NLL pass at inverse temperature beta (sums over rows, not means): with
+   * p_i = softmax(beta (z_i - max z_i)) and u_i = z_i - max z_i: `value = sum_i [log sum_k exp(beta
+   * u_ik) - beta u_{i, y_i}]`, `d1 = sum_i (E_p[u_i] - u_{i, y_i})`, `d2 = sum_i Var_p[u_i]`.
+   * Labelled entries must be finite.
+   */
+  temperatureNll?(
+    data: KernelArray,
+    rows: number,
+    cols: number,
+    labels: Int32Array,
+    beta: number,
+  ): { value: number; d1: number; d2: number };
+  /**
+   * Optional: a rows x cols buffer the backend's kernels read in place (e.g. inside a WebAssembly
+   * memory), used for the prior solver's exp cache; undefined when it cannot allocate one.
+   */
+  allocateCache?(dtype: 'float32' | 'float64', rows: number, cols: number): KernelArray | undefined;
+  /**
+   * Asynchronous probe GEMMs with X kept in the backend (trainLinearProbeAsync). The products may
+   * be in the backend's precision (e.g. Float32); the backend's README states it.
+   */
+  probeGemmSession?(features: KernelArray, rows: number, cols: number): Promise<ProbeGemmSession>;
+  /** `out (m x n) = A (m x k) B^T` with B n x k; Float64 accumulation. */
+  gemmABt?(A: KernelArray, m: number, B: KernelArray, n: number, k: number, out: Float64Array): void;
+}
+
+/**
+ * The linear probe's two GEMMs with the feature matrix X (N x D) kept inside an asynchronous
+ * backend (e.g. as a constant of an onnxruntime session), so it is not copied per call.
+ */
+export interface ProbeGemmSession {
+  /** out (N x C) = X W^T, W C x D. */
+  logits(W: Float64Array, classes: number, out: Float64Array): Promise<void>;
+  /** out (C x D) = R^T X, R N x C (row-major). */
+  gradient(R: Float64Array, classes: number, out: Float64Array): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Names of the kernels of {@link KernelBackend}. */
+export type KernelName =
+  | 'expShiftFill'
+  | 'massPass'
+  | 'selectAbove'
+  | 'firstNonFiniteRow'
+  | 'rowLogSumExp'
+  | 'temperatureNll'
+  | 'gemmABt'
+  | 'probeGemmSession';
+
+/** Every kernel name, in a fixed order. */
+export const KERNEL_NAMES: readonly KernelName[] = [
+  'expShiftFill',
+  'massPass',
+  'selectAbove',
+  'firstNonFiniteRow',
+  'rowLogSumExp',
+  'temperatureNll',
+  'gemmABt',
+  'probeGemmSession',
+];
+
+interface Registered {
+  backend: KernelBackend;
+  priority: number;
+  order: number;
+}
+
+const registry = new Map<string, Registered>([['reference', { backend: referenceKernels, priority: 0, order: 0 }]]);
+let registrations = 1;
+
+/**
+ * Registers (or replaces) a kernel backend. The default for each kernel is the registered backend
+ * with the highest `priority` that implements it (ties: the later registration); the reference
+ * backend has priority 0. Backends measure themselves and register with a priority only when they
+ * are faster (see each backend's README for the numbers).
+ */
+export function registerKernels(backend: KernelBackend, options: { priority?: number } = {}): void {
+  if (!backend || typeof backend.name !== 'string' || backend.name.length === 0)
+    fail('invalid-option', 'registerKernels: the backend needs a non-empty name');
+  if (backend.expShiftFill && !(typeof backend.expRelativeError === 'number' && backend.expRelativeError >= 0))
+    fail('invalid-option', `registerKernels: backend '${backend.name}' implements expShiftFill without expRelativeError`);
+  const priority = options.priority ?? 1;
+  if (!Number.isFinite(priority)) fail('invalid-option', `registerKernels: priority must be finite, got ${priority}`);
+  registry.set(backend.name, { backend, priority, order: registrations++ });
+}
+
+/** Removes a registered backend (the reference backend cannot be removed). */
+export function unregisterKernels(name: string): void {
+  if (name === 'reference') fail('invalid-option', 'unregisterKernels: the reference backend is always available');
+  registry.delete(name);
+}
+
+/** Registered backends, best first: `{ name, priority, kernels }`. */
+export function kernelBackends(): { name: string; priority: number; kernels: KernelName[] }[] {
+  return [...registry.values()]
+    .sort((a, b) => b.priority - a.priority || b.order - a.order)
+    .map((r) => ({ name: r.backend.name, priority: r.priority, kernels: KERNEL_NAMES.filter((k) => typeof r.backend[k] === 'function') }));
+}
+
+/** The registered backend of this name (throws `invalid-option` when there is none). */
+export function getKernelBackend(name: string): KernelBackend {
+  const r = registry.get(name);
+  if (!r) fail('invalid-option', `unknown kernel backend '${name}' (registered: ${[...registry.keys()].join(', ')})`);
+  return r.backend;
+}
+
+/** A kernel choice: 'auto' (default: fastest registered) or a backend name. */
+export type BackendChoice = 'auto' | (string & {});
+
+/**
+ * The backend that runs kernel `kernel`: with a backend name, that backend if it implements the
+ * kernel, else the reference; with 'auto', the best registered backend implementing it.
+ */
+export function resolveKernel<K extends KernelName>(
+  kernel: K,
+  choice: BackendChoice = 'auto',
+): KernelBackend & Required<Pick<KernelBackend, K>> {
+  if (choice !== 'auto') {
+    const b = getKernelBackend(choice);
+    if (typeof b[kernel] === 'function') return b as KernelBackend & Required<Pick<KernelBackend, K>>;
+    return registry.get('reference')!.backend as KernelBackend & Required<Pick<KernelBackend, K>>;
+  }
+  let best: Registered | undefined;
+  for (const r of registry.values()) {
+    if (typeof r.backend[kernel] !== 'function') continue;
+    if (!best || r.priority > best.priority || (r.priority === best.priority && r.order > best.order)) best = r;
+  }
+  return (best ?? registry.get('reference')!).backend as KernelBackend & Required<Pick<KernelBackend, K>>;
+}
+
+/** Validates a `backend` option (internal). */
+export function checkBackendChoice(choice: unknown, name: string): BackendChoice {
+  if (choice === undefined || choice === 'auto') return 'auto';
+  if (typeof choice !== 'string') fail('invalid-option', `${name}: backend must be 'auto' or a registered backend name`);
+  getKernelBackend(choice);
+  return choice;
+}

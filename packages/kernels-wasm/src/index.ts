@@ -1,0 +1,17 @@
+/**
+ * @gla/kernels-wasm: WebAssembly SIMD kernels for @gla/core (exp-shift fill, fused softmax-mass
+ * passes, sparse-Hessian selection, row log-sum-exp, temperature-NLL passes, Float64 GEMM).
+ * Importing the package registers the backend as 'wasm-simd' (priority 10, above the reference
+ * TypeScript kernels) where WebAssembly SIMD128 is available; nothing happens elsewhere.
+ */
+import { registerKernels } from '@gla/core';
+import { createWasmKernels } from './backend';
+
+export { createWasmKernels, readProbe, wasmUnavailableReason } from './backend';
+
+/** Priority with which the backend registers (the reference backend has 0). */
+export const WASM_KERNELS_PRIORITY = 10;
+
+/** The registered backend, or undefined where WebAssembly SIMD is unavailable. */
+export const wasmKernels = createWasmKernels();
+if (wasmKernels) registerKernels(wasmKernels, { priority: WASM_KERNELS_PRIORITY });

@@ -1,0 +1,48 @@
+import { kernelConformanceCases, resolveKernel } from '@gla/core';
+import { describe, expect, it } from 'vitest';
+import { wasmKernels, wasmUnavailableReason } from '../src/index';
+
+describe('wasm-simd backend: the core kernel conformance suite', () => {
+  it('is available in Node 20+ and registered as the default for every kernel', () => {
+    expect(wasmUnavailableReason()).toBeUndefined();
+    for (const k of ['expShiftFill', 'massPass', 'selectAbove', 'rowLogSumExp', 'temperatureNll', 'gemmABt'] as const)
+      expect(resolveKernel(k).name).toBe('wasm-simd');
+  });
+  for (const c of kernelConformanceCases()) it(c.name, () => expect(c.run(wasmKernels!)).toBe(true));
+});
+
+describe('wasm-simd cache buffers (allocateCache)', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`${dtype}: passes over an E inside wasm memory equal the streamed ones`, () => {
+      const rows = 301;
+      const cols = 203;
+      const z = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37) * 6);
+      const inside = wasmKernels!.allocateCache(dtype, rows, cols)!;
+      const outside = dtype === 'float32' ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+      const fill = (E: Float32Array | Float64Array) => {
+        const max = new Float64Array(rows);
+        const sum = new Float64Array(rows);
+        const mass = new Float64Array(cols);
+        wasmKernels!.expShiftFill!(z, rows, cols, 0.8, E, max, sum, mass);
+        return { max, sum, mass };
+      };
+      expect(fill(inside)).toEqual(fill(outside));
+      expect(Array.from(inside)).toEqual(Array.from(outside));
+      const w = Float64Array.from({ length: cols }, (_, k) => Math.exp(-((k * 7) % 5) * 0.3));
+      const pass = (E: Float32Array | Float64Array) => {
+        const sum = new Float64Array(rows);
+        const mass = new Float64Array(cols);
+        const sq = new Float64Array(cols);
+        wasmKernels!.massPass!(E, rows, cols, w, sum, mass, sq);
+        const cut = sum.map((s) => s * 0.004);
+        const index = new Int32Array(rows * 4);
+        const offsets = new Int32Array(rows + 1);
+        const done = wasmKernels!.selectAbove!(E, 0, rows, cols, w, cut, index, offsets);
+        return { sum, mass, sq, done, index: Array.from(index.subarray(0, offsets[done])) };
+      };
+      const a = pass(inside);
+      expect(a).toEqual(pass(outside));
+      expect(a.index.length).toBeGreaterThan(rows);
+    });
+  }
+});

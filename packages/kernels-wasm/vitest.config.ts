@@ -1,0 +1,3 @@
+import { packageTestConfig } from '@gla/tooling/vitest';
+
+export default packageTestConfig();
