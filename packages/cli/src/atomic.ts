@@ -72,7 +72,8 @@ function describeKind(s: Awaited<ReturnType<typeof stat>>): string {
   if (s.isFIFO()) return 'a named pipe';
   if (s.isSocket()) return 'a socket';
   if (s.isDirectory()) return 'a folder';
-  return 'not a regular file';
+  if (s.isFile()) return 'a regular file';
+  return 'neither a regular file nor a folder';
 }
 
 async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
