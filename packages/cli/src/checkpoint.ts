@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CellRecord } from '@gla/protocols';
 import { writeAtomic } from './atomic';
 import type { FeatureDataset } from './dataset';
+import { updateHash } from './hash';
 
 /**
  * Per-cell checkpoints of `gla run`: every finished cell (few-shot (seed, k), many-shot and
@@ -21,19 +22,15 @@ export interface Checkpoint {
   remove(): Promise<void>;
 }
 
-function hashArray(h: ReturnType<typeof createHash>, a: ArrayBufferView): void {
-  h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-}
-
 /** sha256 of the data and the settings that determine every cell. */
 export function runFingerprint(ds: FeatureDataset, settings: unknown, protocols: readonly string[]): string {
   const h = createHash('sha256');
   h.update(
     JSON.stringify({ settings, protocols, classes: ds.classNames, logitScale: ds.logitScale, shape: [ds.features.rows, ds.features.cols] }),
   );
-  hashArray(h, ds.features.data);
-  hashArray(h, ds.labels);
-  hashArray(h, ds.textFeatures.data);
+  updateHash(h, ds.features.data);
+  updateHash(h, ds.labels);
+  updateHash(h, ds.textFeatures.data);
   return h.digest('hex').slice(0, 32);
 }
 

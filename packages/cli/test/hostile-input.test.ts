@@ -253,6 +253,13 @@ describe('files: Q.npy and its sidecar, --out, result sets', () => {
     expect(run.err).toContain('not a folder');
   });
 
+  it('--out below a regular file: the message says the ancestor is a regular file (exit 2)', async () => {
+    const r = await capture(['run', '--features', p('nowhere'), '--out', join(p('z.npy'), 'sub')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${p('z.npy')} is a regular file, not a folder`);
+    expect(r.err).not.toContain('not a regular file');
+  });
+
   it('gla prior writes Q.npy and Q.npy.json together or not at all', async () => {
     expect((await capture(prior(p('y.npy'), p('q-pair.npy')))).code).toBe(0);
     const before = await readFile(p('q-pair.npy'));

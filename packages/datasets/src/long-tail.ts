@@ -66,7 +66,7 @@ export function longTailSplit(options: LongTailSplitOptions): Split {
     perms.forEach((p, c) => {
       if (p.length < perClass)
         throw new DatasetError('invalid-split', `class ${c} has ${p.length} items, the balanced test needs ${perClass}`);
-      indices.push(...p.splice(p.length - perClass, perClass));
+      for (const i of p.splice(p.length - perClass, perClass)) indices.push(i);
     });
     test = { indices, perClass };
   }
@@ -84,8 +84,9 @@ export function longTailSplit(options: LongTailSplitOptions): Split {
     const n = counts[c]!;
     if (p.length < n + valPerClass)
       throw new DatasetError('invalid-split', `class ${c} has ${p.length} items, the long tail needs ${n} + ${valPerClass} validation`);
-    train.push(...p.slice(0, n));
-    val.push(...p.slice(n, n + valPerClass));
+    // element-wise: push(...slice) overflows the stack for classes of ~10^5 items
+    for (let j = 0; j < n; j++) train.push(p[j]!);
+    for (let j = n; j < n + valPerClass; j++) val.push(p[j]!);
   });
   return finish({
     kind: 'long-tail',

@@ -64,7 +64,7 @@ export function balancedSample(
   pools.forEach((pool, c) => {
     if (pool.length < perClass)
       throw new DatasetError('invalid-split', `class ${c} has ${pool.length} available items, a balanced split needs ${perClass}`);
-    out.push(...pool.slice(0, perClass));
+    for (let j = 0; j < perClass; j++) out.push(pool[j]!); // not push(...slice): the stack overflows on large classes
   });
   if (perClass === 0)
     throw new DatasetError('invalid-split', 'a balanced split needs at least one item per class (some class has none left)');
@@ -113,8 +113,8 @@ export function fewShotSplit(options: FewShotSplitOptions): Split {
         `class ${c} has ${perm.length} items; ${shots} shots + ${valPerClass} validation need ${shots + valPerClass}`,
       );
     }
-    train.push(...perm.slice(0, shots));
-    val.push(...perm.slice(shots, shots + valPerClass));
+    for (let j = 0; j < shots; j++) train.push(perm[j]!);
+    for (let j = shots; j < shots + valPerClass; j++) val.push(perm[j]!);
   });
   const used = new Set([...train, ...val]);
   const test = testSplit(options.testLabels, labels, numClasses, seed, options.testPerClass, used);

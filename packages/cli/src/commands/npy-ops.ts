@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calibrateTemperature, debias, estimatePrior, glaLogits, type Matrix, outputEnsemble, selectRegularization } from '@gla/core';
 import { flag, type OptionSpecs, type OptionValue, optionalNumber, optionalString, requireString } from '../args';
 import { assertWritableFile, writeAtomicSet } from '../atomic';
 import { CliError } from '../errors';
+import { sha256Hex } from '../hash';
 import { cliErrorFrom, readLabels, readMatrix, readVector, vectorNpy, writeMatrix } from '../npyio';
 import { userPath } from '../paths';
 
@@ -149,7 +149,7 @@ export async function priorCommand(options: Options, print: Print): Promise<Prio
   // Q.npy and Q.npy.json are written together or not at all; the sidecar names Q.npy's sha256,
   // so a pair mixed by a crash between the two renames is detected when it is read.
   const qBytes = vectorNpy(flag(options, 'log') ? estimate.logPrior : estimate.prior);
-  const sidecar = { ...report, values: flag(options, 'log') ? 'log q' : 'q', logits: logitsPath, sha256: sha256(qBytes) };
+  const sidecar = { ...report, values: flag(options, 'log') ? 'log q' : 'q', logits: logitsPath, sha256: sha256Hex(qBytes) };
   await writeAtomicSet([
     { path: `${outPath}.json`, data: `${JSON.stringify(sidecar, null, 2)}\n` },
     { path: outPath, data: qBytes },
@@ -185,10 +185,6 @@ export const DEBIAS_OPTIONS: OptionSpecs = {
   },
   out: { type: 'string', value: 'OUT.npy', description: 'output: z / T - log q (float32 or float64 as the input)' },
 };
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /** What `gla prior` writes beside Q.npy. */
 interface PriorSidecar {
@@ -241,7 +237,7 @@ async function readPrior(path: string, isLog: boolean): Promise<{ logPrior: Floa
     } catch (error) {
       throw cliErrorFrom(error, path);
     }
-    if (sha256(bytes) !== sidecar.sha256)
+    if (sha256Hex(bytes) !== sidecar.sha256)
       throw new CliError('data', `${path}.json does not belong to ${path} (sha256 differs): rerun gla prior, or delete the sidecar`);
   }
   const p = await readVector(path, 'prior');
