@@ -59,6 +59,17 @@ interface ChildRun {
   sockets?: string[];
 }
 
+/** Variables the child processes do not inherit (see runChild). */
+const CHILD_ENV_DROPPED = new Set([
+  'ORT_DISABLE_TELEMETRY',
+  'CI',
+  'CONTINUOUS_INTEGRATION',
+  'GITHUB_ACTIONS',
+  'TF_BUILD',
+  'BUILD_NUMBER',
+  'RUN_ID',
+]);
+
 let runCount = 0;
 function runChild(mode: string, options: { durationMs?: number; env?: Record<string, string>; traced?: boolean } = {}): ChildRun {
   const id = `${mode}-${runCount++}`;
@@ -66,8 +77,10 @@ function runChild(mode: string, options: { durationMs?: number; env?: Record<str
   const tmp = join(work, id, 'tmp');
   mkdirSync(home, { recursive: true });
   mkdirSync(tmp, { recursive: true });
+  // The child sees the environment of a user's shell: no ORT_DISABLE_TELEMETRY, and no CI marker
+  // (ONNX Runtime keeps its telemetry off when CI is set, which would make these checks vacuous).
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'ORT_DISABLE_TELEMETRY') env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CHILD_ENV_DROPPED.has(k)) env[k] = v;
   Object.assign(env, { HOME: home, TMPDIR: tmp, TMP: tmp, TEMP: tmp, TSX_DISABLE_CACHE: '1', NODE_OPTIONS: '' }, options.env ?? {});
   const node = [
     process.execPath,
