@@ -8,8 +8,8 @@ import { createNodeRuntime } from '@gla/onnx-node';
 import { createWebRuntime } from '@gla/onnx-web';
 import { RuntimeError, type Runtime } from '@gla/runtime';
 import { runConformance } from '@gla/runtime/conformance';
-import { ConversionError } from '@gla/tfjs-to-onnx';
-import { convertGraphModel } from '@gla/tfjs-to-onnx/browser';
+import { ConversionError, convertGraphModel } from '@gla/tfjs-to-onnx';
+import { ensureConvertedModel } from '@gla/tfjs-to-onnx/node';
 
 const est: PriorEstimate = estimatePrior(matrix(new Float64Array(4), 2, 2), new Int32Array([0, 1]));
 const q: Float64Array = est.prior;
@@ -20,4 +20,4 @@ if (isGlaError(e, 'empty-input')) e.code satisfies 'empty-input' | string;
 if (isDatasetError(e)) e.file satisfies string | undefined;
 const d: DatasetError | undefined = undefined;
 const r: Runtime = createNodeRuntime();
-void [q, d, r, decodeNpy, EncoderError, readImageFile, GraphBuilder, createWebRuntime, RuntimeError, runConformance, ConversionError, convertGraphModel];
+void [q, d, r, decodeNpy, EncoderError, readImageFile, GraphBuilder, createWebRuntime, RuntimeError, runConformance, ConversionError, convertGraphModel, ensureConvertedModel];
