@@ -1,11 +1,3 @@
-import { takeLabels, takeRows } from '@gla/core';
-
-/** Rows `indices` of `m` (core's takeRows). */
-export const rows = takeRows;
-
-/** Entries `indices` of a label vector (core's takeLabels). */
-export const pick = takeLabels;
-
 /** Median (mean of the middle two for an even count); NaN for an empty list. */
 export function median(values: readonly number[]): number {
   if (!values.length) return Number.NaN;

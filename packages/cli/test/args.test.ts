@@ -1,24 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions, splitCommand } from '../src/args';
-import { main } from '../src/cli';
 import { RUN_OPTIONS, settingsFrom } from '../src/commands/run';
 import { CliError } from '../src/errors';
-
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const lines: string[] = [];
-  const errs: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => {
-    errs.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(argv, (l) => lines.push(l));
-    return { code, out: lines.join('\n'), err: errs.join('') };
-  } finally {
-    process.stderr.write = write;
-  }
-}
+import { capture } from './capture';
 
 describe('argument parsing', () => {
   it('splits the command from its options', () => {

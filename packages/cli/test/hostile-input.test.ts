@@ -8,10 +8,10 @@ import { createRng } from '@gla/core';
 import { encodeNpy, writeFeatureDir } from '@gla/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeStaleTemporaries, writeAtomicSet, writeFolderSet } from '../src/atomic';
-import { main } from '../src/cli';
 import { syntheticLogits } from '../src/commands/speed';
 import { CliError } from '../src/errors';
 import { readVector, writeLabels, writeMatrix, writeVector } from '../src/npyio';
+import { capture } from './capture';
 
 const benchRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let dir: string;
@@ -20,22 +20,6 @@ const C = 5;
 const { logits, labels } = syntheticLogits(N, C, 3);
 const rng = createRng(4);
 const finetuned = { data: Float64Array.from({ length: N * C }, () => rng.normal()), rows: N, cols: C };
-
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const lines: string[] = [];
-  const errs: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => {
-    errs.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(argv, (l) => lines.push(l));
-    return { code, out: lines.join('\n'), err: errs.join('') };
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 const p = (name: string) => join(dir, name);
 

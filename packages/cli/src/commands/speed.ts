@@ -10,6 +10,8 @@ import {
   kernelBackends,
   type Matrix,
   l2Normalize as normalizeRows,
+  takeLabels,
+  takeRows,
   trainLinearProbe,
   trainLinearProbeAsync,
 } from '@gla/core';
@@ -23,7 +25,7 @@ import { writeAtomic } from '../atomic';
 import { fortuneFeatures, loadOnnxEncoder, loadTfjsEncoder } from '../embed';
 import { CliError } from '../errors';
 import { FORTUNES_MAIN, loadFortuneTexts } from '../fortunes';
-import { median, pick, rows } from '../linalg';
+import { median } from '../linalg';
 import { writeLabels, writeMatrix } from '../npyio';
 import { benchRoot, defaultOutDir, userPath } from '../paths';
 import { log } from '../progress';
@@ -290,7 +292,7 @@ async function fortunesProbeData(quick: boolean): Promise<ProbeData> {
   const test = Int32Array.from(byClass.flatMap((m) => m.slice(0, 25)));
   // --quick: at most 60 training examples per class (all classes present)
   const train = Int32Array.from(byClass.flatMap((m) => (quick ? m.slice(25, 85) : m.slice(25))));
-  return { xTrain: rows(x, train), yTrain: pick(y, train), xTest: rows(x, test), yTest: pick(y, test), C, source };
+  return { xTrain: takeRows(x, train), yTrain: takeLabels(y, train), xTest: takeRows(x, test), yTest: takeLabels(y, test), C, source };
 }
 
 /** Gaussian class clusters in D dimensions, L2-normalised rows (Float32). */
@@ -322,10 +324,10 @@ function largeProbeData(quick: boolean): ProbeData {
   const testIdx: number[] = [];
   for (let i = 0; i < all.x.rows; i++) (i < C * perClass ? trainIdx : testIdx).push(i);
   return {
-    xTrain: rows(all.x, trainIdx),
-    yTrain: pick(all.y, trainIdx),
-    xTest: rows(all.x, testIdx),
-    yTest: pick(all.y, testIdx),
+    xTrain: takeRows(all.x, trainIdx),
+    yTrain: takeLabels(all.y, trainIdx),
+    xTest: takeRows(all.x, testIdx),
+    yTest: takeLabels(all.y, testIdx),
     C,
     source: 'synthetic Gaussian features (16 per class)',
   };
