@@ -39,7 +39,7 @@ const FILES = { features: 'features.npy', labels: 'labels.npy', meta: 'meta.json
 
 function parseMeta(value: unknown, file: string): FeatureDirMeta {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new DatasetError('invalid-meta', 'meta.json must hold a JSON object', { file });
+    throw new DatasetError('invalid-meta', 'must hold a JSON object', { file });
   const raw = { ...(value as Record<string, unknown>) };
   if (raw['classNames'] === undefined && raw['class_names'] !== undefined) {
     raw['classNames'] = raw['class_names'];
@@ -51,21 +51,21 @@ function parseMeta(value: unknown, file: string): FeatureDirMeta {
   }
   const names = raw['classNames'];
   if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
-    throw new DatasetError('invalid-meta', 'meta.json: classNames must be a non-empty array of strings', { file });
+    throw new DatasetError('invalid-meta', 'classNames must be a non-empty array of strings', { file });
   }
-  if (new Set(names).size !== names.length) throw new DatasetError('invalid-meta', 'meta.json: classNames has duplicates', { file });
+  if (new Set(names).size !== names.length) throw new DatasetError('invalid-meta', 'classNames has duplicates', { file });
   if (raw['templates'] !== undefined && (!Array.isArray(raw['templates']) || !raw['templates'].every((t) => typeof t === 'string'))) {
-    throw new DatasetError('invalid-meta', 'meta.json: templates must be an array of strings', { file });
+    throw new DatasetError('invalid-meta', 'templates must be an array of strings', { file });
   }
   if (raw['modelId'] !== undefined && typeof raw['modelId'] !== 'string')
-    throw new DatasetError('invalid-meta', 'meta.json: modelId must be a string', { file });
+    throw new DatasetError('invalid-meta', 'modelId must be a string', { file });
   const scale = raw['logitScale'];
   if (scale !== undefined && !(typeof scale === 'number' && Number.isFinite(scale) && scale > 0))
-    throw new DatasetError('invalid-meta', `meta.json: logitScale must be a positive finite number, got ${JSON.stringify(scale)}`, {
+    throw new DatasetError('invalid-meta', `logitScale must be a positive finite number, got ${JSON.stringify(scale)}`, {
       file,
     });
   if (raw['version'] !== undefined && raw['version'] !== 1)
-    throw new DatasetError('invalid-meta', `meta.json: version ${JSON.stringify(raw['version'])} is not supported`, { file });
+    throw new DatasetError('invalid-meta', `version ${JSON.stringify(raw['version'])} is not supported`, { file });
   return raw as FeatureDirMeta;
 }
 
@@ -81,7 +81,7 @@ async function readMeta(dir: string): Promise<FeatureDirMeta> {
     return parseMeta(JSON.parse(text), file);
   } catch (error) {
     if (error instanceof DatasetError) throw error;
-    throw new DatasetError('invalid-meta', `meta.json is not valid JSON: ${(error as Error).message}`, { file, cause: error });
+    throw new DatasetError('invalid-meta', `not valid JSON: ${(error as Error).message}`, { file, cause: error });
   }
 }
 

@@ -95,4 +95,23 @@ json.dump({'class_names': ['a', 'b'], 'model_id': 'm'}, open(d + '/meta.json', '
     await expect(readFeatureDir(join(tmp.dir, 'nothing'))).rejects.toMatchObject({ code: 'not-found' });
     await expect(writeFeatureDir(dir, { features, labels: [0, 1], meta })).rejects.toMatchObject({ code: 'shape-mismatch' });
   });
+
+  it('feature directory errors name the file once (audit: paths printed twice)', async () => {
+    const dir = join(tmp.dir, 'once');
+    await writeFeatureDir(dir, { features, labels, meta });
+    const metaFile = join(dir, 'meta.json');
+    const cases: [string, string][] = [
+      ['[1]', 'must hold a JSON object'],
+      ['{"classNames": "cat"}', 'classNames must be'],
+      ['{"classNames": ["a", "a"]}', 'classNames has duplicates'],
+      ['{"classNames": ["a"], "logitScale": -1}', 'logitScale must be'],
+      ['{', 'not valid JSON'],
+    ];
+    for (const [text, expected] of cases) {
+      writeFileSync(metaFile, text);
+      const error = (await readFeatureDir(dir).catch((e: unknown) => e)) as Error;
+      expect(error.message).toContain(expected);
+      expect(error.message.split('meta.json').length - 1).toBe(1);
+    }
+  });
 });
