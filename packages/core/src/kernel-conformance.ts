@@ -289,9 +289,15 @@ export function kernelConformanceCases(): KernelConformanceCase[] {
             const data = logitsOf(shape, dtype, 77 + row);
             if (Number.isNaN(bad) || bad === Number.POSITIVE_INFINITY) data[row * shape.cols + col] = bad;
             else data.fill(bad, row * shape.cols, (row + 1) * shape.cols);
-            const out = () => [makeArray(eDtype, shape.rows * shape.cols), new Float64Array(shape.rows), new Float64Array(shape.rows)] as const;
+            const out = () =>
+              [makeArray(eDtype, shape.rows * shape.cols), new Float64Array(shape.rows), new Float64Array(shape.rows)] as const;
             const [E, max, sum] = out();
-            check(`first invalid row, entry (${row}, ${col})`, backend.expShiftFill!(data, shape.rows, shape.cols, 1, E, max, sum, new Float64Array(shape.cols)), row, 0);
+            check(
+              `first invalid row, entry (${row}, ${col})`,
+              backend.expShiftFill!(data, shape.rows, shape.cols, 1, E, max, sum, new Float64Array(shape.cols)),
+              row,
+              0,
+            );
           }
         });
       }
