@@ -60,11 +60,9 @@ static inline double exp_scalar(double x) { return wasm_f64x2_extract_lane(exp_c
 // first row holding a NaN or +-Infinity, or with every entry -Infinity (where some x is NaN), or
 // rows: the input validation is fused into the fill.
 
-#define ROW_MAX_NEG_INF_F32 wasm_f32x4_splat(-__builtin_inff())
-
 /** Row maximum in the input precision (exact; NaN entries are skipped like `v > m` skips them). */
 static double row_max_float(const float *z, int cols) {
-  v128_t m0 = ROW_MAX_NEG_INF_F32, m1 = m0, m2 = m0, m3 = m0;
+  v128_t m0 = wasm_f32x4_splat(-__builtin_inff()), m1 = m0, m2 = m0, m3 = m0;
   int k = 0;
   for (; k + 15 < cols; k += 16) {
     m0 = wasm_f32x4_pmax(m0, wasm_v128_load(z + k));
@@ -74,14 +72,11 @@ static double row_max_float(const float *z, int cols) {
   }
   for (; k + 3 < cols; k += 4) m0 = wasm_f32x4_pmax(m0, wasm_v128_load(z + k));
   m0 = wasm_f32x4_pmax(wasm_f32x4_pmax(m0, m1), wasm_f32x4_pmax(m2, m3));
-  float m = -__builtin_inff();
-  for (int l = 0; l < 4; l++) {
-    float v = l == 0 ? wasm_f32x4_extract_lane(m0, 0)
-            : l == 1 ? wasm_f32x4_extract_lane(m0, 1)
-            : l == 2 ? wasm_f32x4_extract_lane(m0, 2)
-                     : wasm_f32x4_extract_lane(m0, 3);
-    m = v > m ? v : m;
-  }
+  float m = wasm_f32x4_extract_lane(m0, 0), v1 = wasm_f32x4_extract_lane(m0, 1);
+  float v2 = wasm_f32x4_extract_lane(m0, 2), v3 = wasm_f32x4_extract_lane(m0, 3);
+  m = v1 > m ? v1 : m;
+  m = v2 > m ? v2 : m;
+  m = v3 > m ? v3 : m;
   for (; k < cols; k++) m = z[k] > m ? z[k] : m;
   return (double)m;
 }
@@ -102,8 +97,6 @@ static double row_max_double(const double *z, int cols) {
 
 static inline f64x2 load2_float(const float *p) { return wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(p)); }
 static inline f64x2 load2_double(const double *p) { return wasm_v128_load(p); }
-static inline void store2_float(float *p, f64x2 v) { wasm_v128_store64_lane(p, wasm_f32x4_demote_f64x2_zero(v), 0); }
-static inline void store2_double(double *p, f64x2 v) { wasm_v128_store(p, v); }
 
 /** Four consecutive entries as two f64x2 (lanes 0-1 and 2-3). */
 static inline void load4_float(const float *p, f64x2 *lo, f64x2 *hi) {
