@@ -45,4 +45,31 @@ describe('wasm-simd cache buffers (allocateCache)', () => {
       expect(a.index.length).toBeGreaterThan(rows);
     });
   }
+  it('releaseCache: the next allocation of a size that fits reuses the memory, and passes over it are unchanged', () => {
+    const rows = 97;
+    const cols = 51;
+    const z = Float32Array.from({ length: rows * cols }, (_, i) => Math.cos(i * 0.11) * 5);
+    const fill = (E: Float32Array | Float64Array) => {
+      const max = new Float64Array(rows);
+      const sum = new Float64Array(rows);
+      const mass = new Float64Array(cols);
+      expect(wasmKernels!.expShiftFill!(z, rows, cols, 1.3, E, max, sum, mass)).toBe(rows);
+      return { E: Array.from(E), sum, mass };
+    };
+    const first = wasmKernels!.allocateCache('float32', rows, cols)!;
+    const want = fill(first);
+    wasmKernels!.releaseCache(first);
+    const again = wasmKernels!.allocateCache('float32', rows, cols)!;
+    expect(again.buffer).toBe(first.buffer);
+    expect(fill(again)).toEqual(want);
+    wasmKernels!.releaseCache(again);
+    // A much larger cache does not fit the released memory: a fresh one.
+    const larger = wasmKernels!.allocateCache('float32', rows * 400, cols)!;
+    expect(larger.buffer).not.toBe(first.buffer);
+    // A buffer that was not released is never handed out twice.
+    const other = wasmKernels!.allocateCache('float32', rows * 400, cols)!;
+    expect(other.buffer).not.toBe(larger.buffer);
+    wasmKernels!.releaseCache(larger);
+    wasmKernels!.releaseCache(other);
+  });
 });
