@@ -1,4 +1,4 @@
-import { kernelConformanceCases, resolveKernel } from '@gla/core';
+import { estimatePrior, GlaError, kernelConformanceCases, resolveKernel } from '@gla/core';
 import { describe, expect, it } from 'vitest';
 import { wasmKernels, wasmUnavailableReason } from '../src/index';
 
@@ -72,4 +72,47 @@ describe('wasm-simd cache buffers (allocateCache)', () => {
     wasmKernels!.releaseCache(larger);
     wasmKernels!.releaseCache(other);
   });
+});
+
+describe('estimatePrior on wasm-simd: the fill is the input validation', () => {
+  const rows = 40;
+  const cols = 7;
+  const labels = Int32Array.from({ length: rows }, (_, i) => i % cols);
+  const logits = (dtype: 'float32' | 'float64') => {
+    const data = dtype === 'float32' ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+    for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.7) * 3;
+    return data;
+  };
+  const codeOf = (f: () => unknown) => {
+    try {
+      f();
+      return 'none';
+    } catch (error) {
+      return error instanceof GlaError ? `${error.code}: ${error.message}` : 'other';
+    }
+  };
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const cachePrecision of ['float32', 'float64'] as const) {
+      it(`${dtype} logits, ${cachePrecision} cache: NaN, +Infinity and a fully masked row are named`, () => {
+        const run = (data: Float32Array | Float64Array) => () =>
+          estimatePrior({ data, rows, cols }, labels, { cachePrecision, backend: 'wasm-simd' });
+        const nan = logits(dtype);
+        nan[17 * cols + 3] = Number.NaN;
+        expect(codeOf(run(nan))).toMatch(/^non-finite: logits: entry \(17, 3\) is NaN/);
+        const inf = logits(dtype);
+        inf[33 * cols + 6] = Number.POSITIVE_INFINITY;
+        expect(codeOf(run(inf))).toMatch(/^non-finite: logits: entry \(33, 6\) is Infinity/);
+        const masked = logits(dtype);
+        masked.fill(Number.NEGATIVE_INFINITY, 25 * cols, 26 * cols);
+        // Labels would name the masked labelled class first: label-free prior matching reaches the fill.
+        const targetMarginal = new Float64Array(cols).fill(1 / cols);
+        expect(
+          codeOf(() => estimatePrior({ data: masked, rows, cols }, undefined, { targetMarginal, cachePrecision, backend: 'wasm-simd' })),
+        ).toMatch(/^masked-row: logits: row 25 has no finite entry/);
+        expect(estimatePrior({ data: logits(dtype), rows, cols }, labels, { cachePrecision, backend: 'wasm-simd' }).backend).toBe(
+          'wasm-simd',
+        );
+      });
+    }
+  }
 });
