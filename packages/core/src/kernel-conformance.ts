@@ -144,8 +144,8 @@ export function kernelConformanceCases(): KernelConformanceCase[] {
               sum: new Float64Array(rows),
               mass: new Float64Array(cols),
             };
-            referenceKernels.expShiftFill!(data, rows, cols, beta, want.E, want.max, want.sum, want.mass);
-            backend.expShiftFill!(data, rows, cols, beta, got.E, got.max, got.sum, got.mass);
+            check('valid rows', referenceKernels.expShiftFill!(data, rows, cols, beta, want.E, want.max, want.sum, want.mass), rows, 0);
+            check('valid rows', backend.expShiftFill!(data, rows, cols, beta, got.E, got.max, got.sum, got.mass), rows, 0);
             checkArrays('rowMax', got.max, want.max, () => 0);
             // Float32 E: both within their exp error of exp(x) before rounding; at the -64 cut-off
             // one may store 0 and the other e^-64.
@@ -268,6 +268,39 @@ export function kernelConformanceCases(): KernelConformanceCase[] {
           return 4e-16 * k * bound;
         });
       });
+    }
+  }
+  // The fill's fused validation: the first row with a NaN, a +Infinity or only -Infinity entries.
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const eDtype of ['float32', 'float64'] as const) {
+      for (const [what, bad] of [
+        ['NaN', Number.NaN],
+        ['+Infinity', Number.POSITIVE_INFINITY],
+        ['a fully masked row', Number.NEGATIVE_INFINITY],
+      ] as const) {
+        add('expShiftFill', `${dtype} logits -> ${eDtype} E, invalid rows (${what})`, (backend) => {
+          const shape = { rows: 23, cols: 13, masked: 0.2, scale: 3 };
+          for (const [row, col] of [
+            [0, 0],
+            [22, 12],
+            [9, 5],
+            [14, 0],
+          ] as const) {
+            const data = logitsOf(shape, dtype, 77 + row);
+            if (Number.isNaN(bad) || bad === Number.POSITIVE_INFINITY) data[row * shape.cols + col] = bad;
+            else data.fill(bad, row * shape.cols, (row + 1) * shape.cols);
+            const out = () =>
+              [makeArray(eDtype, shape.rows * shape.cols), new Float64Array(shape.rows), new Float64Array(shape.rows)] as const;
+            const [E, max, sum] = out();
+            check(
+              `first invalid row, entry (${row}, ${col})`,
+              backend.expShiftFill!(data, shape.rows, shape.cols, 1, E, max, sum, new Float64Array(shape.cols)),
+              row,
+              0,
+            );
+          }
+        });
+      }
     }
   }
   return cases;

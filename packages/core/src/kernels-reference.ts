@@ -35,13 +35,15 @@ function fastExpTable(): Float64Array {
 
 /**
  * Fills E[o .. o + C) with exp(data * beta - m) (m = beta * rowmax, so every exponent is <= 0) by
- * the table exp, 0 below -EXP_CUTOFF; returns their Float64 sum of the Float32-rounded values.
+ * the table exp, 0 below -EXP_CUTOFF; returns their Float64 sum of the Float32-rounded values (NaN
+ * when some exponent is NaN).
  */
 function fillExpRowFloat32(data: KernelArray, o: number, C: number, beta: number, m: number, E: Float32Array, table: Float64Array): number {
   let s = 0;
   for (let k = 0; k < C; k++) {
     const x = data[o + k]! * beta - m;
     if (!(x >= -EXP_CUTOFF)) {
+      if (Number.isNaN(x)) return Number.NaN; // an invalid row (see expShiftFill)
       E[o + k] = 0;
       continue;
     }
@@ -55,7 +57,7 @@ function fillExpRowFloat32(data: KernelArray, o: number, C: number, beta: number
   return s;
 }
 
-/** Float64 cache row: exp(data * beta - m) by Math.exp (no cut-off); returns the sum. */
+/** Float64 cache row: exp(data * beta - m) by Math.exp (no cut-off); returns the sum (NaN when some exponent is NaN). */
 function fillExpRowFloat64(data: KernelArray, o: number, C: number, beta: number, m: number, E: Float64Array): number {
   let s = 0;
   for (let k = 0; k < C; k++) {
@@ -96,7 +98,7 @@ function expShiftFill(
   rowMax: Float64Array,
   rowSum: Float64Array,
   mass?: Float64Array,
-): void {
+): number {
   const table = fastExpTable();
   let pendingInverse = 0;
   for (let i = 0; i < rows; i++) {
@@ -105,6 +107,7 @@ function expShiftFill(
     rowMax[i] = m;
     const s =
       E instanceof Float32Array ? fillExpRowFloat32(data, o, cols, beta, m, E, table) : fillExpRowFloat64(data, o, cols, beta, m, E);
+    if (Number.isNaN(s)) return i;
     rowSum[i] = s;
     if (!mass) continue;
     // Rows in pairs for the accumulation (acc loaded / stored once per two rows).
@@ -112,6 +115,7 @@ function expShiftFill(
     else if (i === rows - 1) rowAxpy(E, o, 1 / s, mass, cols);
     else pendingInverse = 1 / s;
   }
+  return rows;
 }
 
 /** s = sum_k E[o + k] w[k] with four partial sums (breaks the add dependency chain). */

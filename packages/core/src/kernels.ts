@@ -28,7 +28,10 @@ export interface KernelBackend {
    * of Math.exp with no cut-off; a Float32 `E` to within `expRelativeError` before rounding, and
    * exactly 0 where the exponent is below -64),
    * `rowSum[i] = sum_k E[i, k]` (Float64 sum of the stored values). When `mass` is given, also
-   * `mass[k] += sum_i E[i, k] / rowSum[i]` (the softmax mass at b = 0). Rows must not be all masked.
+   * `mass[k] += sum_i E[i, k] / rowSum[i]` (the softmax mass at b = 0).
+   * The input validation is fused in: returns the first row where some beta * data[i, k] - rowMax[i]
+   * is NaN (a NaN or +Infinity entry, every entry -Infinity, or an overflow of beta * data), or
+   * `rows` when there is none; the outputs of that row and the later ones are then unspecified.
    */
   expShiftFill?(
     data: KernelArray,
@@ -39,7 +42,7 @@ export interface KernelBackend {
     rowMax: Float64Array,
     rowSum: Float64Array,
     mass?: Float64Array,
-  ): void;
+  ): number;
   /**
    * Fused softmax-mass pass over the cache with column weights w (w_k = exp(min b - b_k) in (0, 1]):
    * `rowSum[i] = s_i = sum_k E[i, k] w_k`, `mass[k] += sum_i E[i, k] / s_i` and, when
@@ -93,6 +96,11 @@ export interface KernelBackend {
    * memory), used for the prior solver's exp cache; undefined when it cannot allocate one.
    */
   allocateCache?(dtype: 'float32' | 'float64', rows: number, cols: number): KernelArray | undefined;
+  /**
+   * Optional: the caller no longer uses a buffer returned by allocateCache; the backend may reuse
+   * its memory for the next allocateCache (no page faults on a fresh 200 MB buffer per solve).
+   */
+  releaseCache?(E: KernelArray): void;
   /**
    * Asynchronous probe GEMMs with X kept in the backend (trainLinearProbeAsync). The products may
    * be in the backend's precision (e.g. Float32); the backend's README states it.

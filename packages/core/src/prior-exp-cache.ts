@@ -1,6 +1,7 @@
+import { fail } from './errors';
 import { type KernelBackend, resolveKernel } from './kernels';
 import { EXP_CUTOFF } from './kernels-reference';
-import type { Matrix } from './matrix';
+import { checkFinite, type Matrix } from './matrix';
 import {
   accumulateExact,
   addOuterUpper,
@@ -38,8 +39,10 @@ const SELECT_CAPACITY = 1 << 20;
 
 /**
  * The in-memory engine of the GLA prior solver: E = exp(z / T - rowmax) computed once (by the
- * `expShiftFill` kernel); every solver pass is then one fused kernel sweep over E, since
- * softmax(z_i / T - b)_k is proportional to E_ik * exp(-b_k). Internal.
+ * `expShiftFill` kernel, which also validates the logits: the constructor throws `non-finite` /
+ * `masked-row` like checkLogits); every solver pass is then one fused kernel sweep over E, since
+ * softmax(z_i / T - b)_k is proportional to E_ik * exp(-b_k). Call {@link ExpCache.release} when
+ * done. Internal.
  */
 export class ExpCache {
   readonly E: Float32Array | Float64Array;
@@ -72,12 +75,23 @@ export class ExpCache {
     this.expRelativeError = float32 ? fill.expRelativeError! : 0;
     // The statistics at b = 0 come for free while the cache is filled (the solver's first pass).
     const atZero = emptyPriorStatistics(cols);
-    fill.expShiftFill!(data, rows, cols, beta, this.E, this.rowMaxima, this.rowSums, atZero.mass);
+    const invalid = fill.expShiftFill!(data, rows, cols, beta, this.E, this.rowMaxima, this.rowSums, atZero.mass);
+    if (invalid < rows) {
+      this.release();
+      // The fill found a NaN / +-Infinity entry or a fully masked row: the exact check names it.
+      checkFinite(logits, 'logits', true);
+      fail('non-finite', `logits: row ${invalid} overflows when multiplied by 1 / T = ${beta}`);
+    }
     let lse = 0;
     for (let i = 0; i < rows; i++) lse += this.rowMaxima[i]! + Math.log(this.rowSums[i]!);
     atZero.logSumExp = lse;
     atZero.rows = rows;
     this.atZero = atZero;
+  }
+
+  /** Hands the cache buffer back to the backend that allocated it (the cache is unusable after). */
+  release(): void {
+    this.massKernel.releaseCache?.(this.E);
   }
 
   pass(bias: Float64Array, level: PriorStatisticsLevel): PriorStatistics {

@@ -3,7 +3,8 @@ import { type BackendChoice, checkBackendChoice, resolveKernel } from './kernels
 import {
   checkDistribution,
   checkLabels,
-  checkLogits,
+  checkMatrix,
+  checkNonEmpty,
   checkNonNegative,
   checkPositive,
   checkPositiveInteger,
@@ -186,7 +187,9 @@ function finish(outcome: PriorSolverOutcome, temperature: number): PriorEstimate
  * @throws GlaError `empty-class` when a class has no label and regularization is 0
  */
 export function estimatePrior(logits: Matrix, labels?: Labels, options: EstimatePriorOptions = {}): PriorEstimate {
-  checkLogits(logits);
+  // Finiteness (NaN, +-Infinity, fully masked rows) is checked by the exp-cache fill (one pass less).
+  checkMatrix(logits, 'logits');
+  checkNonEmpty(logits, 'logits');
   const resolved = resolveOptions(logits, labels, options, 'estimatePrior');
   const { temperature, y } = resolved;
   const C = logits.cols;
@@ -244,9 +247,14 @@ export function estimatePrior(logits: Matrix, labels?: Labels, options: Estimate
     return withLabels(stats);
   };
   const float32Tolerance = Math.max(settings.tolerance - FLOAT32_GRADIENT_BOUND * maxTarget * 2, 0.25 * settings.tolerance);
-  let outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) =>
-    withLabels(cache.pass(request.bias, request.level)),
-  );
+  let outcome: PriorSolverOutcome;
+  try {
+    outcome = runPriorSolver(float32 ? { ...settings, tolerance: float32Tolerance } : settings, (request) =>
+      withLabels(cache.pass(request.bias, request.level)),
+    );
+  } finally {
+    cache.release();
+  }
   if (float32) {
     const bound = float32RoundingBound(outcome, logits.rows);
     if (outcome.gradientNorm + bound <= settings.tolerance) {

@@ -55,11 +55,23 @@ describe('the suite catches a wrong backend', () => {
   it('an exp fill with a 1e-6 relative error fails', () => {
     const b = broken({
       expShiftFill: (d, r, c, beta, E, mx, s, m) => {
-        referenceKernels.expShiftFill!(d, r, c, beta, E, mx, s, m);
+        const valid = referenceKernels.expShiftFill!(d, r, c, beta, E, mx, s, m);
         for (let k = 0; k < E.length; k++) E[k] = E[k]! * (1 + 1e-6);
+        return valid;
       },
     });
     expect(() => cases.find((c) => c.kernel === 'expShiftFill' && c.name.includes('64 x 100'))!.run(b)).toThrow(/E\[/);
+  });
+  it('an exp fill that does not report invalid rows fails', () => {
+    const b = broken({
+      expShiftFill: (d, r, c, beta, E, mx, s, m) => {
+        referenceKernels.expShiftFill!(d, r, c, beta, E, mx, s, m);
+        return r;
+      },
+    });
+    const invalid = cases.filter((c) => c.kernel === 'expShiftFill' && c.name.includes('invalid rows'));
+    expect(invalid.length).toBe(12);
+    for (const c of invalid) expect(() => c.run(b)).toThrow(/first invalid row/);
   });
   it('a backend without a kernel is skipped (run returns false)', () => {
     expect(cases[0]!.run({ name: 'empty' })).toBe(false);

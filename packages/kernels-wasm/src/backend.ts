@@ -3,10 +3,10 @@ import { KERNELS_WASM_BASE64 } from './kernels.wasm';
 
 /** The exports of native/kernels.c (pointers are byte offsets into the instance's memory). */
 interface Exports {
-  fill_float_float(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): void;
-  fill_double_float(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): void;
-  fill_float_double(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): void;
-  fill_double_double(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): void;
+  fill_float_float(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): number;
+  fill_double_float(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): number;
+  fill_float_double(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): number;
+  fill_double_double(z: number, rows: number, cols: number, beta: number, E: number, max: number, sum: number, mass: number): number;
   mass_float(E: number, rows: number, cols: number, w: number, sum: number, mass: number, sq: number): void;
   mass_double(E: number, rows: number, cols: number, w: number, sum: number, mass: number, sq: number): void;
   select_float(E: number, rows: number, cols: number, w: number, cut: number, index: number, capacity: number, offsets: number): number;
@@ -126,8 +126,8 @@ function ownerOf(a: KernelArray): { arena: Arena; at: number } | undefined {
 const bytesOf = (a: KernelArray) => (a instanceof Float32Array ? 4 : 8);
 
 function blockRowsFor(cols: number): number {
-  // Even, so the two-row sweeps pair the same rows whether E is streamed or read in place.
-  return Math.max(2, Math.floor(BLOCK_BYTES / (cols * 8)) & ~1);
+  // A multiple of 4, so the four-row sweeps group the same rows whether E is streamed or read in place.
+  return Math.max(4, Math.floor(BLOCK_BYTES / (cols * 8)) & ~3);
 }
 
 /**
@@ -139,11 +139,29 @@ function allocateCache(dtype: 'float32' | 'float64', rows: number, cols: number)
   const scratchBytes = 2 * BLOCK_BYTES + blockRowsFor(cols) * 64 + Math.max(SELECT_SCRATCH, cols) * 4 + 8 * cols * 8 + 16 * PAGE;
   const total = RESERVED + bytes + scratchBytes + 64;
   if (total > 4 * 1024 ** 3 - PAGE) return undefined;
-  const arena = new Arena(total, false);
+  // A released arena is reused while the garbage collector has not taken it (its pages are then
+  // already mapped: a fresh 200 MB memory costs ~0.1 s of page faults on first touch), provided
+  // it is not more than twice the size needed.
+  const spare = released?.deref();
+  released = undefined;
+  const bytesOfSpare = spare?.memory.buffer.byteLength ?? 0;
+  const arena = spare && bytesOfSpare >= total && bytesOfSpare <= 2 * total ? spare : new Arena(total, false);
+  arena.reset();
   const at = arena.reserve(bytes);
   const E = dtype === 'float32' ? arena.f32(at, rows * cols) : arena.f64(at, rows * cols);
   owners.set(E.buffer, { arena, base: arena.mark });
   return E;
+}
+
+/** The arena of the latest released cache (weakly held: it never keeps memory alive by itself). */
+let released: WeakRef<Arena> | undefined;
+
+/** Takes back a buffer of allocateCache: its arena may serve the next allocateCache. */
+function releaseCache(E: KernelArray): void {
+  const owner = owners.get(E.buffer);
+  if (!owner) return;
+  owners.delete(E.buffer);
+  released = new WeakRef(owner.arena);
 }
 
 /** The arena to compute in for a call whose large operand is `E` (its owner, else the scratch arena). */
@@ -165,7 +183,7 @@ function expShiftFill(
   rowMax: Float64Array,
   rowSum: Float64Array,
   mass?: Float64Array,
-): void {
+): number {
   const { arena, eAt } = arenaFor(E);
   const x = arena.x;
   const B = blockRowsFor(cols);
@@ -187,12 +205,14 @@ function expShiftFill(
     const n = Math.min(B, rows - r0);
     arena.view(data, zAt, n * cols).set(data.subarray(r0 * cols, (r0 + n) * cols));
     const ePtr = eAt === undefined ? eScratch : eAt + r0 * cols * bytesOf(E);
-    fill(zAt, n, cols, beta, ePtr, maxAt, sumAt, mass ? massAt : 0);
+    const invalid = fill(zAt, n, cols, beta, ePtr, maxAt, sumAt, mass ? massAt : 0);
+    if (invalid < n) return r0 + invalid;
     if (eAt === undefined) E.set(arena.view(E, eScratch, n * cols), r0 * cols);
     rowMax.set(arena.f64(maxAt, n), r0);
     rowSum.set(arena.f64(sumAt, n), r0);
   }
   if (mass) mass.set(arena.f64(massAt, cols));
+  return rows;
 }
 
 function massPass(
@@ -379,15 +399,19 @@ export function readProbe(a: Float32Array): number {
 
 /**
  * The WebAssembly SIMD backend (every kernel of @gla/core's layer), or undefined where
- * WebAssembly SIMD128 is not available. exp: degree-12 Taylor (Float64 outputs, within a few ulps)
- * or degree-9 (Float32 cache, relative error < 1e-11 before rounding) after Cody-Waite reduction.
+ * WebAssembly SIMD128 is not available. exp: degree-12 Taylor after Cody-Waite reduction (Float64
+ * outputs, within a few ulps) or, for the Float32 cache, a degree-7 near-minimax polynomial
+ * (relative error < 6e-11 before rounding; declared 1e-10).
  */
-export function createWasmKernels(): (KernelBackend & { allocateCache: typeof allocateCache }) | undefined {
+export function createWasmKernels():
+  | (KernelBackend & { allocateCache: typeof allocateCache; releaseCache: typeof releaseCache })
+  | undefined {
   if (!wasmModule()) return undefined;
   return {
     name: 'wasm-simd',
-    expRelativeError: 1e-11,
+    expRelativeError: 1e-10,
     allocateCache,
+    releaseCache,
     expShiftFill,
     massPass,
     selectAbove,
