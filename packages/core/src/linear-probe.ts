@@ -1,7 +1,7 @@
 import { fail } from './errors';
 import { applyHead, checkHead, checkRowIndex, type LinearHead } from './heads';
 import { type BackendChoice, checkBackendChoice, type KernelArray, type ProbeSession, resolveKernel } from './kernels';
-import { type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
+import { type LbfgsResult, lbfgs, maxAbs, minimizeLbfgs } from './lbfgs';
 import {
   checkFinite,
   checkLabels,
@@ -50,6 +50,11 @@ export interface LinearProbeOptions {
    * summation order depends on it, not the objective or the optimum.
    */
   blockRows?: number;
+  /**
+   * trainLinearProbeAsync only: max-abs gradient at which the Float32 phase hands over to the
+   * Float64 phase (default {@link PROBE_FLOAT32_TOLERANCE}).
+   */
+  float32Tolerance?: number;
 }
 
 /** Result of {@link trainLinearProbe}. */
@@ -62,9 +67,13 @@ export interface LinearProbe {
   /** Max-abs gradient at the returned head (in the optimiser's coordinates: centred when `center`). */
   gradientNorm: number;
   iterations: number;
+  /** Objective evaluations (each costs two N x D x C GEMMs; >= iterations with the line search). */
+  evaluations: number;
   converged: boolean;
   /** Kernel backend that ran the GEMMs. */
   backend: string;
+  /** trainLinearProbeAsync on a fused backend: iterations, evaluations and wall time (s) per precision phase. */
+  phases?: { precision: 'float32' | 'float64'; iterations: number; evaluations: number; seconds: number }[];
 }
 
 /**
@@ -294,6 +303,7 @@ function probeResult(p: ProbeProblem, result: LbfgsResult, backend: string): Lin
     objective: result.value,
     gradientNorm: result.gradientNorm,
     iterations: result.iterations,
+    evaluations: result.evaluations,
     converged: result.converged,
     backend,
   };
@@ -388,7 +398,10 @@ function labelMoments(p: ProbeProblem): { S: Float64Array; s: Float64Array } {
  * The Float32 phase of {@link trainLinearProbeAsync} stops at this max-abs gradient when the
  * requested tolerance is finer; the Float64 phase (on the same backend) continues from there.
  */
-export const PROBE_FLOAT32_TOLERANCE = 1e-4;
+export const PROBE_FLOAT32_TOLERANCE = 1e-5;
+
+/** Evaluations without a Float32-resolvable decrease after which the Float32 phase ends. */
+const FLOAT32_STALL = 8;
 
 /**
  * {@link trainLinearProbe} on an asynchronous backend with a fused `probeSession` (e.g. onnxruntime
@@ -405,6 +418,8 @@ export async function trainLinearProbeAsync(features: Matrix, labels: Labels, op
   const backend = resolveKernel('probeSession', checkBackendChoice(options.backend, 'trainLinearProbeAsync'));
   if (!backend.probeSession) return trainLinearProbe(features, labels, options);
   const { D, C, nW, mu } = p;
+  const switchAt =
+    options.float32Tolerance === undefined ? PROBE_FLOAT32_TOLERANCE : checkPositive(options.float32Tolerance, 'float32Tolerance');
   const { S, s } = labelMoments(p);
   const session: ProbeSession = await backend.probeSession({
     features: p.X,
@@ -416,7 +431,19 @@ export async function trainLinearProbeAsync(features: Matrix, labels: Labels, op
   });
   try {
     const G = new Float64Array(nW);
-    const phase = async (x0: Float64Array, tolerance: number, maxIterations: number, precision: 'float32' | 'float64') => {
+    // A phase of L-BFGS on `precision`. The Float32 phase also ends at its noise floor: after
+    // FLOAT32_STALL evaluations in a row without a decrease of more than 1e-7 relative (the
+    // objective's own Float32 resolution), from its best point so far.
+    const phase = async (
+      x0: Float64Array,
+      tolerance: number,
+      maxIterations: number,
+      precision: 'float32' | 'float64',
+    ): Promise<LbfgsResult> => {
+      let best: LbfgsResult | undefined;
+      let sinceBest = 0;
+      let evaluations = 0;
+      let improvements = 0;
       const run = lbfgs(x0, {
         tolerance,
         maxIterations,
@@ -442,17 +469,32 @@ export async function trainLinearProbeAsync(features: Matrix, labels: Labels, op
         }
         for (let j = 0; j < nW; j++) G[j]! -= S[j]!;
         const value = lse - zy + probeWeightGradient(p, W, G, gb, gradient.subarray(0, nW));
+        evaluations++;
+        if (precision === 'float32') {
+          if (!best || value < best.value - 1e-7 * Math.abs(best.value)) {
+            if (best) improvements++;
+            best = { x, value, gradient, gradientNorm: maxAbs(gradient), iterations: improvements, evaluations, converged: false };
+            sinceBest = 0;
+          } else if (++sinceBest >= FLOAT32_STALL) return { ...best, evaluations };
+        }
         step = run.next({ value, gradient });
       }
       return step.value;
     };
-    const coarse = Math.max(p.tolerance, PROBE_FLOAT32_TOLERANCE);
+    const coarse = Math.max(p.tolerance, switchAt);
+    const clock = () => (typeof performance === 'undefined' ? Date.now() : performance.now()) / 1000;
+    const t0 = clock();
     const first = await phase(p.x0, coarse, p.maxIterations, 'float32');
+    const t1 = clock();
+    const phases: NonNullable<LinearProbe['phases']> = [
+      { precision: 'float32', iterations: first.iterations, evaluations: first.evaluations, seconds: t1 - t0 },
+    ];
     const remaining = p.maxIterations - first.iterations;
-    if (coarse === p.tolerance || remaining < 1) return probeResult(p, first, `${backend.name}(float32)`);
+    if (coarse === p.tolerance || remaining < 1) return { ...probeResult(p, first, `${backend.name}(float32)`), phases };
     const second = await phase(first.x, p.tolerance, remaining, 'float64');
+    phases.push({ precision: 'float64', iterations: second.iterations, evaluations: second.evaluations, seconds: clock() - t1 });
     const result = probeResult(p, second, `${backend.name}(float32+float64)`);
-    return { ...result, iterations: first.iterations + second.iterations };
+    return { ...result, iterations: first.iterations + second.iterations, evaluations: first.evaluations + second.evaluations, phases };
   } finally {
     await session.release();
   }

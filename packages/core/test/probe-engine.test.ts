@@ -287,6 +287,10 @@ describe('trainLinearProbeAsync: the fused-session engine', () => {
     });
     const async = await trainLinearProbeAsync(features, labels, options);
     expect(async.backend).toBe('fake-async(float32+float64)');
+    expect(async.phases!.map((ph) => ph.precision)).toEqual(['float32', 'float64']);
+    expect(async.phases![0]!.iterations + async.phases![1]!.iterations).toBe(async.iterations);
+    expect(async.phases![0]!.evaluations + async.phases![1]!.evaluations).toBe(async.evaluations);
+    expect(async.evaluations).toBeGreaterThanOrEqual(async.iterations);
     expect(calls.sessions - before.sessions).toBe(1);
     expect(calls.float32 - before.float32).toBeGreaterThan(0);
     expect(calls.float64 - before.float64).toBeGreaterThan(0);

@@ -30,50 +30,44 @@ function allocate(dtype: FloatDType, length: number): KernelArray {
 }
 
 /**
- * `X` in the graph's arithmetic: the stored rows themselves, or `Cast(Add(X, zero))` with `zero` a
- * scalar graph input (so no optimiser folds the cast into a second, converted copy of X).
+ * The fused probe graph over one part of the training rows (X P x D stored as its dtype, an
+ * initializer, as are the row weights w P x 1 in `dtype`). Each run evaluates the chunk of rows
+ * [start, end) of the part, in `dtype`: with Xs = Slice(X) (cast when the dtypes differ; a per-run
+ * copy of the chunk only), Z = Xs W^T + b, P = Softmax(Z), lse = max Z - log max P and R = w P:
+ *   G = R^T Xs (C x D),   gb = sum_rows R (C),   loss = sum_rows w lse (scalar).
+ * X itself is no Gemm operand (only its per-run slice), so MLAS keeps no prepacked copy of it.
+ * Intermediates: about three chunk x C buffers.
  */
-function featuresIn(g: GraphBuilder, stored: FloatDType, dtype: FloatDType): string {
-  if (stored === dtype) return 'X';
-  g.addInput('zero', stored, []);
-  g.addNode('Add', ['X', 'zero'], ['Xz']);
-  g.addNode('Cast', ['Xz'], ['Xc'], {
-    to: dtype === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT,
-  });
-  return 'Xc';
-}
-
-/**
- * The fused probe graph of one chunk of n rows (X n x D stored as `stored`, computed in `dtype`):
- * inputs W (C x D), b (C) [and `zero` when the dtypes differ]; with Z = X W^T + b, the row
- * log-sum-exp lse = max + log sum exp(Z - max), P = softmax(Z) and the row weights w (n x 1, an initializer):
- *   GT = X^T (w P)  (D x C),   gb = sum_rows w P  (C),   loss = sum_rows w lse  (scalar).
- * X is only ever the A operand of a Gemm (no prepacked copy of it).
- */
-export function probeChunkGraph(X: KernelArray, n: number, D: number, C: number, rowWeights: KernelArray, dtype: FloatDType): Uint8Array {
+export function probePartGraph(X: KernelArray, P: number, D: number, C: number, rowWeights: KernelArray, dtype: FloatDType): Uint8Array {
   const stored = dtypeOf(X);
   const g = new GraphBuilder(`gla-probe-${dtype}`);
   g.addInput('W', dtype, [C, D]);
   g.addInput('b', dtype, [C]);
-  g.addInitializer('X', stored, [n, D], X);
-  g.addInitializer('w', dtype, [n, 1], rowWeights);
+  g.addInput('start', 'int64', [1]);
+  g.addInput('end', 'int64', [1]);
+  g.addInitializer('X', stored, [P, D], X);
+  g.addInitializer('w', dtype, [P, 1], rowWeights);
   g.addInitializer('axis0', 'int64', [1], BigInt64Array.of(0n));
-  g.addInitializer('axis1', 'int64', [1], BigInt64Array.of(1n));
-  const x = featuresIn(g, stored, dtype);
+  g.addNode('Slice', ['X', 'start', 'end', 'axis0'], ['Xs']);
+  g.addNode('Slice', ['w', 'start', 'end', 'axis0'], ['ws']);
+  let x = 'Xs';
+  if (stored !== dtype) {
+    g.addNode('Cast', ['Xs'], ['Xc'], { to: dtype === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT });
+    x = 'Xc';
+  }
   g.addNode('Gemm', [x, 'W', 'b'], ['Z'], { transB: 1 });
-  g.addNode('ReduceMax', ['Z'], ['m'], { axes: [1], keepdims: 1 });
-  g.addNode('Sub', ['Z', 'm'], ['Zs']);
-  g.addNode('Exp', ['Zs'], ['E']);
-  g.addNode('ReduceSum', ['E', 'axis1'], ['s'], { keepdims: 1 });
-  g.addNode('Log', ['s'], ['logs']);
-  g.addNode('Add', ['m', 'logs'], ['lse']);
-  g.addNode('Div', ['w', 's'], ['ws']);
-  g.addNode('Mul', ['E', 'ws'], ['R']);
-  g.addNode('Gemm', [x, 'R'], ['GT'], { transA: 1 });
+  g.addNode('Softmax', ['Z'], ['P'], { axis: 1 });
+  // lse = max_c z_c - log max_c p_c (max p = 1 / sum exp(z - max z), in [1/C, 1]): no second exp pass.
+  g.addNode('ReduceMax', ['Z'], ['zmax'], { axes: [1], keepdims: 1 });
+  g.addNode('ReduceMax', ['P'], ['pmax'], { axes: [1], keepdims: 1 });
+  g.addNode('Log', ['pmax'], ['logpmax']);
+  g.addNode('Sub', ['zmax', 'logpmax'], ['lse']);
+  g.addNode('Mul', ['P', 'ws'], ['R']);
+  g.addNode('Gemm', ['R', x], ['G'], { transA: 1 });
   g.addNode('ReduceSum', ['R', 'axis0'], ['gb'], { keepdims: 0 });
-  g.addNode('Mul', ['w', 'lse'], ['wl']);
+  g.addNode('Mul', ['ws', 'lse'], ['wl']);
   g.addNode('ReduceSum', ['wl'], ['loss'], { keepdims: 0 });
-  g.addOutput('GT', dtype, [D, C]);
+  g.addOutput('G', dtype, [C, D]);
   g.addOutput('gb', dtype, [C]);
   g.addOutput('loss', dtype, []);
   return g.toBytes();
@@ -94,15 +88,32 @@ export function headGraph(W: KernelArray, b: KernelArray, D: number, C: number):
   return g.toBytes();
 }
 
+/** How the training rows are split: `partRows` per session, `chunkRows` per run (both balanced). */
+export interface ProbeLayout {
+  partRows: number;
+  chunkRows: number;
+}
+
 /**
- * Rows per chunk: the chunk's n x C intermediates (logits, exp, residuals; about 4 n C numbers)
- * stay within `budgetBytes`, at least 64 rows; then balanced over the chunk count.
+ * The layout of a probe session over n rows of D features (`elementBytes` each) and C classes:
+ * parts of at most `partBytes` of features (one session each; a session is built from one part,
+ * so the transient copies while loading stay about that size), and chunks whose intermediates
+ * (about 3 chunk x C numbers of `phaseBytes` each) over all parts stay within `chunkBytes` (at least 16 rows).
  */
-export function probeChunkRows(n: number, D: number, C: number, budgetBytes: number): number {
-  const perRow = 4 * C * 8 + D * 8;
-  const rows = Math.max(64, Math.floor(budgetBytes / perRow));
-  const chunks = Math.ceil(n / Math.min(n, rows));
-  return Math.ceil(n / chunks);
+export function probeLayout(
+  n: number,
+  D: number,
+  C: number,
+  elementBytes: number,
+  partBytes: number,
+  chunkBytes: number,
+  phaseBytes = 8,
+): ProbeLayout {
+  const balanced = (total: number, most: number) => Math.ceil(total / Math.ceil(total / Math.max(1, Math.min(total, most))));
+  const partRows = balanced(n, Math.floor(partBytes / (D * elementBytes)));
+  const parts = Math.ceil(n / partRows);
+  const chunkRows = balanced(partRows, Math.max(16, Math.floor(chunkBytes / parts / (3 * C * phaseBytes))));
+  return { partRows, chunkRows };
 }
 
 /** The chunk `[t0, t0 + m)` of the training rows, gathered (a copy of that chunk only). */
@@ -120,10 +131,9 @@ function gatherRows(X: KernelArray, D: number, rowIndex: Int32Array | undefined,
 export interface OnnxKernelsOptions {
   /** Backend name reported in results (default 'onnxruntime'). */
   name?: string;
-  /**
-   * Bytes of per-chunk intermediates (default: a quarter of the training rows' feature bytes,
-   * within [4 MiB, 256 MiB]); the feature copy inside onnxruntime is 1x the training rows.
-   */
+  /** Bytes of features per probe session (default 64 MiB; the transient copies while a session loads are a few times that). */
+  partBytes?: number;
+  /** Bytes of per-run intermediates over all sessions (default: the training rows' feature bytes, >= 16 MiB). */
   chunkBytes?: number;
 }
 
@@ -132,77 +142,75 @@ export interface OnnxKernelsOptions {
  * Float64) and `applyHeadGemm`. Register it with {@link registerOnnxKernels}.
  */
 export function createOnnxKernels(runtime: Runtime, options: OnnxKernelsOptions = {}): KernelBackend {
-  const chunkBudget = (n: number, D: number, elementBytes: number) =>
-    options.chunkBytes ?? Math.min(256 * 2 ** 20, Math.max(4 * 2 ** 20, (n * D * elementBytes) / 4));
+  const MiB = 2 ** 20;
+  const half = (bytes: number) => Math.max(8 * MiB, bytes / 2);
   return {
     name: options.name ?? 'onnxruntime',
     async probeSession(problem: ProbeSessionProblem): Promise<ProbeSession> {
       const { features: X, cols: D, classes: C, rowIndex, rowWeights } = problem;
       const n = rowWeights.length;
-      const rows = probeChunkRows(n, D, C, chunkBudget(n, D, X.BYTES_PER_ELEMENT));
-      let loaded:
-        | {
-            dtype: ProbePrecision;
-            sessions: { session: ModelSession; rows: number }[];
-          }
-        | undefined;
+      const bytes = n * D * X.BYTES_PER_ELEMENT;
+      const partBytes = options.partBytes ?? 64 * MiB;
+      const chunkBytes = options.chunkBytes ?? Math.max(16 * MiB, bytes);
+      const layout = (precision: ProbePrecision) =>
+        probeLayout(n, D, C, X.BYTES_PER_ELEMENT, partBytes, chunkBytes, precision === 'float32' ? 4 : 8);
+      const { partRows } = layout('float64');
+      type Part = { session: ModelSession; rows: number };
+      let loaded: { dtype: ProbePrecision; parts: Part[] } | undefined;
       const release = async () => {
-        if (loaded) await Promise.all(loaded.sessions.map((s) => s.session.release()));
+        if (loaded) await Promise.all(loaded.parts.map((s) => s.session.release()));
         loaded = undefined;
       };
       // One precision's sessions at a time (the other's are released first: one copy of X in ORT).
       const ensure = async (dtype: ProbePrecision) => {
-        if (loaded?.dtype === dtype) return loaded.sessions;
+        if (loaded?.dtype === dtype) return loaded.parts;
         await release();
-        const sessions: { session: ModelSession; rows: number }[] = [];
+        const parts: Part[] = [];
         try {
-          for (let t0 = 0; t0 < n; t0 += rows) {
-            const m = Math.min(rows, n - t0);
+          for (let t0 = 0; t0 < n; t0 += partRows) {
+            const m = Math.min(partRows, n - t0);
             const w = allocate(dtype, m);
             w.set(rowWeights.subarray(t0, t0 + m));
-            const bytes = probeChunkGraph(gatherRows(X, D, rowIndex, t0, m), m, D, C, w, dtype);
-            sessions.push({ session: await runtime.load(bytes), rows: m });
+            const graph = probePartGraph(gatherRows(X, D, rowIndex, t0, m), m, D, C, w, dtype);
+            parts.push({ session: await runtime.load(graph), rows: m });
           }
         } catch (error) {
-          await Promise.all(sessions.map((s) => s.session.release()));
+          await Promise.all(parts.map((s) => s.session.release()));
           throw error;
         }
-        loaded = { dtype, sessions };
-        return sessions;
+        loaded = { dtype, parts };
+        return parts;
       };
       const feeds: Partial<Record<ProbePrecision, { W: KernelArray; b: KernelArray }>> = {};
-      const zero: Tensor = {
-        dtype: dtypeOf(X),
-        dims: [],
-        data: allocate(dtypeOf(X), 1),
-      } as Tensor;
+      const start = BigInt64Array.of(0n);
+      const end = BigInt64Array.of(0n);
       return {
         async evaluate(W, bias, precision, G, gb) {
-          const sessions = await ensure(precision);
-          const f = (feeds[precision] ??= {
-            W: allocate(precision, C * D),
-            b: allocate(precision, C),
-          });
+          const parts = await ensure(precision);
+          const { chunkRows } = layout(precision);
+          const f = (feeds[precision] ??= { W: allocate(precision, C * D), b: allocate(precision, C) });
           f.W.set(W.subarray(0, C * D));
           f.b.set(bias.subarray(0, C));
           const inputs: Record<string, Tensor> = {
             W: { dtype: precision, dims: [C, D], data: f.W } as Tensor,
             b: { dtype: precision, dims: [C], data: f.b } as Tensor,
+            start: { dtype: 'int64', dims: [1], data: start } as Tensor,
+            end: { dtype: 'int64', dims: [1], data: end } as Tensor,
           };
-          if (precision !== dtypeOf(X)) inputs.zero = zero;
           G.fill(0);
           gb.fill(0);
           let loss = 0;
-          for (const { session } of sessions) {
-            const out = await session.run(inputs);
-            const GT = out.GT!.data as KernelArray;
-            const g = out.gb!.data as KernelArray;
-            for (let d = 0; d < D; d++) {
-              const o = d * C;
-              for (let c = 0; c < C; c++) G[c * D + d]! += GT[o + c]!;
+          for (const { session, rows } of parts) {
+            for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+              start[0] = BigInt(r0);
+              end[0] = BigInt(Math.min(rows, r0 + chunkRows));
+              const out = await session.run(inputs);
+              const Gc = out.G!.data as KernelArray;
+              const g = out.gb!.data as KernelArray;
+              for (let j = 0; j < C * D; j++) G[j]! += Gc[j]!;
+              for (let c = 0; c < C; c++) gb[c]! += g[c]!;
+              loss += Number((out.loss!.data as KernelArray)[0]);
             }
-            for (let c = 0; c < C; c++) gb[c]! += g[c]!;
-            loss += Number((out.loss!.data as KernelArray)[0]);
           }
           return loss;
         },
@@ -218,8 +226,8 @@ export function createOnnxKernels(runtime: Runtime, options: OnnxKernelsOptions 
       for (let c = 0; c < C; c++) b[c] = bias[c]!;
       const session = await runtime.load(headGraph(w, b, D, C));
       try {
-        // Chunks of rows: the Float32 output of a chunk is at most ~a quarter of the budget.
-        const rows = Math.max(1, Math.min(n, Math.floor(chunkBudget(n, D, features.BYTES_PER_ELEMENT) / (C * 8))));
+        // Chunks of rows: a chunk's logits (and its gathered rows) within half the features' bytes.
+        const rows = Math.max(1, Math.min(n, Math.floor(half(n * D * features.BYTES_PER_ELEMENT) / (C * 8 + D * 8))));
         for (let t0 = 0; t0 < n; t0 += rows) {
           const m = Math.min(rows, n - t0);
           const x = gatherRows(features, D, rowIndex, t0, m);

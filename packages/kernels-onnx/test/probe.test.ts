@@ -14,7 +14,7 @@ import {
 } from '@gla/core';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createOnnxKernels, probeChunkRows, registerOnnxKernels } from '../src/index';
+import { createOnnxKernels, probeLayout, registerOnnxKernels } from '../src/index';
 
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const runtime = createNodeRuntime({ threads: 2 });
@@ -64,10 +64,10 @@ describe('fused probe sessions on onnxruntime', () => {
         for (let d = 0; d < D; d++) Gr[c * D + d]! += r * features.data[i * D + d]!;
       }
     });
-    expect(probeChunkRows(250, D, C, 64 * (4 * C * 8 + D * 8))).toBe(63); // 4 chunks of <= 64 rows, balanced
-    const backend = createOnnxKernels(runtime, {
-      chunkBytes: 64 * (4 * C * 8 + D * 8),
-    });
+    // 3 sessions of <= 100 rows (84, 84, 82), runs of <= 40 rows per session (3 runs of 28, 28, ...)
+    const layout = { partBytes: 100 * D * 4, chunkBytes: 3 * 40 * (3 * C * 8) };
+    expect(probeLayout(250, D, C, 4, layout.partBytes, layout.chunkBytes)).toEqual({ partRows: 84, chunkRows: 28 });
+    const backend = createOnnxKernels(runtime, layout);
     const session: ProbeSession = await backend.probeSession!({
       features: features.data,
       rows: 300,
