@@ -1,55 +1,10 @@
 import { fail } from './errors';
 import { foldRows, takeLabels } from './folds';
 import { applyHead, interpolateHeads, type LinearHead } from './heads';
-import { trainLinearProbe } from './linear-probe';
-import { checkLabels, checkMatrix, checkPositiveInteger, type Matrix } from './matrix';
+import { trainCenteredLinearProbe } from './linear-probe';
+import { checkLabels, checkPositiveInteger, type Matrix } from './matrix';
 import { accuracy, negativeLogLikelihood } from './metrics';
 import { estimatePrior, takeRows } from './prior';
-
-/** Options of {@link trainCenteredLinearProbe}. */
-export interface CenteredProbeOptions {
-  classes: number;
-  /** L2 penalty on W (core's trainLinearProbe units: + l2/2 ||W||^2). */
-  l2: number;
-  /** Warm start (a head on the RAW features). */
-  init?: LinearHead;
-  tolerance?: number;
-  maxIterations?: number;
-}
-
-/**
- * {@link trainLinearProbe} on features centred by their column means, for conditioning; the
- * returned head is mapped back to the raw features exactly (W (x - mu) + b = W x + (b - W mu)), so
- * the objective and the optimum are the same as without centring, only reached faster.
- * @param features N x D @param labels N class indices @returns a head on the raw features
- */
-export function trainCenteredLinearProbe(features: Matrix, labels: ArrayLike<number>, options: CenteredProbeOptions): LinearHead {
-  checkMatrix(features, 'features');
-  const { rows: N, cols: D } = features;
-  const mu = new Float64Array(D);
-  for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) mu[j]! += features.data[i * D + j]!;
-  for (let j = 0; j < D; j++) mu[j]! /= Math.max(1, N);
-  const data = new Float64Array(N * D);
-  for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) data[i * D + j] = features.data[i * D + j]! - mu[j]!;
-  const shiftBias = (w: Matrix, b: ArrayLike<number>, sign: number) => {
-    const out = Float64Array.from(b);
-    for (let c = 0; c < w.rows; c++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += w.data[c * D + j]! * mu[j]!;
-      out[c]! += sign * s;
-    }
-    return out;
-  };
-  const { init } = options;
-  const probe = trainLinearProbe({ data, rows: N, cols: D }, labels as Int32Array, {
-    classes: options.classes,
-    l2: options.l2,
-    maxIterations: options.maxIterations ?? 300,
-    tolerance: options.tolerance ?? 1e-5,
-    ...(init ? { init: { weights: init.weights, bias: shiftBias(init.weights, init.bias, +1) } } : {}),
-  });
-  return { weights: probe.head.weights, bias: shiftBias(probe.head.weights, probe.head.bias, -1) };
-}
 
 /** Compares candidates: higher accuracy first, then lower NLL (ties within 1e-12). */
 function better(acc: number, nll: number, bestAcc: number, bestNll: number): boolean {

@@ -4,14 +4,7 @@
  * input and throws {@link GlaError} with a stable `code`.
  */
 
-export {
-  type CenteredProbeOptions,
-  type CrossFittedProbe,
-  crossFitLinearProbe,
-  crossFittedDebiasedLogits,
-  selectWiseAlpha,
-  trainCenteredLinearProbe,
-} from './cross-fit';
+export { type CrossFittedProbe, crossFitLinearProbe, crossFittedDebiasedLogits, selectWiseAlpha } from './cross-fit';
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
 export {
   calibrateTemperatureWithOffset,
@@ -25,7 +18,7 @@ export {
 } from './ensemble-weights';
 export { type ErrorOptionsWithDetails, GlaError, type GlaErrorCode, isGlaError } from './errors';
 export { type FoldRows, foldRows, takeLabels } from './folds';
-export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
+export { applyHead, applyHeadAsync, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
 export { type ImageDecoder, type RawImage, rawImageProblem, toRgb } from './image';
 export { type KernelConformanceCase, kernelConformanceCases } from './kernel-conformance';
 export {
@@ -36,7 +29,9 @@ export {
   type KernelBackend,
   type KernelName,
   kernelBackends,
-  type ProbeGemmSession,
+  type ProbePrecision,
+  type ProbeSession,
+  type ProbeSessionProblem,
   registerKernels,
   resolveKernel,
   unregisterKernels,
@@ -44,10 +39,14 @@ export {
 export { referenceKernels } from './kernels-reference';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
 export {
+  type CenteredProbeOptions,
   type LinearProbe,
   type LinearProbeOptions,
+  PROBE_FLOAT32_TOLERANCE,
   type SelectL2Options,
   selectL2,
+  trainCenteredLinearProbe,
+  trainCenteredLinearProbeAsync,
   trainLinearProbe,
   trainLinearProbeAsync,
 } from './linear-probe';
