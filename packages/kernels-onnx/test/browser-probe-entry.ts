@@ -1,12 +1,12 @@
 // Runs in headless Chromium: which float64 ONNX ops of the probe graphs onnxruntime-web's wasm EP
 // runs, then trainLinearProbeAsync on @gla/kernels-onnx over @gla/onnx-web (timed, repeated).
-import { type LinearProbe, trainLinearProbe, trainLinearProbeAsync, unregisterKernels } from '@gla/core';
+import { type LinearProbe, trainLinearProbe } from '@gla/core';
 import { GraphBuilder } from '@gla/onnx-builder';
 import type { Runtime, Tensor } from '@gla/runtime';
 // @gla/onnx-web is not a dependency of this package: its sources by path (onnxruntime-web then
 // resolves from packages/onnx-web, where it is a devDependency).
 import { createWebRuntime, resolveThreads } from '../../onnx-web/src/index';
-import { type PhaseTime, PROBE_OPTIONS, type ProbeShape, probeProblem, registerTimedOnnxKernels } from './browser-problem';
+import { PROBE_OPTIONS, type ProbeShape, probeProblem, timedProbeRuns } from './browser-problem';
 
 /** One op of the probe / head graphs, alone in a float64 graph: ok, or the error ORT gave. */
 export interface OpSupport {
@@ -19,10 +19,22 @@ type Build = (g: GraphBuilder) => void;
 
 /** Single-node float64 graphs over inputs A (2 x 3) and B (2 x 3): every op the probe chunk graph and the head graph use. */
 const OP_GRAPHS: readonly [string, Build][] = [
-  ['Gemm(transB, bias)', (g) => { g.addInput('bias', 'float64', [2]); g.addNode('Gemm', ['A', 'B', 'bias'], ['Y'], { transB: 1 }); }],
+  [
+    'Gemm(transB, bias)',
+    (g) => {
+      g.addInput('bias', 'float64', [2]);
+      g.addNode('Gemm', ['A', 'B', 'bias'], ['Y'], { transB: 1 });
+    },
+  ],
   ['Gemm(transA)', (g) => g.addNode('Gemm', ['A', 'B'], ['Y'], { transA: 1 })],
   ['ReduceMax(axes attr)', (g) => g.addNode('ReduceMax', ['A'], ['Y'], { axes: [1], keepdims: 1 })],
-  ['ReduceSum(axes input)', (g) => { g.addInitializer('ax', 'int64', [1], BigInt64Array.of(1n)); g.addNode('ReduceSum', ['A', 'ax'], ['Y'], { keepdims: 1 }); }],
+  [
+    'ReduceSum(axes input)',
+    (g) => {
+      g.addInitializer('ax', 'int64', [1], BigInt64Array.of(1n));
+      g.addNode('ReduceSum', ['A', 'ax'], ['Y'], { keepdims: 1 });
+    },
+  ],
   ['ReduceSum(all)', (g) => g.addNode('ReduceSum', ['A'], ['Y'], { keepdims: 0 })],
   ['Sub', (g) => g.addNode('Sub', ['A', 'B'], ['Y'])],
   ['Add', (g) => g.addNode('Add', ['A', 'B'], ['Y'])],
@@ -30,7 +42,15 @@ const OP_GRAPHS: readonly [string, Build][] = [
   ['Div', (g) => g.addNode('Div', ['A', 'B'], ['Y'])],
   ['Exp', (g) => g.addNode('Exp', ['A'], ['Y'])],
   ['Log', (g) => g.addNode('Log', ['B'], ['Y'])],
-  ['Cast(float32 -> float64)', (g) => { g.addInput('F', 'float32', [2, 3]); g.addNode('Add', ['F', 'F'], ['F2']); g.addNode('Cast', ['F2'], ['C64'], { to: 11 }); g.addNode('Add', ['C64', 'A'], ['Y']); }],
+  [
+    'Cast(float32 -> float64)',
+    (g) => {
+      g.addInput('F', 'float32', [2, 3]);
+      g.addNode('Add', ['F', 'F'], ['F2']);
+      g.addNode('Cast', ['F2'], ['C64'], { to: 11 });
+      g.addNode('Add', ['C64', 'A'], ['Y']);
+    },
+  ],
 ];
 
 async function opSupport(runtime: Runtime): Promise<OpSupport[]> {
@@ -90,23 +110,8 @@ export interface BrowserProbeArgs {
 export default async function run(args: BrowserProbeArgs) {
   const runtime = createWebRuntime({ wasmPaths: '/ort/', threads: args.threads, executionProviders: ['wasm'] });
   const ops = args.probeOps ? await opSupport(runtime) : [];
+  const { times, phases, probe } = await timedProbeRuns(runtime, args.shape, args.warmup, args.repeats);
   const { features, labels } = probeProblem(args.shape);
-  const phases = registerTimedOnnxKernels(runtime);
-  const times: number[] = [];
-  let probe: LinearProbe | undefined;
-  let last: Record<string, PhaseTime> = {};
-  try {
-    for (let r = 0; r < args.warmup + args.repeats; r++) {
-      for (const t of Object.values(phases)) Object.assign(t, { ms: 0, evaluations: 0 });
-      const start = performance.now();
-      probe = await trainLinearProbeAsync(features, labels, PROBE_OPTIONS);
-      if (r >= args.warmup) times.push(performance.now() - start);
-      last = structuredClone(phases);
-    }
-  } finally {
-    unregisterKernels('onnxruntime');
-  }
-  if (!probe) throw new Error('warmup + repeats must be >= 1');
   const wasmSync: { times: number[]; objective: number; backend: string }[] = [];
   if ((args.wasmSyncRepeats ?? 0) > 0) {
     const { wasmKernels, wasmUnavailableReason } = await import('../../kernels-wasm/src/index');
@@ -123,7 +128,7 @@ export default async function run(args: BrowserProbeArgs) {
   return {
     ops,
     times,
-    phases: last,
+    phases,
     wasmSync: wasmSync[0],
     checksum: checksum(features.data),
     backend: probe.backend,

@@ -5,8 +5,9 @@
 // never asserted):
 //   GLA_PROBE_BENCH=1 pnpm --filter @gla/kernels-onnx exec vitest run test/browser-probe.test.ts
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type LinearProbe, trainLinearProbe, trainLinearProbeAsync, unregisterKernels } from '@gla/core';
+import { type LinearProbe, trainLinearProbe } from '@gla/core';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { type BrowserSession, CHROMIUM_PATH, openBrowser } from '@gla/tooling/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import {
   PROBE_OPTIONS,
   type ProbeShape,
   probeProblem,
-  registerTimedOnnxKernels,
+  timedProbeRuns,
 } from './browser-problem';
 
 const entry = fileURLToPath(new URL('./browser-probe-entry.ts', import.meta.url));
@@ -147,28 +148,6 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('linear probe on onnxruntime-web (wa
   }, 120_000);
 });
 
-/** trainLinearProbeAsync on onnx-node: warm-up runs, then timed runs (ms) and the last phases. */
-async function nodeRuns(shape: ProbeShape, threads: number, warmup: number, repeats: number) {
-  const runtime = createNodeRuntime({ threads });
-  const phases = registerTimedOnnxKernels(runtime);
-  const { features, labels } = probeProblem(shape);
-  const times: number[] = [];
-  let last: Record<string, PhaseTime> = {};
-  let probe: LinearProbe | undefined;
-  try {
-    for (let r = 0; r < warmup + repeats; r++) {
-      for (const t of Object.values(phases)) Object.assign(t, { ms: 0, evaluations: 0 });
-      const start = performance.now();
-      probe = await trainLinearProbeAsync(features, labels, PROBE_OPTIONS);
-      if (r >= warmup) times.push(performance.now() - start);
-      last = structuredClone(phases);
-    }
-  } finally {
-    unregisterKernels('onnxruntime');
-  }
-  return { times, phases: last, objective: probe!.objective, iterations: probe!.iterations, backend: probe!.backend };
-}
-
 describe.runIf(bench && existsSync(CHROMIUM_PATH))('measurement: the probe in Node (onnx-node) vs Chromium (onnx-web)', () => {
   it('prints medians of 3 (after 1 warm-up) for 1 and 2 threads', async () => {
     const lines: string[] = [];
@@ -176,21 +155,47 @@ describe.runIf(bench && existsSync(CHROMIUM_PATH))('measurement: the probe in No
       const label = `${shape.rows} x ${shape.cols} x ${shape.classes}`;
       const rows: { where: string; ms: number; f32: PhaseTime; f64: PhaseTime; objective: number; iterations: number }[] = [];
       for (const threads of [1, 2]) {
-        const n = await nodeRuns(shape, threads, 1, 3);
-        rows.push({ where: `node  ${threads}T`, ms: median(n.times), f32: n.phases.float32!, f64: n.phases.float64!, objective: n.objective, iterations: n.iterations });
-        const w = await inPage({ shape, warmup: 1, repeats: 3, threads, probeOps: false, wasmSyncRepeats: threads === 1 ? 3 : 0 }, threads > 1);
+        const n = await timedProbeRuns(createNodeRuntime({ threads }), shape, 1, 3);
+        rows.push({
+          where: `node  ${threads}T`,
+          ms: median(n.times),
+          f32: n.phases.float32,
+          f64: n.phases.float64,
+          objective: n.probe.objective,
+          iterations: n.probe.iterations,
+        });
+        const w = await inPage(
+          { shape, warmup: 1, repeats: 3, threads, probeOps: false, wasmSyncRepeats: threads === 1 ? 3 : 0 },
+          threads > 1,
+        );
         expect(w.threads).toBe(threads);
-        rows.push({ where: `web   ${threads}T`, ms: median(w.times), f32: w.phases.float32, f64: w.phases.float64, objective: w.objective, iterations: w.iterations });
-        if (w.wasmSync) lines.push(`${label}: Chromium trainLinearProbe (sync, ${w.wasmSync.backend}) median ${median(w.wasmSync.times).toFixed(0)} ms, objective ${w.wasmSync.objective}`);
+        rows.push({
+          where: `web   ${threads}T`,
+          ms: median(w.times),
+          f32: w.phases.float32,
+          f64: w.phases.float64,
+          objective: w.objective,
+          iterations: w.iterations,
+        });
+        if (w.wasmSync)
+          lines.push(
+            `${label}: Chromium trainLinearProbe (sync, ${w.wasmSync.backend}) median ${median(w.wasmSync.times).toFixed(0)} ms, objective ${w.wasmSync.objective}`,
+          );
       }
       const nodeMs = Object.fromEntries(rows.filter((r) => r.where.startsWith('node')).map((r) => [r.where.slice(-2), r.ms]));
+      // Two GEMMs of 2 n D C flops per evaluation (the first of each phase also builds its sessions).
+      const gflops = (t: PhaseTime) => ((4 * shape.rows * shape.cols * shape.classes * t.evaluations) / (t.ms * 1e6)).toFixed(1);
       for (const r of rows) {
         const ratio = r.where.startsWith('web') ? ` = ${(r.ms / nodeMs[r.where.slice(-2)]!).toFixed(2)}x Node` : '';
         lines.push(
-          `${label}: ${r.where} median ${r.ms.toFixed(0)} ms${ratio} | f32 ${r.f32.evaluations} evals ${r.f32.ms.toFixed(0)} ms, f64 ${r.f64.evaluations} evals ${r.f64.ms.toFixed(0)} ms | ${r.iterations} it, objective ${r.objective}`,
+          `${label}: ${r.where} median ${r.ms.toFixed(0)} ms${ratio} | f32 ${r.f32.evaluations} evals ${r.f32.ms.toFixed(0)} ms (${gflops(r.f32)} GFLOP/s), f64 ${r.f64.evaluations} evals ${r.f64.ms.toFixed(0)} ms (${gflops(r.f64)} GFLOP/s) | ${r.iterations} it, objective ${r.objective}`,
         );
       }
     }
-    console.log(`\n${lines.join('\n')}`);
+    console.log(
+      `\n${lines.join('\n')}\nload average (1, 5, 15 min) at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')} on ${availableParallelism()} cores`,
+    );
   }, 1_800_000);
 });

@@ -1,6 +1,14 @@
 // The deterministic probe problem shared by the Chromium page (browser-probe-entry.ts) and the
 // Node side (browser-probe.test.ts), so both train on bit-identical Float32 features.
-import { createRng, type Matrix, type ProbePrecision, registerKernels } from '@gla/core';
+import {
+  createRng,
+  type LinearProbe,
+  type Matrix,
+  type ProbePrecision,
+  registerKernels,
+  trainLinearProbeAsync,
+  unregisterKernels,
+} from '@gla/core';
 import type { Runtime } from '@gla/runtime';
 import { createOnnxKernels, ONNX_KERNELS_PRIORITY } from '../src/index';
 
@@ -53,13 +61,25 @@ export interface PhaseTime {
   evaluations: number;
 }
 
+/** Timed runs of {@link timedProbeRuns}. */
+export interface TimedProbeRuns {
+  /** Wall time of each timed run, ms. */
+  readonly times: number[];
+  /** Float32 / Float64 evaluations of the last run (the first of each includes its sessions' creation). */
+  readonly phases: Record<ProbePrecision, PhaseTime>;
+  /** Result of the last run. */
+  readonly probe: LinearProbe;
+}
+
 /**
- * Registers {@link createOnnxKernels}(runtime) as 'onnxruntime' with every `evaluate` timed per
- * precision (wall time, ms), so a run reports its Float32 and Float64 phases separately. Returns
- * the per-precision totals (reset them between runs).
+ * `trainLinearProbeAsync(problem, PROBE_OPTIONS)` on {@link createOnnxKernels}(runtime), registered
+ * as 'onnxruntime' for the duration with every `evaluate` timed per precision: `warmup` untimed
+ * runs, then `repeats` timed ones (wall time, performance.now()).
  */
-export function registerTimedOnnxKernels(runtime: Runtime): Record<ProbePrecision, PhaseTime> {
-  const times: Record<ProbePrecision, PhaseTime> = { float32: { ms: 0, evaluations: 0 }, float64: { ms: 0, evaluations: 0 } };
+export async function timedProbeRuns(runtime: Runtime, shape: ProbeShape, warmup: number, repeats: number): Promise<TimedProbeRuns> {
+  if (!(repeats >= 1)) throw new RangeError(`repeats must be >= 1, got ${repeats}`);
+  const { features, labels } = probeProblem(shape);
+  let phases: Record<ProbePrecision, PhaseTime> = { float32: { ms: 0, evaluations: 0 }, float64: { ms: 0, evaluations: 0 } };
   const inner = createOnnxKernels(runtime);
   const open = inner.probeSession!;
   registerKernels(
@@ -71,8 +91,8 @@ export function registerTimedOnnxKernels(runtime: Runtime): Record<ProbePrecisio
           async evaluate(W, bias, precision, G, gb) {
             const start = performance.now();
             const loss = await session.evaluate(W, bias, precision, G, gb);
-            times[precision].ms += performance.now() - start;
-            times[precision].evaluations++;
+            phases[precision].ms += performance.now() - start;
+            phases[precision].evaluations++;
             return loss;
           },
           release: () => session.release(),
@@ -81,5 +101,17 @@ export function registerTimedOnnxKernels(runtime: Runtime): Record<ProbePrecisio
     },
     { priority: ONNX_KERNELS_PRIORITY },
   );
-  return times;
+  const times: number[] = [];
+  let probe: LinearProbe | undefined;
+  try {
+    for (let r = 0; r < warmup + repeats; r++) {
+      phases = { float32: { ms: 0, evaluations: 0 }, float64: { ms: 0, evaluations: 0 } };
+      const start = performance.now();
+      probe = await trainLinearProbeAsync(features, labels, PROBE_OPTIONS);
+      if (r >= warmup) times.push(performance.now() - start);
+    }
+  } finally {
+    unregisterKernels('onnxruntime');
+  }
+  return { times, phases, probe: probe! };
 }
