@@ -110,7 +110,7 @@ export interface BrowserProbeArgs {
 export default async function run(args: BrowserProbeArgs) {
   const runtime = createWebRuntime({ wasmPaths: '/ort/', threads: args.threads, executionProviders: ['wasm'] });
   const ops = args.probeOps ? await opSupport(runtime) : [];
-  const { times, phases, probe } = await timedProbeRuns(runtime, args.shape, args.warmup, args.repeats);
+  const { times, warmupTimes, phases, loads, probe } = await timedProbeRuns(runtime, args.shape, args.warmup, args.repeats);
   const { features, labels } = probeProblem(args.shape);
   const wasmSync: { times: number[]; objective: number; backend: string }[] = [];
   if ((args.wasmSyncRepeats ?? 0) > 0) {
@@ -128,7 +128,9 @@ export default async function run(args: BrowserProbeArgs) {
   return {
     ops,
     times,
+    warmupTimes,
     phases,
+    loads,
     wasmSync: wasmSync[0],
     checksum: checksum(features.data),
     backend: probe.backend,

@@ -65,8 +65,12 @@ export interface PhaseTime {
 export interface TimedProbeRuns {
   /** Wall time of each timed run, ms. */
   readonly times: number[];
+  /** Wall time of each warm-up run, ms (in Chromium the first ones run before V8 has tiered up ORT's wasm). */
+  readonly warmupTimes: number[];
   /** Float32 / Float64 evaluations of the last run (the first of each includes its sessions' creation). */
   readonly phases: Record<ProbePrecision, PhaseTime>;
+  /** Session creations (graph building + `runtime.load`) of the last run: ms, count; `ms` is part of the phases' ms. */
+  readonly loads: PhaseTime;
   /** Result of the last run. */
   readonly probe: LinearProbe;
 }
@@ -80,7 +84,18 @@ export async function timedProbeRuns(runtime: Runtime, shape: ProbeShape, warmup
   if (!(repeats >= 1)) throw new RangeError(`repeats must be >= 1, got ${repeats}`);
   const { features, labels } = probeProblem(shape);
   let phases: Record<ProbePrecision, PhaseTime> = { float32: { ms: 0, evaluations: 0 }, float64: { ms: 0, evaluations: 0 } };
-  const inner = createOnnxKernels(runtime);
+  let loads: PhaseTime = { ms: 0, evaluations: 0 };
+  const timedRuntime: Runtime = {
+    name: runtime.name,
+    async load(source, options) {
+      const start = performance.now();
+      const session = await runtime.load(source, options);
+      loads.ms += performance.now() - start;
+      loads.evaluations++;
+      return session;
+    },
+  };
+  const inner = createOnnxKernels(timedRuntime);
   const open = inner.probeSession!;
   registerKernels(
     {
@@ -102,16 +117,18 @@ export async function timedProbeRuns(runtime: Runtime, shape: ProbeShape, warmup
     { priority: ONNX_KERNELS_PRIORITY },
   );
   const times: number[] = [];
+  const warmupTimes: number[] = [];
   let probe: LinearProbe | undefined;
   try {
     for (let r = 0; r < warmup + repeats; r++) {
       phases = { float32: { ms: 0, evaluations: 0 }, float64: { ms: 0, evaluations: 0 } };
+      loads = { ms: 0, evaluations: 0 };
       const start = performance.now();
       probe = await trainLinearProbeAsync(features, labels, PROBE_OPTIONS);
-      if (r >= warmup) times.push(performance.now() - start);
+      (r >= warmup ? times : warmupTimes).push(performance.now() - start);
     }
   } finally {
     unregisterKernels('onnxruntime');
   }
-  return { times, phases, probe: probe! };
+  return { times, warmupTimes, phases, loads, probe: probe! };
 }
