@@ -1,0 +1,218 @@
+/// <reference types="node" />
+// The linear probe on onnxruntime-web (wasm EP) in headless Chromium: float64 support of the probe
+// graphs' ops, backend conformance against the synchronous reference in Node, wasm threads under
+// cross-origin isolation. With GLA_PROBE_BENCH=1 also the Node vs Chromium measurement (printed,
+// never asserted):
+//   GLA_PROBE_BENCH=1 pnpm --filter @gla/kernels-onnx exec vitest run test/browser-probe.test.ts
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type LinearProbe, trainLinearProbe } from '@gla/core';
+import { createNodeRuntime } from '@gla/onnx-node';
+import { type BrowserSession, CHROMIUM_PATH, openBrowser } from '@gla/tooling/browser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserProbeArgs, OpSupport } from './browser-probe-entry';
+import {
+  CONFORMANCE_SHAPE,
+  FORTUNES_SHAPE,
+  type PhaseTime,
+  PROBE_OPTIONS,
+  type ProbeShape,
+  probeProblem,
+  timedProbeRuns,
+} from './browser-problem';
+
+const entry = fileURLToPath(new URL('./browser-probe-entry.ts', import.meta.url));
+const bench = process.env['GLA_PROBE_BENCH'] === '1';
+
+/** What browser-probe-entry.ts returns, after the harness's JSON conversion. */
+interface PageResult {
+  ops: OpSupport[];
+  times: number[];
+  warmupTimes: number[];
+  phases: Record<'float32' | 'float64', PhaseTime>;
+  loads: PhaseTime;
+  wasmSync?: { times: number[]; objective: number; backend: string };
+  checksum: number;
+  backend: string;
+  objective: number;
+  gradientNorm: number;
+  iterations: number;
+  converged: boolean;
+  W: number[];
+  b: number[];
+  threads: number;
+  isolated: boolean;
+}
+
+let browser: BrowserSession | undefined;
+const inPage = async (args: BrowserProbeArgs, isolated: boolean): Promise<PageResult> => {
+  browser ??= await openBrowser();
+  return (await browser.run({ entry, args, crossOriginIsolated: isolated, timeoutMs: 600_000 })) as PageResult;
+};
+afterAll(async () => {
+  await browser?.close();
+});
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+/**
+ * Predicted classes and accuracy (fraction) of a head (C x D weights, C biases) on rows N .. N + 2000
+ * of the generator: the same class means, new noise (the first N rows of the longer draw are the training rows).
+ */
+function heldOut(shape: ProbeShape, W: ArrayLike<number>, b: ArrayLike<number>): { predicted: Int32Array; accuracy: number } {
+  const extra = 2000;
+  const { features, labels } = probeProblem({ ...shape, rows: shape.rows + extra });
+  const { rows: N, cols: D, classes: C } = shape;
+  let hits = 0;
+  const predicted = new Int32Array(extra);
+  for (let i = N; i < N + extra; i++) {
+    let best = 0;
+    let bestZ = -Infinity;
+    for (let c = 0; c < C; c++) {
+      let z = b[c]!;
+      for (let d = 0; d < D; d++) z += W[c * D + d]! * features.data[i * D + d]!;
+      if (z > bestZ) {
+        bestZ = z;
+        best = c;
+      }
+    }
+    predicted[i - N] = best;
+    if (best === labels[i]) hits++;
+  }
+  return { predicted, accuracy: hits / extra };
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+describe.skipIf(!existsSync(CHROMIUM_PATH))('linear probe on onnxruntime-web (wasm) in headless Chromium', () => {
+  let page: PageResult;
+  let reference: LinearProbe;
+  beforeAll(async () => {
+    page = await inPage({ shape: CONFORMANCE_SHAPE, warmup: 0, repeats: 1, threads: 1, probeOps: true }, false);
+    const { features, labels } = probeProblem(CONFORMANCE_SHAPE);
+    reference = trainLinearProbe(features, labels, { ...PROBE_OPTIONS, backend: 'reference' });
+  }, 600_000);
+
+  it('runs every op of the probe and head graphs in float64 on the wasm EP', () => {
+    expect(page.ops.map((o) => o.op)).toContain('Gemm(transA)');
+    expect(page.ops.filter((o) => !o.ok)).toEqual([]);
+    expect(page.ops).toHaveLength(12);
+  });
+
+  it('trains on the Node bytes and reaches the reference optimum (Float32 then Float64 phase; objective to 1e-9, same held-out accuracy)', () => {
+    const { features } = probeProblem(CONFORMANCE_SHAPE);
+    let h = 0x811c9dc5;
+    for (const byte of new Uint8Array(features.data.buffer)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+    expect(page.checksum).toBe(h);
+    expect(page.isolated).toBe(false);
+    expect(page.threads).toBe(1);
+    expect(page.backend).toBe('onnxruntime(float32+float64)');
+    expect(page.phases.float32.evaluations).toBeGreaterThan(0);
+    expect(page.phases.float64.evaluations).toBeGreaterThan(0);
+    expect(page.converged).toBe(true);
+    expect(page.gradientNorm).toBeLessThanOrEqual(PROBE_OPTIONS.tolerance);
+    expect(reference.converged).toBe(true);
+    expect(rel(page.objective, reference.objective)).toBeLessThan(1e-9);
+    const W = reference.head.weights.data;
+    let dw = 0;
+    let sw = 0;
+    for (let j = 0; j < W.length; j++) {
+      dw = Math.max(dw, Math.abs(page.W[j]! - W[j]!));
+      sw = Math.max(sw, Math.abs(W[j]!));
+    }
+    // Strong convexity (l2 = 1e-4) bounds the weight error by |g| / l2 = 1e-3 (both gradients <= 1e-7).
+    expect(dw).toBeLessThan(2e-3);
+    expect(dw / sw).toBeLessThan(1e-3);
+    const ref = heldOut(CONFORMANCE_SHAPE, W, reference.head.bias);
+    expect(ref.accuracy).toBeGreaterThan(0.2);
+    expect(ref.accuracy).toBeLessThan(0.95);
+    const web = heldOut(CONFORMANCE_SHAPE, page.W, page.b);
+    expect(web.accuracy).toBe(ref.accuracy);
+    let disagree = 0;
+    for (let i = 0; i < ref.predicted.length; i++) if (web.predicted[i] !== ref.predicted[i]) disagree++;
+    expect(disagree).toBeLessThanOrEqual(1);
+  });
+
+  it('uses 2 wasm threads when the page is cross-origin isolated, with the same optimum', async () => {
+    const shape: ProbeShape = { rows: 600, cols: 48, classes: 8, seed: 3 };
+    const two = await inPage({ shape, warmup: 0, repeats: 1, threads: 2, probeOps: false }, true);
+    expect(two.isolated).toBe(true);
+    expect(two.threads).toBe(2);
+    const { features, labels } = probeProblem(shape);
+    const ref = trainLinearProbe(features, labels, { ...PROBE_OPTIONS, backend: 'reference' });
+    expect(two.backend).toBe('onnxruntime(float32+float64)');
+    expect(rel(two.objective, ref.objective)).toBeLessThan(1e-9);
+  }, 120_000);
+});
+
+describe.runIf(bench && existsSync(CHROMIUM_PATH))('measurement: the probe in Node (onnx-node) vs Chromium (onnx-web)', () => {
+  // Chromium compiles ORT's wasm with its baseline compiler first and tiers up in the background
+  // (seconds on a loaded machine): the page gets 3 warm-up runs (printed), Node 1.
+  it('prints medians of 3 (after warm-up) for 1 and 2 threads', async () => {
+    const lines: string[] = [];
+    for (const shape of [CONFORMANCE_SHAPE, FORTUNES_SHAPE]) {
+      const label = `${shape.rows} x ${shape.cols} x ${shape.classes}`;
+      const rows: {
+        where: string;
+        ms: number;
+        f32: PhaseTime;
+        f64: PhaseTime;
+        loads: PhaseTime;
+        warmup: number[];
+        objective: number;
+        iterations: number;
+      }[] = [];
+      for (const threads of [1, 2]) {
+        const n = await timedProbeRuns(createNodeRuntime({ threads }), shape, 1, 3);
+        rows.push({
+          where: `node  ${threads}T`,
+          ms: median(n.times),
+          f32: n.phases.float32,
+          f64: n.phases.float64,
+          loads: n.loads,
+          warmup: n.warmupTimes,
+          objective: n.probe.objective,
+          iterations: n.probe.iterations,
+        });
+        const w = await inPage(
+          { shape, warmup: 3, repeats: 3, threads, probeOps: false, wasmSyncRepeats: threads === 1 ? 3 : 0 },
+          threads > 1,
+        );
+        expect(w.threads).toBe(threads);
+        rows.push({
+          where: `web   ${threads}T`,
+          ms: median(w.times),
+          f32: w.phases.float32,
+          f64: w.phases.float64,
+          loads: w.loads,
+          warmup: w.warmupTimes,
+          objective: w.objective,
+          iterations: w.iterations,
+        });
+        if (w.wasmSync)
+          lines.push(
+            `${label}: Chromium trainLinearProbe (sync, ${w.wasmSync.backend}) median ${median(w.wasmSync.times).toFixed(0)} ms, objective ${w.wasmSync.objective}`,
+          );
+      }
+      const nodeMs = Object.fromEntries(rows.filter((r) => r.where.startsWith('node')).map((r) => [r.where.slice(-2), r.ms]));
+      // Two GEMMs of 2 n D C flops per evaluation (the first of each phase also builds its sessions).
+      const gflops = (t: PhaseTime) => ((4 * shape.rows * shape.cols * shape.classes * t.evaluations) / (t.ms * 1e6)).toFixed(1);
+      for (const r of rows) {
+        const ratio = r.where.startsWith('web') ? ` = ${(r.ms / nodeMs[r.where.slice(-2)]!).toFixed(2)}x Node` : '';
+        lines.push(
+          `${label}: ${r.where} median ${r.ms.toFixed(0)} ms${ratio} | f32 ${r.f32.evaluations} evals ${r.f32.ms.toFixed(0)} ms (${gflops(r.f32)} GFLOP/s), f64 ${r.f64.evaluations} evals ${r.f64.ms.toFixed(0)} ms (${gflops(r.f64)} GFLOP/s), ${r.loads.evaluations} loads ${r.loads.ms.toFixed(0)} ms | ${r.iterations} it, objective ${r.objective} | warm-up runs ${r.warmup.map((t) => t.toFixed(0)).join(', ')} ms`,
+        );
+      }
+    }
+    console.log(
+      `\n${lines.join('\n')}\nload average (1, 5, 15 min) at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')} on ${availableParallelism()} cores`,
+    );
+  }, 1_800_000);
+});
