@@ -5,7 +5,7 @@ import { GraphBuilder } from '@gla/onnx-builder';
 import type { Runtime, Tensor } from '@gla/runtime';
 // @gla/onnx-web is not a dependency of this package: its sources by path (onnxruntime-web then
 // resolves from packages/onnx-web, where it is a devDependency).
-import { createWebRuntime, resolveThreads } from '../../onnx-web/src/index';
+import { createWebRuntime, resolveThreads } from '@gla/onnx-web';
 import { PROBE_OPTIONS, type ProbeShape, probeProblem, timedProbeRuns } from './browser-problem';
 
 /** One op of the probe / head graphs, alone in a float64 graph: ok, or the error ORT gave. */
@@ -114,7 +114,7 @@ export default async function run(args: BrowserProbeArgs) {
   const { features, labels } = probeProblem(args.shape);
   const wasmSync: { times: number[]; objective: number; backend: string }[] = [];
   if ((args.wasmSyncRepeats ?? 0) > 0) {
-    const { wasmKernels, wasmUnavailableReason } = await import('../../kernels-wasm/src/index');
+    const { wasmKernels, wasmUnavailableReason } = await import('@gla/kernels-wasm');
     if (!wasmKernels) throw new Error(`wasm-simd unavailable: ${wasmUnavailableReason()}`);
     const ts: number[] = [];
     let sync: LinearProbe | undefined;
