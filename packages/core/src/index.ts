@@ -5,12 +5,17 @@
  */
 
 export {
+  applyHeadAsync,
   type CenteredProbeOptions,
+  type CrossFitOptions,
   type CrossFittedProbe,
   crossFitLinearProbe,
+  crossFitLinearProbeAsync,
   crossFittedDebiasedLogits,
   selectWiseAlpha,
+  selectWiseAlphaFromLogits,
   trainCenteredLinearProbe,
+  trainCenteredLinearProbeAsync,
 } from './cross-fit';
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
 export {
