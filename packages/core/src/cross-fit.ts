@@ -1,99 +1,16 @@
 import { combineLogits } from './ensemble-weights';
 import { fail } from './errors';
 import { foldRows, takeLabels } from './folds';
-import { applyHead, type LinearHead } from './heads';
-import { type BackendChoice, checkBackendChoice, resolveKernel } from './kernels';
-import { trainLinearProbe, trainLinearProbeAsync } from './linear-probe';
+import { applyHead, applyHeadAsync, type LinearHead } from './heads';
+import type { BackendChoice } from './kernels';
+import { trainCenteredLinearProbe, trainCenteredLinearProbeAsync } from './linear-probe';
 import { checkLabels, checkMatrix, checkPositiveInteger, type Matrix } from './matrix';
 import { accuracy, negativeLogLikelihood } from './metrics';
 import { estimatePrior, takeRows } from './prior';
 
-/** Options of {@link trainCenteredLinearProbe}. */
-export interface CenteredProbeOptions {
-  classes: number;
-  /** L2 penalty on W (core's trainLinearProbe units: + l2/2 ||W||^2). */
-  l2: number;
-  /** Warm start (a head on the RAW features). */
-  init?: LinearHead;
-  tolerance?: number;
-  maxIterations?: number;
-}
-
-/**
- * {@link trainLinearProbe} on features centred by their column means, for conditioning; the
- * returned head is mapped back to the raw features exactly (W (x - mu) + b = W x + (b - W mu)), so
- * the objective and the optimum are the same as without centring, only reached faster.
- * @param features N x D @param labels N class indices @returns a head on the raw features
- */
-export function trainCenteredLinearProbe(features: Matrix, labels: ArrayLike<number>, options: CenteredProbeOptions): LinearHead {
-  checkMatrix(features, 'features');
-  const { rows: N, cols: D } = features;
-  const mu = new Float64Array(D);
-  for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) mu[j]! += features.data[i * D + j]!;
-  for (let j = 0; j < D; j++) mu[j]! /= Math.max(1, N);
-  const data = new Float64Array(N * D);
-  for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) data[i * D + j] = features.data[i * D + j]! - mu[j]!;
-  const shiftBias = (w: Matrix, b: ArrayLike<number>, sign: number) => {
-    const out = Float64Array.from(b);
-    for (let c = 0; c < w.rows; c++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += w.data[c * D + j]! * mu[j]!;
-      out[c]! += sign * s;
-    }
-    return out;
-  };
-  const { init } = options;
-  const probe = trainLinearProbe({ data, rows: N, cols: D }, labels as Int32Array, {
-    classes: options.classes,
-    l2: options.l2,
-    maxIterations: options.maxIterations ?? 300,
-    tolerance: options.tolerance ?? 1e-5,
-    ...(init ? { init: { weights: init.weights, bias: shiftBias(init.weights, init.bias, +1) } } : {}),
-  });
-  return { weights: probe.head.weights, bias: shiftBias(probe.head.weights, probe.head.bias, -1) };
-}
-
 /** Compares candidates: higher accuracy first, then lower NLL (ties within 1e-12). */
 function better(acc: number, nll: number, bestAcc: number, bestNll: number): boolean {
   return acc > bestAcc + 1e-12 || (Math.abs(acc - bestAcc) <= 1e-12 && nll < bestNll);
-}
-
-/**
- * {@link trainCenteredLinearProbe} with its GEMMs on an asynchronous kernel backend
- * (trainLinearProbeAsync); `rows` selects the training rows of `features` (labels: one per row).
- * TEMPORARY stand-in with the contract of the probe engine (branch probe-engine), which replaces it.
- */
-export async function trainCenteredLinearProbeAsync(
-  features: Matrix,
-  labels: ArrayLike<number>,
-  options: CenteredProbeOptions & { rows?: ArrayLike<number>; backend?: BackendChoice },
-): Promise<LinearHead> {
-  const x = options.rows ? takeRows(features, options.rows) : features;
-  const { rows: N, cols: D } = x;
-  const mu = new Float64Array(D);
-  for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) mu[j]! += x.data[i * D + j]!;
-  for (let j = 0; j < D; j++) mu[j]! /= Math.max(1, N);
-  const data = x.data instanceof Float32Array ? new Float32Array(N * D) : new Float64Array(N * D);
-  for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) data[i * D + j] = x.data[i * D + j]! - mu[j]!;
-  const shiftBias = (w: Matrix, b: ArrayLike<number>, sign: number) => {
-    const out = Float64Array.from(b);
-    for (let c = 0; c < w.rows; c++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += w.data[c * D + j]! * mu[j]!;
-      out[c]! += sign * s;
-    }
-    return out;
-  };
-  const { init } = options;
-  const probe = await trainLinearProbeAsync({ data, rows: N, cols: D }, labels as Int32Array, {
-    classes: options.classes,
-    l2: options.l2,
-    maxIterations: options.maxIterations ?? 300,
-    tolerance: options.tolerance ?? 1e-5,
-    ...(options.backend ? { backend: options.backend } : {}),
-    ...(init ? { init: { weights: init.weights, bias: shiftBias(init.weights, init.bias, +1) } } : {}),
-  });
-  return { weights: probe.head.weights, bias: shiftBias(probe.head.weights, probe.head.bias, -1) };
 }
 
 /** Result of {@link crossFitLinearProbe}. */
@@ -150,7 +67,13 @@ function crossFitSetup(features: Matrix, labels: ArrayLike<number>, options: Cro
   if (options.folds.length !== y.length) fail('length-mismatch', `${name}: folds has length ${options.folds.length}, expected ${y.length}`);
   if (!options.l2Grid.length) fail('empty-input', `${name}: l2Grid is empty`);
   const rowsOf = (positions: Int32Array): Int32Array => (rows ? Int32Array.from(positions, (r) => rows[r]!) : positions);
-  return { C, y, parts: foldRows(options.folds, options.foldCount), rowsOf };
+  // The probe engine's labels are indexed like the features (it reads those of its `rows`).
+  let featureLabels = y;
+  if (rows) {
+    featureLabels = new Int32Array(features.rows);
+    for (let r = 0; r < n; r++) featureLabels[rows[r]!] = y[r]!;
+  }
+  return { C, y, featureLabels, parts: foldRows(options.folds, options.foldCount), rowsOf };
 }
 
 /**
@@ -203,16 +126,17 @@ function* crossFitPath(
  * labels of the labelled rows; `options.folds` n fold indices in [0, foldCount)
  */
 export function crossFitLinearProbe(features: Matrix, labels: ArrayLike<number>, options: CrossFitOptions): CrossFittedProbe {
-  const { C, y, parts, rowsOf } = crossFitSetup(features, labels, options, 'crossFitLinearProbe');
+  const { C, y, featureLabels, parts, rowsOf } = crossFitSetup(features, labels, options, 'crossFitLinearProbe');
   const path = crossFitPath(C, y, parts, options.l2Grid);
   let step = path.next();
   while (!step.done) {
     const { train, held, l2, init } = step.value;
-    const head = trainCenteredLinearProbe(takeRows(features, rowsOf(train)), takeLabels(y, train), {
+    const head = trainCenteredLinearProbe(features, featureLabels, {
       classes: C,
       l2,
       tolerance: options.tolerance ?? 1e-4,
       maxIterations: options.maxIterations ?? 150,
+      rows: rowsOf(train),
       ...(init ? { init } : {}),
     });
     step = path.next({ head, logits: applyHead(head, takeRows(features, rowsOf(held))) });
@@ -230,13 +154,13 @@ export async function crossFitLinearProbeAsync(
   labels: ArrayLike<number>,
   options: CrossFitOptions & { backend?: BackendChoice },
 ): Promise<CrossFittedProbe> {
-  const { C, y, parts, rowsOf } = crossFitSetup(features, labels, options, 'crossFitLinearProbeAsync');
+  const { C, y, featureLabels, parts, rowsOf } = crossFitSetup(features, labels, options, 'crossFitLinearProbeAsync');
   const backend = options.backend ? { backend: options.backend } : {};
   const path = crossFitPath(C, y, parts, options.l2Grid);
   let step = path.next();
   while (!step.done) {
     const { train, held, l2, init } = step.value;
-    const head = await trainCenteredLinearProbeAsync(features, takeLabels(y, train), {
+    const head = await trainCenteredLinearProbeAsync(features, featureLabels, {
       classes: C,
       l2,
       tolerance: options.tolerance ?? 1e-4,
@@ -248,32 +172,6 @@ export async function crossFitLinearProbeAsync(
     step = path.next({ head, logits: await applyHeadAsync(head, features, { rows: rowsOf(held), ...backend }) });
   }
   return step.value;
-}
-
-/**
- * {@link applyHead} of `rows` of `features` (default all) with the GEMM on an asynchronous kernel
- * backend (`probeGemmSession`, Float32 products) when one is registered.
- * TEMPORARY stand-in with the contract of the probe engine (branch probe-engine), which replaces it.
- * @returns rows x C Float64 logits
- */
-export async function applyHeadAsync(
-  head: LinearHead,
-  features: Matrix,
-  options: { rows?: ArrayLike<number>; backend?: BackendChoice } = {},
-): Promise<Matrix> {
-  const x = options.rows ? takeRows(features, options.rows) : features;
-  const backend = resolveKernel('probeGemmSession', checkBackendChoice(options.backend, 'applyHeadAsync'));
-  if (!backend.probeGemmSession || x.rows === 0) return applyHead(head, x);
-  const C = head.weights.rows;
-  const out = new Float64Array(x.rows * C);
-  const session = await backend.probeGemmSession(x.data, x.rows, x.cols);
-  try {
-    await session.logits(Float64Array.from(head.weights.data), C, out);
-  } finally {
-    await session.release();
-  }
-  for (let i = 0; i < x.rows; i++) for (let c = 0; c < C; c++) out[i * C + c]! += head.bias[c]!;
-  return { data: out, rows: x.rows, cols: C };
 }
 
 /**

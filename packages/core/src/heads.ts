@@ -1,5 +1,5 @@
 import { fail } from './errors';
-import { type KernelArray, resolveKernel } from './kernels';
+import { type BackendChoice, checkBackendChoice, type KernelArray, resolveKernel } from './kernels';
 import { checkFinite, checkMatrix, checkNonEmpty, checkPositiveInteger, type Matrix } from './matrix';
 
 /** A linear classifier: logits = features W^T + bias. */
@@ -61,6 +61,67 @@ export function applyHead(head: LinearHead, features: Matrix): Matrix {
   const out = new Float64Array(features.rows * C);
   linearLogits(features.data, features.rows, D, head.weights.data, head.bias, C, out);
   return { data: out, rows: features.rows, cols: C };
+}
+
+/** Validates `rows` against `total` feature rows (internal); undefined stays undefined. */
+export function checkRowIndex(rows: ArrayLike<number> | undefined, total: number, name: string): Int32Array | undefined {
+  if (rows === undefined) return undefined;
+  if (rows === null || typeof rows !== 'object' || typeof rows.length !== 'number')
+    fail('invalid-option', `${name}: rows must be an array of row indices`);
+  if (rows.length === 0) fail('empty-input', `${name}: rows is empty`);
+  const out = new Int32Array(rows.length);
+  for (let t = 0; t < rows.length; t++) {
+    const r = rows[t]!;
+    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= total)
+      fail('invalid-option', `${name}: rows[${t}] = ${String(r)} is not a row index in [0, ${total})`);
+    out[t] = r;
+  }
+  return out;
+}
+
+/**
+ * Logits of a linear head on an asynchronous backend's GEMM (`applyHeadGemm`, e.g. onnxruntime's
+ * MLAS via @gla/kernels-onnx) when one is registered (or named by `backend`), else {@link applyHead}
+ * (Float64 sums). Precision on such a backend: the features' dtype (Float32 features give Float32
+ * products, relative error ~1e-6 of the logits' scale; see the backend's README).
+ * @param features N x D @param options.rows only these rows (indices in [0, N), read in place)
+ * @returns rows.length (or N) x C Float64 matrix, row t for feature row rows[t]
+ */
+export async function applyHeadAsync(
+  head: LinearHead,
+  features: Matrix,
+  options: { backend?: BackendChoice; rows?: ArrayLike<number> } = {},
+): Promise<Matrix> {
+  const [C, D] = checkHead(head);
+  checkFeatures(features, D);
+  if (options === null || typeof options !== 'object') fail('invalid-option', 'applyHeadAsync: options must be an object');
+  const rowIndex = checkRowIndex(options.rows, features.rows, 'applyHeadAsync');
+  const n = rowIndex ? rowIndex.length : features.rows;
+  const out = new Float64Array(n * C);
+  const X = features.data as KernelArray;
+  const backend = resolveKernel('applyHeadGemm', checkBackendChoice(options.backend, 'applyHeadAsync'));
+  if (backend.applyHeadGemm && (X instanceof Float32Array || X instanceof Float64Array)) {
+    await backend.applyHeadGemm(X, features.rows, D, rowIndex, head.weights.data as KernelArray, C, head.bias, out);
+    return { data: out, rows: n, cols: C };
+  }
+  if (!rowIndex) {
+    linearLogits(X, n, D, head.weights.data as KernelArray, head.bias, C, out);
+    return { data: out, rows: n, cols: C };
+  }
+  // Gathered blocks of rows (scratch of at most 1 MiB of features).
+  const block = Math.max(1, Math.min(n, Math.floor((1 << 20) / (8 * D))));
+  const Xb = new Float64Array(block * D);
+  const ob = new Float64Array(block * C);
+  for (let t0 = 0; t0 < n; t0 += block) {
+    const m = Math.min(block, n - t0);
+    for (let i = 0; i < m; i++) {
+      const o = rowIndex[t0 + i]! * D;
+      for (let d = 0; d < D; d++) Xb[i * D + d] = X[o + d]!;
+    }
+    linearLogits(Xb, m, D, head.weights.data as KernelArray, head.bias, C, ob);
+    out.set(ob.subarray(0, m * C), t0 * C);
+  }
+  return { data: out, rows: n, cols: C };
 }
 
 /**
@@ -152,5 +213,8 @@ export function zeroShotHead(textEmbeddings: Matrix, options: { classes?: number
   }
   const mean = l2Normalize({ data: w, rows: C, cols: D }).data;
   for (let i = 0; i < mean.length; i++) mean[i]! *= scale;
-  return { weights: { data: mean, rows: C, cols: D }, bias: new Float64Array(C) };
+  return {
+    weights: { data: mean, rows: C, cols: D },
+    bias: new Float64Array(C),
+  };
 }

@@ -5,8 +5,6 @@
  */
 
 export {
-  applyHeadAsync,
-  type CenteredProbeOptions,
   type CrossFitOptions,
   type CrossFittedProbe,
   crossFitLinearProbe,
@@ -14,8 +12,6 @@ export {
   crossFittedDebiasedLogits,
   selectWiseAlpha,
   selectWiseAlphaFromLogits,
-  trainCenteredLinearProbe,
-  trainCenteredLinearProbeAsync,
 } from './cross-fit';
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
 export {
@@ -30,7 +26,7 @@ export {
 } from './ensemble-weights';
 export { type ErrorOptionsWithDetails, GlaError, type GlaErrorCode, isGlaError } from './errors';
 export { type FoldRows, foldRows, takeLabels } from './folds';
-export { applyHead, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
+export { applyHead, applyHeadAsync, cosineLogits, interpolateHeads, type LinearHead, l2Normalize, zeroShotHead } from './heads';
 export { type ImageDecoder, type RawImage, rawImageProblem, toRgb } from './image';
 export { type KernelConformanceCase, kernelConformanceCases } from './kernel-conformance';
 export {
@@ -41,7 +37,9 @@ export {
   type KernelBackend,
   type KernelName,
   kernelBackends,
-  type ProbeGemmSession,
+  type ProbePrecision,
+  type ProbeSession,
+  type ProbeSessionProblem,
   registerKernels,
   resolveKernel,
   unregisterKernels,
@@ -49,10 +47,14 @@ export {
 export { referenceKernels } from './kernels-reference';
 export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
 export {
+  type CenteredProbeOptions,
   type LinearProbe,
   type LinearProbeOptions,
+  PROBE_FLOAT32_TOLERANCE,
   type SelectL2Options,
   selectL2,
+  trainCenteredLinearProbe,
+  trainCenteredLinearProbeAsync,
   trainLinearProbe,
   trainLinearProbeAsync,
 } from './linear-probe';

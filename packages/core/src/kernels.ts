@@ -94,23 +94,54 @@ export interface KernelBackend {
    */
   allocateCache?(dtype: 'float32' | 'float64', rows: number, cols: number): KernelArray | undefined;
   /**
-   * Asynchronous probe GEMMs with X kept in the backend (trainLinearProbeAsync). The products may
-   * be in the backend's precision (e.g. Float32); the backend's README states it.
+   * Asynchronous fused probe evaluations with the training rows kept in the backend
+   * (trainLinearProbeAsync). The backend's README states the precision of each `ProbePrecision`.
    */
-  probeGemmSession?(features: KernelArray, rows: number, cols: number): Promise<ProbeGemmSession>;
+  probeSession?(problem: ProbeSessionProblem): Promise<ProbeSession>;
+  /**
+   * Asynchronous head logits (applyHeadAsync): `out (n x C) = X_rows W^T + bias`, X_rows the rows
+   * `rowIndex` of `features` (default all rows), W C x D. Precision: the features' dtype (Float32
+   * features: Float32 products and W rounded to Float32; Float64: Float64 throughout).
+   */
+  applyHeadGemm?(
+    features: KernelArray,
+    rows: number,
+    cols: number,
+    rowIndex: Int32Array | undefined,
+    W: KernelArray,
+    classes: number,
+    bias: ArrayLike<number>,
+    out: Float64Array,
+  ): Promise<void>;
   /** `out (m x n) = A (m x k) B^T` with B n x k; Float64 accumulation. */
   gemmABt?(A: KernelArray, m: number, B: KernelArray, n: number, k: number, out: Float64Array): void;
 }
 
+/** Arithmetic of a fused probe evaluation. */
+export type ProbePrecision = 'float32' | 'float64';
+
+/** What a {@link KernelBackend.probeSession} evaluates over (validated by the caller). */
+export interface ProbeSessionProblem {
+  /** The full feature matrix X (rows x cols, row-major). */
+  features: KernelArray;
+  rows: number;
+  cols: number;
+  /** The training rows t -> rowIndex[t] into X (default: all rows in order); n = its length. */
+  rowIndex?: Int32Array;
+  /** Loss weight w_t of each training row (length n, >= 0). */
+  rowWeights: Float64Array;
+  /** Number of classes C. */
+  classes: number;
+}
+
 /**
- * The linear probe's two GEMMs with the feature matrix X (N x D) kept inside an asynchronous
- * backend (e.g. as a constant of an onnxruntime session), so it is not copied per call.
+ * Fused evaluations of the probe over the training rows x_t (kept inside the backend). For
+ * z_t = W x_t + bias and p_t = softmax(z_t), one call computes the label-free parts
+ *   G = sum_t w_t p_t x_t^T (C x D, overwritten), gb = sum_t w_t p_t (C, overwritten),
+ * and returns sum_t w_t logsumexp(z_t); the caller subtracts the constant label terms.
  */
-export interface ProbeGemmSession {
-  /** out (N x C) = X W^T, W C x D. */
-  logits(W: Float64Array, classes: number, out: Float64Array): Promise<void>;
-  /** out (C x D) = R^T X, R N x C (row-major). */
-  gradient(R: Float64Array, classes: number, out: Float64Array): Promise<void>;
+export interface ProbeSession {
+  evaluate(W: Float64Array, bias: Float64Array, precision: ProbePrecision, G: Float64Array, gb: Float64Array): Promise<number>;
   release(): Promise<void>;
 }
 
@@ -123,7 +154,8 @@ export type KernelName =
   | 'rowLogSumExp'
   | 'temperatureNll'
   | 'gemmABt'
-  | 'probeGemmSession';
+  | 'probeSession'
+  | 'applyHeadGemm';
 
 /** Every kernel name, in a fixed order. */
 export const KERNEL_NAMES: readonly KernelName[] = [
@@ -134,7 +166,8 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'rowLogSumExp',
   'temperatureNll',
   'gemmABt',
-  'probeGemmSession',
+  'probeSession',
+  'applyHeadGemm',
 ];
 
 interface Registered {
@@ -169,10 +202,18 @@ export function unregisterKernels(name: string): void {
 }
 
 /** Registered backends, best first: `{ name, priority, kernels }`. */
-export function kernelBackends(): { name: string; priority: number; kernels: KernelName[] }[] {
+export function kernelBackends(): {
+  name: string;
+  priority: number;
+  kernels: KernelName[];
+}[] {
   return [...registry.values()]
     .sort((a, b) => b.priority - a.priority || b.order - a.order)
-    .map((r) => ({ name: r.backend.name, priority: r.priority, kernels: KERNEL_NAMES.filter((k) => typeof r.backend[k] === 'function') }));
+    .map((r) => ({
+      name: r.backend.name,
+      priority: r.priority,
+      kernels: KERNEL_NAMES.filter((k) => typeof r.backend[k] === 'function'),
+    }));
 }
 
 /** The registered backend of this name (throws `invalid-option` when there is none). */

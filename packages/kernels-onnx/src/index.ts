@@ -1,81 +1,255 @@
 /**
- * @gla/kernels-onnx: the linear probe's GEMMs on onnxruntime (MLAS) through a @gla/runtime adapter
- * (@gla/onnx-node or @gla/onnx-web). The feature matrix is a constant (initializer) of two small
- * graphs built with @gla/onnx-builder, so it is copied into the session once per training run, not
- * per evaluation. Products are Float32 (MLAS SGEMM); the probe's softmax, residuals and L-BFGS stay
- * in Float64 in @gla/core.
+ * @gla/kernels-onnx: @gla/core's asynchronous probe and head kernels on onnxruntime (MLAS GEMM,
+ * vectorised exp) through a @gla/runtime adapter (@gla/onnx-node or @gla/onnx-web). The training
+ * rows are split into chunks, each the constant (initializer) of one fused graph built with
+ * @gla/onnx-builder, so X is copied into onnxruntime once per training run and every evaluation
+ * returns only C x D + C + 1 numbers per chunk (summed in Float64 here).
  */
-import { type KernelArray, type KernelBackend, type ProbeGemmSession, registerKernels } from '@gla/core';
+import {
+  type KernelArray,
+  type KernelBackend,
+  type ProbePrecision,
+  type ProbeSession,
+  type ProbeSessionProblem,
+  registerKernels,
+} from '@gla/core';
 import { GraphBuilder } from '@gla/onnx-builder';
-import type { Runtime } from '@gla/runtime';
+import type { ModelSession, Runtime, Tensor } from '@gla/runtime';
 
-/** The two graphs of a probe session: Z = X W^T (Gemm transB) and G = R^T X (Gemm transA). */
-export function probeGraphs(X: Float32Array, N: number, D: number, C: number): { logits: Uint8Array; gradient: Uint8Array } {
-  const a = new GraphBuilder('gla-probe-logits');
-  a.addInput('W', 'float32', [C, D]);
-  a.addInitializer('X', 'float32', [N, D], X);
-  a.addNode('Gemm', ['X', 'W'], ['Z'], { transB: 1 });
-  a.addOutput('Z', 'float32', [N, C]);
-  const b = new GraphBuilder('gla-probe-gradient');
-  b.addInput('R', 'float32', [N, C]);
-  b.addInitializer('X', 'float32', [N, D], X);
-  b.addNode('Gemm', ['R', 'X'], ['G'], { transA: 1 });
-  b.addOutput('G', 'float32', [C, D]);
-  return { logits: a.toBytes(), gradient: b.toBytes() };
+type FloatDType = 'float32' | 'float64';
+
+const ONNX_DOUBLE = 11;
+const ONNX_FLOAT = 1;
+
+function dtypeOf(a: KernelArray): FloatDType {
+  return a instanceof Float32Array ? 'float32' : 'float64';
+}
+
+function allocate(dtype: FloatDType, length: number): KernelArray {
+  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
 
 /**
- * A kernel backend with `probeGemmSession` over `runtime` (sessions are created per training run,
- * for its classes C, on the first call). Register it with {@link registerOnnxKernels}.
+ * The fused probe graph over one part of the training rows (X P x D stored as its dtype, an
+ * initializer, as are the row weights w P x 1 in `dtype`). Each run evaluates the chunk of rows
+ * [start, end) of the part, in `dtype`: with Xs = Slice(X) (cast when the dtypes differ; a per-run
+ * copy of the chunk only), Z = Xs W^T + b, P = Softmax(Z), lse = max Z - log max P and R = w P:
+ *   G = R^T Xs (C x D),   gb = sum_rows R (C),   loss = sum_rows w lse (scalar).
+ * X itself is no Gemm operand (only its per-run slice), so MLAS keeps no prepacked copy of it.
+ * Intermediates: about three chunk x C buffers.
  */
-export function createOnnxKernels(runtime: Runtime, name = 'onnxruntime'): KernelBackend {
+export function probePartGraph(X: KernelArray, P: number, D: number, C: number, rowWeights: KernelArray, dtype: FloatDType): Uint8Array {
+  const stored = dtypeOf(X);
+  const g = new GraphBuilder(`gla-probe-${dtype}`);
+  g.addInput('W', dtype, [C, D]);
+  g.addInput('b', dtype, [C]);
+  g.addInput('start', 'int64', [1]);
+  g.addInput('end', 'int64', [1]);
+  g.addInitializer('X', stored, [P, D], X);
+  g.addInitializer('w', dtype, [P, 1], rowWeights);
+  g.addInitializer('axis0', 'int64', [1], BigInt64Array.of(0n));
+  g.addNode('Slice', ['X', 'start', 'end', 'axis0'], ['Xs']);
+  g.addNode('Slice', ['w', 'start', 'end', 'axis0'], ['ws']);
+  let x = 'Xs';
+  if (stored !== dtype) {
+    g.addNode('Cast', ['Xs'], ['Xc'], { to: dtype === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT });
+    x = 'Xc';
+  }
+  g.addNode('Gemm', [x, 'W', 'b'], ['Z'], { transB: 1 });
+  g.addNode('Softmax', ['Z'], ['P'], { axis: 1 });
+  // lse = max_c z_c - log max_c p_c (max p = 1 / sum exp(z - max z), in [1/C, 1]): no second exp pass.
+  g.addNode('ReduceMax', ['Z'], ['zmax'], { axes: [1], keepdims: 1 });
+  g.addNode('ReduceMax', ['P'], ['pmax'], { axes: [1], keepdims: 1 });
+  g.addNode('Log', ['pmax'], ['logpmax']);
+  g.addNode('Sub', ['zmax', 'logpmax'], ['lse']);
+  g.addNode('Mul', ['P', 'ws'], ['R']);
+  g.addNode('Gemm', ['R', x], ['G'], { transA: 1 });
+  g.addNode('ReduceSum', ['R', 'axis0'], ['gb'], { keepdims: 0 });
+  g.addNode('Mul', ['ws', 'lse'], ['wl']);
+  g.addNode('ReduceSum', ['wl'], ['loss'], { keepdims: 0 });
+  g.addOutput('G', dtype, [C, D]);
+  g.addOutput('gb', dtype, [C]);
+  g.addOutput('loss', dtype, []);
+  return g.toBytes();
+}
+
+/**
+ * Logits of a head: Z = X W^T + b with X (rows x D, dtype) a graph input and the head's W (C x D)
+ * and b (C) initializers in the same dtype (so MLAS may prepack W once per session).
+ */
+export function headGraph(W: KernelArray, b: KernelArray, D: number, C: number): Uint8Array {
+  const dtype = dtypeOf(W);
+  const g = new GraphBuilder(`gla-head-${dtype}`);
+  g.addInput('X', dtype, ['rows', D]);
+  g.addInitializer('W', dtype, [C, D], W);
+  g.addInitializer('b', dtype, [C], b);
+  g.addNode('Gemm', ['X', 'W', 'b'], ['Z'], { transB: 1 });
+  g.addOutput('Z', dtype, ['rows', C]);
+  return g.toBytes();
+}
+
+/** How the training rows are split: `partRows` per session, `chunkRows` per run (both balanced). */
+export interface ProbeLayout {
+  partRows: number;
+  chunkRows: number;
+}
+
+/**
+ * The layout of a probe session over n rows of D features (`elementBytes` each) and C classes:
+ * parts of at most `partBytes` of features (one session each; a session is built from one part,
+ * so the transient copies while loading stay about that size), and chunks whose intermediates
+ * (about 3 chunk x C numbers of `phaseBytes` each) over all parts stay within `chunkBytes` (at least 16 rows).
+ */
+export function probeLayout(
+  n: number,
+  D: number,
+  C: number,
+  elementBytes: number,
+  partBytes: number,
+  chunkBytes: number,
+  phaseBytes = 8,
+): ProbeLayout {
+  const balanced = (total: number, most: number) => Math.ceil(total / Math.ceil(total / Math.max(1, Math.min(total, most))));
+  const partRows = balanced(n, Math.floor(partBytes / (D * elementBytes)));
+  const parts = Math.ceil(n / partRows);
+  const chunkRows = balanced(partRows, Math.max(16, Math.floor(chunkBytes / parts / (3 * C * phaseBytes))));
+  return { partRows, chunkRows };
+}
+
+/** The chunk `[t0, t0 + m)` of the training rows, gathered (a copy of that chunk only). */
+function gatherRows(X: KernelArray, D: number, rowIndex: Int32Array | undefined, t0: number, m: number): KernelArray {
+  if (!rowIndex) return X.subarray(t0 * D, (t0 + m) * D);
+  const out = allocate(dtypeOf(X), m * D);
+  for (let i = 0; i < m; i++) {
+    const o = rowIndex[t0 + i]! * D;
+    out.set(X.subarray(o, o + D), i * D);
+  }
+  return out;
+}
+
+/** Options of {@link createOnnxKernels}. */
+export interface OnnxKernelsOptions {
+  /** Backend name reported in results (default 'onnxruntime'). */
+  name?: string;
+  /** Bytes of features per probe session (default 64 MiB; the transient copies while a session loads are a few times that). */
+  partBytes?: number;
+  /** Bytes of per-run intermediates over all sessions (default: the training rows' feature bytes, >= 16 MiB). */
+  chunkBytes?: number;
+}
+
+/**
+ * A kernel backend over `runtime` with `probeSession` (fused probe evaluations in Float32 or
+ * Float64) and `applyHeadGemm`. Register it with {@link registerOnnxKernels}.
+ */
+export function createOnnxKernels(runtime: Runtime, options: OnnxKernelsOptions = {}): KernelBackend {
+  const MiB = 2 ** 20;
+  const half = (bytes: number) => Math.max(8 * MiB, bytes / 2);
   return {
-    name,
-    async probeGemmSession(features: KernelArray, rows: number, cols: number): Promise<ProbeGemmSession> {
-      const X = features instanceof Float32Array ? features : Float32Array.from(features);
-      let classes = -1;
-      let sessions: { logits: Awaited<ReturnType<Runtime['load']>>; gradient: Awaited<ReturnType<Runtime['load']>> } | undefined;
-      const ensure = async (C: number) => {
-        if (sessions && classes === C) return sessions;
-        if (sessions) await Promise.all([sessions.logits.release(), sessions.gradient.release()]);
-        const g = probeGraphs(X, rows, cols, C);
-        sessions = { logits: await runtime.load(g.logits), gradient: await runtime.load(g.gradient) };
-        classes = C;
-        return sessions;
+    name: options.name ?? 'onnxruntime',
+    async probeSession(problem: ProbeSessionProblem): Promise<ProbeSession> {
+      const { features: X, cols: D, classes: C, rowIndex, rowWeights } = problem;
+      const n = rowWeights.length;
+      const bytes = n * D * X.BYTES_PER_ELEMENT;
+      const partBytes = options.partBytes ?? 64 * MiB;
+      const chunkBytes = options.chunkBytes ?? Math.max(16 * MiB, bytes);
+      const layout = (precision: ProbePrecision) =>
+        probeLayout(n, D, C, X.BYTES_PER_ELEMENT, partBytes, chunkBytes, precision === 'float32' ? 4 : 8);
+      const { partRows } = layout('float64');
+      type Part = { session: ModelSession; rows: number };
+      let loaded: { dtype: ProbePrecision; parts: Part[] } | undefined;
+      const release = async () => {
+        if (loaded) await Promise.all(loaded.parts.map((s) => s.session.release()));
+        loaded = undefined;
       };
-      const W32 = new Float32Array(0);
-      let w = W32;
-      let r = W32;
+      // One precision's sessions at a time (the other's are released first: one copy of X in ORT).
+      const ensure = async (dtype: ProbePrecision) => {
+        if (loaded?.dtype === dtype) return loaded.parts;
+        await release();
+        const parts: Part[] = [];
+        try {
+          for (let t0 = 0; t0 < n; t0 += partRows) {
+            const m = Math.min(partRows, n - t0);
+            const w = allocate(dtype, m);
+            w.set(rowWeights.subarray(t0, t0 + m));
+            const graph = probePartGraph(gatherRows(X, D, rowIndex, t0, m), m, D, C, w, dtype);
+            parts.push({ session: await runtime.load(graph), rows: m });
+          }
+        } catch (error) {
+          await Promise.all(parts.map((s) => s.session.release()));
+          throw error;
+        }
+        loaded = { dtype, parts };
+        return parts;
+      };
+      const feeds: Partial<Record<ProbePrecision, { W: KernelArray; b: KernelArray }>> = {};
+      const start = BigInt64Array.of(0n);
+      const end = BigInt64Array.of(0n);
       return {
-        async logits(W, C, out) {
-          const s = await ensure(C);
-          if (w.length !== C * cols) w = new Float32Array(C * cols);
-          w.set(W.subarray(0, C * cols));
-          const { Z } = await s.logits.run({ W: { dtype: 'float32', dims: [C, cols], data: w } });
-          out.set(Z!.data as Float32Array);
+        async evaluate(W, bias, precision, G, gb) {
+          const parts = await ensure(precision);
+          const { chunkRows } = layout(precision);
+          const f = (feeds[precision] ??= { W: allocate(precision, C * D), b: allocate(precision, C) });
+          f.W.set(W.subarray(0, C * D));
+          f.b.set(bias.subarray(0, C));
+          const inputs: Record<string, Tensor> = {
+            W: { dtype: precision, dims: [C, D], data: f.W } as Tensor,
+            b: { dtype: precision, dims: [C], data: f.b } as Tensor,
+            start: { dtype: 'int64', dims: [1], data: start } as Tensor,
+            end: { dtype: 'int64', dims: [1], data: end } as Tensor,
+          };
+          G.fill(0);
+          gb.fill(0);
+          let loss = 0;
+          for (const { session, rows } of parts) {
+            for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+              start[0] = BigInt(r0);
+              end[0] = BigInt(Math.min(rows, r0 + chunkRows));
+              const out = await session.run(inputs);
+              const Gc = out.G!.data as KernelArray;
+              const g = out.gb!.data as KernelArray;
+              for (let j = 0; j < C * D; j++) G[j]! += Gc[j]!;
+              for (let c = 0; c < C; c++) gb[c]! += g[c]!;
+              loss += Number((out.loss!.data as KernelArray)[0]);
+            }
+          }
+          return loss;
         },
-        async gradient(R, C, out) {
-          const s = await ensure(C);
-          if (r.length !== rows * C) r = new Float32Array(rows * C);
-          r.set(R.subarray(0, rows * C));
-          const { G } = await s.gradient.run({ R: { dtype: 'float32', dims: [rows, C], data: r } });
-          out.set(G!.data as Float32Array);
-        },
-        async release() {
-          if (sessions) await Promise.all([sessions.logits.release(), sessions.gradient.release()]);
-          sessions = undefined;
-        },
+        release,
       };
+    },
+    async applyHeadGemm(features, total, D, rowIndex, W, C, bias, out) {
+      const dtype = dtypeOf(features);
+      const n = rowIndex ? rowIndex.length : total;
+      const w = allocate(dtype, C * D);
+      w.set(W.subarray(0, C * D));
+      const b = allocate(dtype, C);
+      for (let c = 0; c < C; c++) b[c] = bias[c]!;
+      const session = await runtime.load(headGraph(w, b, D, C));
+      try {
+        // Chunks of rows: a chunk's logits (and its gathered rows) within half the features' bytes.
+        const rows = Math.max(1, Math.min(n, Math.floor(half(n * D * features.BYTES_PER_ELEMENT) / (C * 8 + D * 8))));
+        for (let t0 = 0; t0 < n; t0 += rows) {
+          const m = Math.min(rows, n - t0);
+          const x = gatherRows(features, D, rowIndex, t0, m);
+          const { Z } = await session.run({
+            X: { dtype, dims: [m, D], data: x } as Tensor,
+          });
+          out.set(Z!.data as KernelArray, t0 * C);
+        }
+      } finally {
+        await session.release();
+      }
     },
   };
 }
 
-/** Priority of the ONNX backend (above wasm-simd's 10: it only implements probeGemmSession). */
+/** Priority of the ONNX backend (above wasm-simd's 10: it only implements the asynchronous kernels). */
 export const ONNX_KERNELS_PRIORITY = 20;
 
 /** Registers {@link createOnnxKernels}(runtime) with @gla/core; returns the backend. */
-export function registerOnnxKernels(runtime: Runtime, options: { name?: string; priority?: number } = {}): KernelBackend {
-  const backend = createOnnxKernels(runtime, options.name);
-  registerKernels(backend, { priority: options.priority ?? ONNX_KERNELS_PRIORITY });
+export function registerOnnxKernels(runtime: Runtime, options: OnnxKernelsOptions & { priority?: number } = {}): KernelBackend {
+  const { priority, ...rest } = options;
+  const backend = createOnnxKernels(runtime, rest);
+  registerKernels(backend, { priority: priority ?? ONNX_KERNELS_PRIORITY });
   return backend;
 }

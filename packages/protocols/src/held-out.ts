@@ -134,7 +134,7 @@ export async function runHeldOutCell(
   let best: { l2: number; head: LinearHead; fVal: Matrix; acc: number; nll: number } | undefined;
   let init = options.init;
   for (const l2 of grid) {
-    const head = await trainCenteredLinearProbeAsync(p.x, yTrain, {
+    const head = await trainCenteredLinearProbeAsync(p.x, p.y, {
       classes: C,
       l2,
       tolerance: 1e-4,
