@@ -13,6 +13,19 @@ function better(acc: number, nll: number, bestAcc: number, bestNll: number): boo
   return acc > bestAcc + 1e-12 || (Math.abs(acc - bestAcc) <= 1e-12 && nll < bestNll);
 }
 
+/** Number of classes up to which {@link classScaledTolerance} leaves a probe tolerance as it is. */
+const TOLERANCE_CLASSES = 100;
+
+/**
+ * A linear probe's max-abs gradient tolerance for C classes: `tolerance` up to 100 classes, then
+ * `tolerance * 100 / C`. The gradient of class c's weights is a class-frequency-weighted mean
+ * (n_c / N ~ 1/C): at C = 1,000 the gradient of the all-zero head is already ~5e-5 on L2-normalised
+ * features, below the protocols' 1e-4, so an unscaled tolerance stops before the first step.
+ */
+export function classScaledTolerance(tolerance: number, classes: number): number {
+  return tolerance * Math.min(1, TOLERANCE_CLASSES / classes);
+}
+
 /** Result of {@link crossFitLinearProbe}. */
 export interface CrossFittedProbe {
   /** The chosen L2 strength. */
@@ -32,7 +45,7 @@ export interface CrossFitOptions {
   folds: ArrayLike<number>;
   foldCount: number;
   l2Grid: readonly number[];
-  /** Gradient tolerance of every fold fit (default 1e-4). */
+  /** Gradient tolerance of every fold fit (default {@link classScaledTolerance}(1e-4, classes)). */
   tolerance?: number;
   /** Iteration cap of every fold fit (default 150). */
   maxIterations?: number;
@@ -134,7 +147,7 @@ export function crossFitLinearProbe(features: Matrix, labels: ArrayLike<number>,
     const head = trainCenteredLinearProbe(features, featureLabels, {
       classes: C,
       l2,
-      tolerance: options.tolerance ?? 1e-4,
+      tolerance: options.tolerance ?? classScaledTolerance(1e-4, C),
       maxIterations: options.maxIterations ?? 150,
       rows: rowsOf(train),
       ...(init ? { init } : {}),
@@ -163,7 +176,7 @@ export async function crossFitLinearProbeAsync(
     const head = await trainCenteredLinearProbeAsync(features, featureLabels, {
       classes: C,
       l2,
-      tolerance: options.tolerance ?? 1e-4,
+      tolerance: options.tolerance ?? classScaledTolerance(1e-4, C),
       maxIterations: options.maxIterations ?? 150,
       rows: rowsOf(train),
       ...backend,

@@ -7,6 +7,7 @@
 export {
   type CrossFitOptions,
   type CrossFittedProbe,
+  classScaledTolerance,
   crossFitLinearProbe,
   crossFitLinearProbeAsync,
   crossFittedDebiasedLogits,

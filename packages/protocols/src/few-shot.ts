@@ -4,6 +4,7 @@ import {
   argmaxRows,
   type BackendChoice,
   calibrateTemperature,
+  classScaledTolerance,
   combineLogits,
   crossFitLinearProbeAsync,
   crossFittedDebiasedLogits,
@@ -225,9 +226,23 @@ export async function runFewShotCell(
   // refit (a temperature fitted on training logits is useless). The features stay in p.x: the
   // probe reads the rows of L and of the test split by index.
   const folds = stratifiedFolds(yL, C, F, seed);
-  const cf = await crossFitLinearProbeAsync(p.x, yL, { classes: C, folds, foldCount: F, l2Grid: settings.l2Grid, rows: labelled, ...backend });
+  const cf = await crossFitLinearProbeAsync(p.x, yL, {
+    classes: C,
+    folds,
+    foldCount: F,
+    l2Grid: settings.l2Grid,
+    rows: labelled,
+    ...backend,
+  });
   const warm = cf.heads[0];
-  const head = await trainCenteredLinearProbeAsync(p.x, p.y, { classes: C, l2: cf.l2, rows: labelled, ...backend, ...(warm ? { init: warm } : {}) });
+  const head = await trainCenteredLinearProbeAsync(p.x, p.y, {
+    classes: C,
+    l2: cf.l2,
+    rows: labelled,
+    tolerance: classScaledTolerance(1e-5, C),
+    ...backend,
+    ...(warm ? { init: warm } : {}),
+  });
   const fTest = await applyHeadAsync(head, p.x, { rows: test, ...backend });
   const Tf = calibrateTemperature(cf.outOfFold, yL, { method });
   // WiSE-FT alpha on the cross-fitted logits: for linear heads the interpolated head's logits are

@@ -5,6 +5,7 @@ import {
   calibrateTemperature,
   calibrateTemperatureWithOffset,
   classGroups,
+  classScaledTolerance,
   combineLogits,
   crossFittedDebiasedLogits,
   estimatePrior,
@@ -137,7 +138,7 @@ export async function runHeldOutCell(
     const head = await trainCenteredLinearProbeAsync(p.x, p.y, {
       classes: C,
       l2,
-      tolerance: 1e-4,
+      tolerance: classScaledTolerance(1e-4, C),
       maxIterations: 100,
       rows: split.train,
       ...backend,
@@ -333,11 +334,7 @@ async function runHeldOut(
  * validation split of `manyShotValPerClass` per class; the probe trains on ALL other examples; q,
  * temperatures, lambda, l2, alpha and ensemble weights come from the validation split.
  */
-export async function runManyShot(
-  p: PreparedData,
-  settings: ProtocolSettings,
-  options: HeldOutOptions = {},
-): Promise<ManyShotResults> {
+export async function runManyShot(p: PreparedData, settings: ProtocolSettings, options: HeldOutOptions = {}): Promise<ManyShotResults> {
   const { cells, failed, trainCounts } = await runHeldOut(p, settings, 'many-shot', options);
   const methods: Record<string, Stat> = {};
   for (const m of MANY_SHOT_METHODS)

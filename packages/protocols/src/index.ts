@@ -22,9 +22,9 @@ export {
 } from './few-shot';
 export {
   type GroupStat,
-  type HeldOutOptions,
   type HeldOutCell,
   type HeldOutDetail,
+  type HeldOutOptions,
   type LongTailResults,
   type ManyShotResults,
   runHeldOutCell,

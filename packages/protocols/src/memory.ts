@@ -30,14 +30,14 @@ export function estimateProtocolBytes(
   const { rows: N, dim: D, classes: C } = shape;
   const base = 4 * N * D + 8 * N * C + 4 * N;
   const test = Math.min(N, settings.testPerClass * C);
-  const fit = (trainRows: number) =>
+  const cellBytes = (trainRows: number) =>
     PROBE_FEATURE_COPIES * 4 * trainRows * D + PROBE_LOGIT_BUFFERS * 8 * trainRows * C + CELL_TEST_LOGITS * 8 * test * C;
   let peak = 0;
   for (const p of protocols) {
-    if (p === 'few-shot') peak = Math.max(peak, fit(Math.min(N, (Math.max(...settings.shots) + settings.valPerClass) * C)));
+    if (p === 'few-shot') peak = Math.max(peak, cellBytes(Math.min(N, (Math.max(...settings.shots) + settings.valPerClass) * C)));
     else {
       const val = (p === 'long-tail' ? settings.longTailValPerClass : settings.manyShotValPerClass) * C;
-      peak = Math.max(peak, fit(Math.max(0, N - val - test)));
+      peak = Math.max(peak, cellBytes(Math.max(0, N - val - test)));
     }
   }
   return base + peak;

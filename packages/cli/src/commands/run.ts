@@ -105,7 +105,7 @@ export const RUN_OPTIONS: OptionSpecs = {
   backend: {
     type: 'string',
     value: 'NAME',
-    description: "kernel backend of the probe and of applying heads: auto (onnxruntime when installed) | reference | a registered backend",
+    description: 'kernel backend of the probe and of applying heads: auto (onnxruntime when installed) | reference | a registered backend',
     default: 'auto',
   },
   'memory-limit': {
@@ -142,7 +142,7 @@ function backendFrom(options: Options): string {
  * meta.json's class count, estimates the protocols' peak (estimateProtocolBytes) and throws a
  * `data` CliError (exit 1) naming the file and the needed vs available bytes when it does not fit.
  */
-export async function checkFeatureMemory(
+async function checkFeatureMemory(
   dir: string,
   settings: ProtocolSettings,
   protocols: readonly ProtocolName[],
