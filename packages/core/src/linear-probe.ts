@@ -482,7 +482,8 @@ export async function trainLinearProbeAsync(features: Matrix, labels: Labels, op
       return step.value;
     };
     const coarse = Math.max(p.tolerance, switchAt);
-    const clock = () => (typeof performance === 'undefined' ? Date.now() : performance.now()) / 1000;
+    const timer = (globalThis as { performance?: { now(): number } }).performance;
+    const clock = () => (timer ? timer.now() : Date.now()) / 1000;
     const t0 = clock();
     const first = await phase(p.x0, coarse, p.maxIterations, 'float32');
     const t1 = clock();

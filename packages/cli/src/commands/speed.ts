@@ -391,7 +391,10 @@ async function probeBenchmark(
   const ortAcc = accuracy(ort.logits(xTest), yTest);
   const ortFlops = 4 * N * D * C * ort.evaluations;
   const phaseNote = (ort.phases ?? [])
-    .map((ph) => `${ph.precision} ${ph.iterations} it. / ${ph.evaluations} ev. in ${fmtS(ph.seconds)} (${((4 * N * D * C * ph.evaluations) / ph.seconds / 1e9).toFixed(1)} GFLOP/s)`)
+    .map(
+      (ph) =>
+        `${ph.precision} ${ph.iterations} it. / ${ph.evaluations} ev. in ${fmtS(ph.seconds)} (${((4 * N * D * C * ph.evaluations) / ph.seconds / 1e9).toFixed(1)} GFLOP/s)`,
+    )
     .join(', ');
   log(
     `probe: ours async (${ort.backend}) ${ortSeconds.toFixed(2)} s, ${ort.iterations} iterations, ${(ortFlops / ortSeconds / 1e9).toFixed(1)} GFLOP/s, objective ${ort.objective}; ${phaseNote}; peak RSS growth ${MiB(ortMem.bytes)}`,
