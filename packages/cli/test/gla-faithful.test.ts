@@ -48,12 +48,12 @@ function withoutSeconds<T extends { seconds: number }>(d: T): Omit<T, 'seconds'>
 }
 
 describe('gla is the paper formula', () => {
-  it('the protocol gla row equals f/T_f + z/T_z - log q to 1e-12 and glaLogits agrees', () => {
+  it('the protocol gla row equals f/T_f + z/T_z - log q to 1e-12 and glaLogits agrees', async () => {
     const p = prepareData(ds);
     const split = nestedSplit({ labels: p.y, numClasses: 6, seed: 2, testPerClass: 25, valPerClass: 4, minTrainPerClass: 4 });
     const labelled = Int32Array.from([...split.train(4), ...split.val]);
     let t: TestLogits | undefined;
-    const cell = runFewShotCell(p, labelled, split.test, 2, 4, DEFAULT_SETTINGS, { onTestLogits: (x) => (t = x) });
+    const cell = await runFewShotCell(p, labelled, split.test, 2, 4, DEFAULT_SETTINGS, { onTestLogits: (x) => (t = x) });
     expect(t).toBeDefined();
     const { finetuned: f, zeroShot: z, finetunedTemperature: Tf, zeroShotTemperature: Tz } = t!;
     const C = f.cols;
@@ -74,7 +74,7 @@ describe('gla is the paper formula', () => {
 });
 
 describe('no fitted parameter reads the test labels', () => {
-  it('permuting the test labels leaves every fitted parameter of every method unchanged (few-shot, many-shot, long-tail)', () => {
+  it('permuting the test labels leaves every fitted parameter of every method unchanged (few-shot, many-shot, long-tail)', async () => {
     const p = prepareData(ds);
     const split = nestedSplit({ labels: p.y, numClasses: 6, seed: 2, testPerClass: 25, valPerClass: 4, minTrainPerClass: 4 });
     // a seeded permutation of the labels among the test rows
@@ -89,14 +89,14 @@ describe('no fitted parameter reads the test labels', () => {
     expect(moved).toBeGreaterThan(100);
     const q = { ...p, y: y2 };
     const labelled = Int32Array.from([...split.train(4), ...split.val]);
-    const a = runFewShotCell(p, labelled, split.test, 2, 4, DEFAULT_SETTINGS);
-    const b = runFewShotCell(q, labelled, split.test, 2, 4, DEFAULT_SETTINGS);
+    const a = await runFewShotCell(p, labelled, split.test, 2, 4, DEFAULT_SETTINGS);
+    const b = await runFewShotCell(q, labelled, split.test, 2, 4, DEFAULT_SETTINGS);
     expect(withoutSeconds(b.detail)).toEqual(withoutSeconds(a.detail));
     expect(b.accuracy.gla).not.toBe(a.accuracy.gla); // the scores do see the labels
     const held = { train: split.rest, val: split.val, test: split.test };
     for (const kind of ['many-shot', 'long-tail'] as const) {
-      const ha = runHeldOutCell(p, held, 2, DEFAULT_SETTINGS, { kind, valPerClass: 4 });
-      const hb = runHeldOutCell(q, held, 2, DEFAULT_SETTINGS, { kind, valPerClass: 4 });
+      const ha = await runHeldOutCell(p, held, 2, DEFAULT_SETTINGS, { kind, valPerClass: 4 });
+      const hb = await runHeldOutCell(q, held, 2, DEFAULT_SETTINGS, { kind, valPerClass: 4 });
       expect(withoutSeconds(hb.detail)).toEqual(withoutSeconds(ha.detail));
       expect(hb.head).toEqual(ha.head);
     }

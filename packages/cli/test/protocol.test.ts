@@ -1,12 +1,16 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crossFitLinearProbe, crossFitLinearProbeAsync, stratifiedFolds, takeLabels, unregisterKernels } from '@gla/core';
 import { nestedSplit } from '@gla/datasets';
+import { registerOnnxKernels } from '@gla/kernels-onnx';
+import { createNodeRuntime } from '@gla/onnx-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli';
 import { loadFeatureDir, saveFeatureDir } from '../src/dataset';
-import { DEFAULT_SETTINGS, FEW_SHOT_METHODS, LONG_TAIL_METHODS } from '../src/protocol';
+import { DEFAULT_SETTINGS, FEW_SHOT_METHODS, LONG_TAIL_METHODS, prepareData } from '../src/protocol';
 import { syntheticDataset } from '../src/synthetic';
+import { capture } from './capture';
 import { checkWellFormed } from './xml';
 
 let dir: string;
@@ -118,5 +122,39 @@ describe('gla run --features (protocol on a synthetic feature directory)', () =>
     expect(DEFAULT_SETTINGS.shots).toEqual([1, 2, 4, 8, 16]);
     expect(DEFAULT_SETTINGS.seeds.length).toBeGreaterThanOrEqual(5);
     expect(DEFAULT_SETTINGS.testPerClass).toBe(25);
+  });
+
+  it('--memory-limit: a feature set whose estimate does not fit stops before loading (exit 1, file, needed vs available)', async () => {
+    const out = join(dir, 'out-memory');
+    const r = await capture([...args(out), '--memory-limit', '100000']);
+    expect(r.code).toBe(1);
+    const file = join(dir, 'features', 'features.npy');
+    expect(r.err).toContain(file);
+    const m = /need about (\d+) bytes .*; 100000 bytes .* are available/.exec(r.err);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(100_000);
+    await expect(readFile(join(out, 'results.json'))).rejects.toThrow();
+  });
+
+  it('crossFitLinearProbeAsync on onnxruntime (Float32 products) = the synchronous cross-fit to solver tolerance', async () => {
+    registerOnnxKernels(createNodeRuntime({ threads: 1 }), { name: 'onnxruntime-test' });
+    const p = prepareData(ds);
+    const split = nestedSplit({ labels: p.y, numClasses: 6, seed: 3, testPerClass: 25, valPerClass: 4, minTrainPerClass: 8 });
+    const rows = Int32Array.from([...split.train(8), ...split.val]);
+    const yL = takeLabels(p.y, rows);
+    const folds = stratifiedFolds(yL, 6, 5, 3);
+    const options = { classes: 6, folds, foldCount: 5, l2Grid: [1e-3, 1e-2, 1e-1], rows, tolerance: 1e-6, maxIterations: 500 };
+    const sync = crossFitLinearProbe(p.x, yL, options);
+    const ort = await crossFitLinearProbeAsync(p.x, yL, { ...options, backend: 'onnxruntime-test' }).finally(() =>
+      unregisterKernels('onnxruntime-test'),
+    );
+    expect(ort.l2).toBe(sync.l2);
+    ort.scores.forEach((s, k) => {
+      expect(s.accuracy).toBe(sync.scores[k]!.accuracy);
+      expect(Math.abs(s.nll - sync.scores[k]!.nll)).toBeLessThan(1e-4);
+    });
+    let diff = 0;
+    for (let k = 0; k < sync.outOfFold.data.length; k++) diff = Math.max(diff, Math.abs(ort.outOfFold.data[k]! - sync.outOfFold.data[k]!));
+    expect(diff).toBeLessThan(1e-2);
   });
 });

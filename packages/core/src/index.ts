@@ -4,7 +4,16 @@
  * input and throws {@link GlaError} with a stable `code`.
  */
 
-export { type CrossFittedProbe, crossFitLinearProbe, crossFittedDebiasedLogits, selectWiseAlpha } from './cross-fit';
+export {
+  type CrossFitOptions,
+  type CrossFittedProbe,
+  classScaledTolerance,
+  crossFitLinearProbe,
+  crossFitLinearProbeAsync,
+  crossFittedDebiasedLogits,
+  selectWiseAlpha,
+  selectWiseAlphaFromLogits,
+} from './cross-fit';
 export { debias, type GlaLogitsInput, glaLogits, logitAdjust, outputEnsemble } from './debias';
 export {
   calibrateTemperatureWithOffset,

@@ -43,7 +43,7 @@ export function yieldToEventLoop(): Promise<void> {
  */
 export async function runCells<Item extends { key: string }, Cell>(
   items: readonly Item[],
-  compute: (item: Item, previous: Cell | undefined) => Cell,
+  compute: (item: Item, previous: Cell | undefined) => Cell | Promise<Cell>,
   hooks: CellHooks<Cell> & { afterCell?: () => void | Promise<void> } = {},
 ): Promise<{ cells: Cell[]; failed: FailedCell[] }> {
   const cells: Cell[] = [];
@@ -56,7 +56,7 @@ export async function runCells<Item extends { key: string }, Cell>(
     let record = hooks.completed?.get(item.key);
     if (!record) {
       try {
-        record = { status: 'ok', cell: compute(item, previous) };
+        record = { status: 'ok', cell: await compute(item, previous) };
         await hooks.afterCell?.();
       } catch (error) {
         const code = libraryErrorCode(error);

@@ -1,27 +1,28 @@
 import {
   accuracy,
-  applyHead,
+  applyHeadAsync,
   argmaxRows,
+  type BackendChoice,
   calibrateTemperature,
+  classScaledTolerance,
   combineLogits,
-  crossFitLinearProbe,
+  crossFitLinearProbeAsync,
   crossFittedDebiasedLogits,
   estimatePrior,
   estimatePriorEigen,
   estimatePriorEM,
   fitEnsembleWeights,
   glaLogits,
-  interpolateHeads,
   type Matrix,
   type ReliabilityBin,
   reliabilityBins,
   selectEnsembleWeights,
   selectRegularization,
-  selectWiseAlpha,
+  selectWiseAlphaFromLogits,
   stratifiedFolds,
   takeLabels,
   takeRows,
-  trainCenteredLinearProbe,
+  trainCenteredLinearProbeAsync,
 } from '@gla/core';
 import { nestedSplit } from '@gla/datasets/sampling';
 import { type CellHooks, type FailedCell, runCells } from './cells';
@@ -188,21 +189,20 @@ export function choiceWeights(
  * to score (and, for the transductive EM and prior-matching rows, as unlabelled inputs).
  * @param labelled indices of L @param test indices of the test split
  */
-export function runFewShotCell(
+export async function runFewShotCell(
   p: PreparedData,
   labelled: Int32Array,
   test: Int32Array,
   seed: number,
   k: number,
   settings: ProtocolSettings,
-  options: { diagnostics?: boolean; onTestLogits?: (t: TestLogits) => void } = {},
-): FewShotCell {
+  options: { diagnostics?: boolean; onTestLogits?: (t: TestLogits) => void; backend?: BackendChoice } = {},
+): Promise<FewShotCell> {
   const t0 = performance.now();
   const C = p.classes;
+  const backend = options.backend ? { backend: options.backend } : {};
   const yL = takeLabels(p.y, labelled);
   const yTest = takeLabels(p.y, test);
-  const xL = takeRows(p.x, labelled);
-  const xTest = takeRows(p.x, test);
   const zL = takeRows(p.z, labelled);
   const zTest = takeRows(p.z, test);
   const method = settings.temperatureMethod;
@@ -223,19 +223,31 @@ export function runFewShotCell(
 
   // Linear probe: cross-fitted on L (l2 by out-of-fold accuracy), then refit on all of L. Its
   // temperature and every ensemble weight are fitted on the out-of-fold logits and applied to the
-  // refit (a temperature fitted on training logits is useless).
+  // refit (a temperature fitted on training logits is useless). The features stay in p.x: the
+  // probe reads the rows of L and of the test split by index.
   const folds = stratifiedFolds(yL, C, F, seed);
-  const cf = crossFitLinearProbe(xL, yL, { classes: C, folds, foldCount: F, l2Grid: settings.l2Grid });
-  const head = trainCenteredLinearProbe(xL, yL, { classes: C, l2: cf.l2, ...(cf.heads[0] ? { init: cf.heads[0] } : {}) });
-  const fTest = applyHead(head, xTest);
-  const Tf = calibrateTemperature(cf.outOfFold, yL, { method });
-  const wise = selectWiseAlpha(xL, yL, {
+  const cf = await crossFitLinearProbeAsync(p.x, yL, {
+    classes: C,
     folds,
     foldCount: F,
-    foldHeads: cf.heads,
-    zeroShotHead: p.zeroShotHead,
-    alphaGrid: settings.alphaGrid,
+    l2Grid: settings.l2Grid,
+    rows: labelled,
+    ...backend,
   });
+  const warm = cf.heads[0];
+  const head = await trainCenteredLinearProbeAsync(p.x, p.y, {
+    classes: C,
+    l2: cf.l2,
+    rows: labelled,
+    tolerance: classScaledTolerance(1e-5, C),
+    ...backend,
+    ...(warm ? { init: warm } : {}),
+  });
+  const fTest = await applyHeadAsync(head, p.x, { rows: test, ...backend });
+  const Tf = calibrateTemperature(cf.outOfFold, yL, { method });
+  // WiSE-FT alpha on the cross-fitted logits: for linear heads the interpolated head's logits are
+  // (1 - alpha) z + alpha f, and z of L (zero-shot) and f out-of-fold (fold heads) exist already.
+  const wise = selectWiseAlphaFromLogits(zL, cf.outOfFold, yL, settings.alphaGrid);
 
   // The paper's GLA: f/T_f + z/T_z - log q (balanced training and test: no pi terms).
   const gla = glaLogits({ finetuned: fTest, zeroShot: zTest, logPrior: logQ, finetunedTemperature: Tf, zeroShotTemperature: Tz });
@@ -259,7 +271,11 @@ export function runFewShotCell(
       [w[0], fTest],
       [w[1], d],
     ]);
-  const wiseAt = (alpha: number) => applyHead(interpolateHeads(p.zeroShotHead, head, alpha), xTest);
+  const wiseAt = (alpha: number) =>
+    combineLogits([
+      [1 - alpha, zTest],
+      [alpha, fTest],
+    ]);
   const logits: Record<FewShotMethod, Matrix> = {
     'zero-shot': zTest,
     'zero-shot-debiased': debiased,
@@ -343,6 +359,11 @@ export function runFewShotCell(
 /** Options of {@link runFewShot}: progress, cancellation, checkpoint/resume and logit export. */
 export interface RunOptions<Cell> extends CellHooks<Cell> {
   onTestLogits?: (t: TestLogits) => void | Promise<void>;
+  /**
+   * Kernel backend of the probe's GEMMs and of applying heads ('auto' = the fastest registered,
+   * e.g. onnxruntime when the caller registered it; 'reference' = core's TypeScript kernels).
+   */
+  backend?: BackendChoice;
 }
 
 /**
@@ -388,6 +409,7 @@ export async function runFewShot(
       const split = splitOf(seed);
       return runFewShotCell(p, concat(split.train(k), split.val), split.test, seed, k, settings, {
         diagnostics: seed === settings.seeds[0] && k === maxK,
+        ...(options.backend ? { backend: options.backend } : {}),
         ...(options.onTestLogits ? { onTestLogits: (t: TestLogits) => pending.push(t) } : {}),
       });
     },

@@ -1,16 +1,17 @@
 import {
   accuracy,
-  applyHead,
+  applyHeadAsync,
+  type BackendChoice,
   calibrateTemperature,
   calibrateTemperatureWithOffset,
   classGroups,
+  classScaledTolerance,
   combineLogits,
   crossFittedDebiasedLogits,
   estimatePrior,
   estimatePriorEM,
   glaLogits,
   groupAccuracy,
-  interpolateHeads,
   type LinearHead,
   type Matrix,
   negativeLogLikelihood,
@@ -18,13 +19,13 @@ import {
   stratifiedFolds,
   takeLabels,
   takeRows,
-  trainCenteredLinearProbe,
+  trainCenteredLinearProbeAsync,
 } from '@gla/core';
 import { nestedSplit } from '@gla/datasets/sampling';
-import { type CellHooks, type FailedCell, runCells } from './cells';
+import { type FailedCell, runCells } from './cells';
 import { classCounts, type PreparedData } from './data';
 import { ProtocolError } from './errors';
-import { choiceWeights, type EnsembleChoiceDetail, ensembleChoice, type TestLogits } from './few-shot';
+import { choiceWeights, type EnsembleChoiceDetail, ensembleChoice, type RunOptions, type TestLogits } from './few-shot';
 import { MANY_SHOT_METHODS, type ManyShotMethod, type ProtocolSettings } from './settings';
 import { type BaselineComparison, compareWithBestBaseline, type Stat, stat } from './stats';
 
@@ -102,14 +103,22 @@ function toHead(h: HeldOutCell['head']): LinearHead {
  * lambda, l2, alpha and the ensemble weights are chosen on the balanced validation split. GLA is
  * f/T_f + z/T_z - log q - log pi_s (balanced test: pi_t uniform).
  */
-export function runHeldOutCell(
+export async function runHeldOutCell(
   p: PreparedData,
   split: { train: Int32Array; val: Int32Array; test: Int32Array },
   seed: number,
   settings: ProtocolSettings,
-  options: { kind: 'many-shot' | 'long-tail'; l2?: number; init?: LinearHead; valPerClass: number; onTestLogits?: (t: TestLogits) => void },
-): HeldOutCell {
+  options: {
+    kind: 'many-shot' | 'long-tail';
+    l2?: number;
+    init?: LinearHead;
+    valPerClass: number;
+    onTestLogits?: (t: TestLogits) => void;
+    backend?: BackendChoice;
+  },
+): Promise<HeldOutCell> {
   const t0 = performance.now();
+  const backend = options.backend ? { backend: options.backend } : {};
   const C = p.classes;
   const method = settings.temperatureMethod;
   const yTrain = takeLabels(p.y, split.train);
@@ -118,32 +127,31 @@ export function runHeldOutCell(
   const tc = classCounts(yTrain, C);
   const piS = Float64Array.from(tc, (n) => n / yTrain.length);
   const negLogPiS = Float64Array.from(piS, (v) => -Math.log(v));
-  const xTrain = takeRows(p.x, split.train);
-  const xVal = takeRows(p.x, split.val);
-  const xTest = takeRows(p.x, split.test);
+  // The features stay in p.x (no copies of the training split): the probe reads rows by index.
   const zVal = takeRows(p.z, split.val);
   const zTest = takeRows(p.z, split.test);
   // l2 by validation accuracy of the probe (warm-started from the previous candidate / seed).
   const grid = options.l2 !== undefined ? [options.l2] : [...settings.longTailL2Grid].sort((a, b) => b - a);
-  let best: { l2: number; head: LinearHead; acc: number; nll: number } | undefined;
+  let best: { l2: number; head: LinearHead; fVal: Matrix; acc: number; nll: number } | undefined;
   let init = options.init;
   for (const l2 of grid) {
-    const head = trainCenteredLinearProbe(xTrain, yTrain, {
+    const head = await trainCenteredLinearProbeAsync(p.x, p.y, {
       classes: C,
       l2,
-      tolerance: 1e-4,
+      tolerance: classScaledTolerance(1e-4, C),
       maxIterations: 100,
+      rows: split.train,
+      ...backend,
       ...(init ? { init } : {}),
     });
     init = head;
-    const fv = applyHead(head, xVal);
+    const fv = await applyHeadAsync(head, p.x, { rows: split.val, ...backend });
     const acc = accuracy(fv, yVal);
     const nll = negativeLogLikelihood(fv, yVal);
-    if (!best || better(acc, nll, best.acc, best.nll)) best = { l2, head, acc, nll };
+    if (!best || better(acc, nll, best.acc, best.nll)) best = { l2, head, fVal: fv, acc, nll };
   }
-  const head = best!.head;
-  const fVal = applyHead(head, xVal);
-  const fTest = applyHead(head, xTest);
+  const { head, fVal } = best!;
+  const fTest = await applyHeadAsync(head, p.x, { rows: split.test, ...backend });
   const Tz = calibrateTemperature(zVal, yVal, { method });
   const F = Math.min(settings.folds, options.valPerClass);
   const selection = selectRegularization(zVal, yVal, { temperature: Tz, candidates: settings.regularizationCandidates, folds: F, seed });
@@ -161,8 +169,14 @@ export function runHeldOutCell(
   let wiseAlpha = settings.alphaGrid[0] ?? settings.wiseAlpha;
   let wiseAcc = -1;
   let wiseNll = Number.POSITIVE_INFINITY;
+  // For linear heads the interpolated head's logits are (1 - alpha) z + alpha f: no GEMM per alpha.
+  const wiseLogits = (alpha: number, z: Matrix, f: Matrix) =>
+    combineLogits([
+      [1 - alpha, z],
+      [alpha, f],
+    ]);
   for (const alpha of settings.alphaGrid) {
-    const l = applyHead(interpolateHeads(p.zeroShotHead, head, alpha), xVal);
+    const l = wiseLogits(alpha, zVal, fVal);
     const acc = accuracy(l, yVal);
     const nll = negativeLogLikelihood(l, yVal);
     if (better(acc, nll, wiseAcc, wiseNll)) [wiseAlpha, wiseAcc, wiseNll] = [alpha, acc, nll];
@@ -211,8 +225,8 @@ export function runHeldOutCell(
     'output-ensemble': twoTerm([1 / Tf, 1], zScaled),
     'output-ensemble-weighted': twoTerm(choiceWeights(outChoice.weighted, outChoice, Tf), zScaled),
     'output-ensemble-gated': twoTerm(choiceWeights(outChoice.gated, outChoice, Tf), zScaled),
-    'wise-ft': applyHead(interpolateHeads(p.zeroShotHead, head, settings.wiseAlpha), xTest),
-    'wise-ft-tuned': applyHead(interpolateHeads(p.zeroShotHead, head, wiseAlpha), xTest),
+    'wise-ft': wiseLogits(settings.wiseAlpha, zTest, fTest),
+    'wise-ft-tuned': wiseLogits(wiseAlpha, zTest, fTest),
     gla,
     'gla-weighted': twoTerm(choiceWeights(glaChoice.weighted, glaChoice, Tf), debiased, negLogPiS),
     'gla-gated': twoTerm(choiceWeights(glaChoice.gated, glaChoice, Tf), debiased, negLogPiS),
@@ -262,11 +276,14 @@ export function runHeldOutCell(
   return cell;
 }
 
+/** Options of {@link runManyShot} and {@link runLongTail} (as the few-shot protocol's). */
+export type HeldOutOptions = RunOptions<HeldOutCell>;
+
 async function runHeldOut(
   p: PreparedData,
   settings: ProtocolSettings,
   kind: 'many-shot' | 'long-tail',
-  options: CellHooks<HeldOutCell> & { onTestLogits?: (t: TestLogits) => void | Promise<void> },
+  options: HeldOutOptions,
 ): Promise<{ cells: HeldOutCell[]; failed: FailedCell[]; trainCounts: number[] }> {
   const valPerClass = kind === 'long-tail' ? settings.longTailValPerClass : settings.manyShotValPerClass;
   const seeds = settings.seeds.slice(0, settings.longTailSeeds);
@@ -295,6 +312,7 @@ async function runHeldOut(
       return runHeldOutCell(p, splits.get(seed)!, seed, settings, {
         kind,
         valPerClass,
+        ...(options.backend ? { backend: options.backend } : {}),
         // l2 is chosen on the first seed's validation split and reused; later seeds warm-start from the previous head
         ...(previous ? { l2: previous.detail.l2, init: toHead(previous.head) } : {}),
         ...(options.onTestLogits ? { onTestLogits: (t: TestLogits) => pending.push(t) } : {}),
@@ -316,11 +334,7 @@ async function runHeldOut(
  * validation split of `manyShotValPerClass` per class; the probe trains on ALL other examples; q,
  * temperatures, lambda, l2, alpha and ensemble weights come from the validation split.
  */
-export async function runManyShot(
-  p: PreparedData,
-  settings: ProtocolSettings,
-  options: CellHooks<HeldOutCell> & { onTestLogits?: (t: TestLogits) => void | Promise<void> } = {},
-): Promise<ManyShotResults> {
+export async function runManyShot(p: PreparedData, settings: ProtocolSettings, options: HeldOutOptions = {}): Promise<ManyShotResults> {
   const { cells, failed, trainCounts } = await runHeldOut(p, settings, 'many-shot', options);
   const methods: Record<string, Stat> = {};
   for (const m of MANY_SHOT_METHODS)
@@ -340,7 +354,7 @@ export async function runLongTail(
   p: PreparedData,
   settings: ProtocolSettings,
   classNames: readonly string[],
-  options: CellHooks<HeldOutCell> & { onTestLogits?: (t: TestLogits) => void | Promise<void> } = {},
+  options: HeldOutOptions = {},
 ): Promise<LongTailResults> {
   const { cells, failed, trainCounts } = await runHeldOut(p, settings, 'long-tail', options);
   const methods: Record<string, GroupStat> = {};

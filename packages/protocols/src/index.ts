@@ -5,7 +5,7 @@
  * JSON-serialisable objects (accuracies as fractions in [0, 1]).
  */
 export { type CellHooks, type CellRecord, type FailedCell, runCells, yieldToEventLoop } from './cells';
-export { classCounts, type PreparedData, type ProtocolDataset, prepareData } from './data';
+export { classCounts, type PreparedData, type PrepareOptions, type ProtocolDataset, prepareData } from './data';
 export { isProtocolError, ProtocolError, type ProtocolErrorCode } from './errors';
 export {
   choiceWeights,
@@ -24,12 +24,14 @@ export {
   type GroupStat,
   type HeldOutCell,
   type HeldOutDetail,
+  type HeldOutOptions,
   type LongTailResults,
   type ManyShotResults,
   runHeldOutCell,
   runLongTail,
   runManyShot,
 } from './held-out';
+export { estimateProtocolBytes, type ProtocolShape } from './memory';
 export {
   DEFAULT_SETTINGS,
   FEW_SHOT_METHODS,

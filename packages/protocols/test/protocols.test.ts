@@ -1,9 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRng } from '@gla/core';
+import { createRng, l2Normalize } from '@gla/core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, FEW_SHOT_METHODS, type ProtocolDataset, prepareData, runFewShot, runManyShot } from '../src/index';
+import {
+  DEFAULT_SETTINGS,
+  estimateProtocolBytes,
+  FEW_SHOT_METHODS,
+  type ProtocolDataset,
+  prepareData,
+  runFewShot,
+  runLongTail,
+  runManyShot,
+} from '../src/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -83,5 +92,45 @@ describe('@gla/protocols', () => {
     expect(r.trainCounts).toEqual([25, 25, 25, 25]);
     expect(r.methods.gla!.values).toHaveLength(2);
     expect(r.details[0]!.trainPrior.every((v) => Math.abs(v - 0.25) < 1e-12)).toBe(true);
+  });
+
+  it('features are held once as Float32 (in place on request); the accuracies equal those on Float64-normalised features', async () => {
+    const ds = dataset();
+    const p = prepareData(ds);
+    expect(p.x.data).toBeInstanceOf(Float32Array);
+    const x64 = l2Normalize(ds.features);
+    let diff = 0;
+    for (let k = 0; k < x64.data.length; k++) diff = Math.max(diff, Math.abs(p.x.data[k]! - x64.data[k]!));
+    expect(diff).toBeLessThan(1e-7);
+    expect(diff).toBeGreaterThan(0); // Float32 rounding is there
+    const p64 = { ...p, x: x64 };
+    const settings = { ...DEFAULT_SETTINGS, seeds: [1, 2], shots: [2, 8], longTailSeeds: 1 };
+    const [a, b] = [await runFewShot(p, settings), await runFewShot(p64, settings)];
+    for (const m of FEW_SHOT_METHODS) expect(a.methods[m]).toEqual(b.methods[m]);
+    const [la, lb] = [await runLongTail(p, settings, ds.classNames), await runLongTail(p64, settings, ds.classNames)];
+    expect(la.methods).toEqual(lb.methods);
+    // in place: a Float32 source buffer becomes x (no second copy); a Float64 source is left alone
+    const f32 = { ...ds, features: { ...ds.features, data: Float32Array.from(ds.features.data) } };
+    const inPlace = prepareData(f32, { inPlace: true });
+    expect(inPlace.x.data).toBe(f32.features.data);
+    let diff32 = 0;
+    for (let k = 0; k < p.x.data.length; k++) diff32 = Math.max(diff32, Math.abs(inPlace.x.data[k]! - p.x.data[k]!));
+    expect(diff32).toBeLessThan(2e-7);
+    expect(prepareData(ds, { inPlace: true }).x.data).not.toBe(ds.features.data);
+    const nan = Float64Array.from(ds.features.data, (v, k) => (k === 13 ? Number.NaN : v));
+    expect(() => prepareData({ ...ds, features: { ...ds.features, data: nan } })).toThrow(/features\[1, 1\] = NaN/);
+  });
+
+  it('estimateProtocolBytes: features 4ND + zero-shot logits 8NC + labels, plus the largest cell', () => {
+    const settings = { ...DEFAULT_SETTINGS, shots: [1, 16] };
+    const shape = { rows: 50_000, dim: 512, classes: 1000 };
+    const base = 4 * 50_000 * 512 + 8 * 50_000 * 1000 + 4 * 50_000;
+    const test = 25 * 1000;
+    const fewShotRows = 20 * 1000;
+    const fewShot = 3 * 4 * fewShotRows * 512 + 2 * 8 * fewShotRows * 1000 + 24 * 8 * test * 1000;
+    expect(estimateProtocolBytes(shape, settings, ['few-shot'])).toBe(base + fewShot);
+    const longTailRows = 50_000 - 5 * 1000 - test;
+    const longTail = 3 * 4 * longTailRows * 512 + 2 * 8 * longTailRows * 1000 + 24 * 8 * test * 1000;
+    expect(estimateProtocolBytes(shape, settings, ['few-shot', 'long-tail'])).toBe(base + Math.max(fewShot, longTail));
   });
 });

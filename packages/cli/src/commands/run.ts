@@ -1,6 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { freemem } from 'node:os';
 import { join } from 'node:path';
-import type { CellRecord } from '@gla/protocols';
+import { kernelBackends } from '@gla/core';
+import { openNpy } from '@gla/datasets';
+import { registerOnnxKernels } from '@gla/kernels-onnx';
+import { createNodeRuntime, loadOrt } from '@gla/onnx-node';
+import { type CellRecord, estimateProtocolBytes } from '@gla/protocols';
 import { type OptionSpecs, type OptionValue, optionalNumber, optionalString } from '../args';
 import { assertWritableFolder, removeStaleTemporaries, writeFolderSet } from '../atomic';
 import { openCheckpoint, runFingerprint } from '../checkpoint';
@@ -96,7 +102,80 @@ export const RUN_OPTIONS: OptionSpecs = {
   },
   encoder: { type: 'string', value: 'onnx|tfjs', description: 'text encoder for built-in data sets', default: 'onnx' },
   threads: { type: 'integer', description: 'onnxruntime intra-op threads (default: runtime default)' },
+  backend: {
+    type: 'string',
+    value: 'NAME',
+    description: 'kernel backend of the probe and of applying heads: auto (onnxruntime when installed) | reference | a registered backend',
+    default: 'auto',
+  },
+  'memory-limit': {
+    type: 'integer',
+    value: 'BYTES',
+    description: 'memory a --features run may use (default: the memory available now); larger estimates stop before loading',
+    min: 1,
+  },
 };
+
+/** Registers the onnxruntime kernels with @gla/core once per process, when onnxruntime-node loads. */
+let onnxKernels: Promise<boolean> | undefined;
+function registerProbeKernels(threads: number | undefined): Promise<boolean> {
+  onnxKernels ??= loadOrt().then(
+    () => {
+      registerOnnxKernels(createNodeRuntime(threads ? { threads } : {}));
+      return true;
+    },
+    () => false,
+  );
+  return onnxKernels;
+}
+
+/** The --backend choice, validated against the registered kernel backends (after registration). */
+function backendFrom(options: Options): string {
+  const name = optionalString(options, 'backend') ?? 'auto';
+  const known = ['auto', ...kernelBackends().map((b) => b.name)];
+  if (!known.includes(name)) throw new CliError('bad-value', `--backend: unknown backend '${name}' (known: ${known.join(', ')})`);
+  return name;
+}
+
+/**
+ * Up-front memory check of a feature directory: reads only the .npy header of features.npy and
+ * meta.json's class count, estimates the protocols' peak (estimateProtocolBytes) and throws a
+ * `data` CliError (exit 1) naming the file and the needed vs available bytes when it does not fit.
+ */
+async function checkFeatureMemory(
+  dir: string,
+  settings: ProtocolSettings,
+  protocols: readonly ProtocolName[],
+  available: number,
+): Promise<void> {
+  const file = join(dir, 'features.npy');
+  let shape: number[];
+  try {
+    const reader = await openNpy(file);
+    shape = reader.header.shape;
+    await reader.close();
+  } catch {
+    return; // unreadable files get their own error from the loader
+  }
+  let classes = 0;
+  try {
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { classNames?: unknown };
+    classes = Array.isArray(meta.classNames) ? meta.classNames.length : 0;
+  } catch {
+    return;
+  }
+  if (shape.length !== 2 || classes < 2) return;
+  const needed = estimateProtocolBytes({ rows: shape[0]!, dim: shape[1]!, classes }, settings, protocols);
+  if (needed > available)
+    throw new CliError(
+      'data',
+      `${file}: ${shape[0]} x ${shape[1]} features, ${classes} classes need about ${needed} bytes (${gib(needed)}) for ${protocols.join(', ')}; ${available} bytes (${gib(available)}) are available (--memory-limit, fewer protocols or a smaller feature set)`,
+    );
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
 
 export function settingsFrom(options: Options): ProtocolSettings {
   const shots = (options.shots as number[] | undefined) ?? DEFAULT_SETTINGS.shots;
@@ -196,6 +275,11 @@ export async function runCommand(
   // Results writing (1/2): refuse an unwritable --out before any work.
   const outOption = optionalString(options, 'out');
   await assertWritableFolder(outOption ? userPath(outOption) : defaultOutDir());
+  const featuresOption = optionalString(options, 'features');
+  if (featuresOption)
+    await checkFeatureMemory(userPath(featuresOption), settings, protocols, optionalNumber(options, 'memory-limit') ?? freemem());
+  const onnx = await registerProbeKernels(optionalNumber(options, 'threads'));
+  const backend = backendFrom(options);
   const { dataset, timing } = await datasetFor(options, signal);
   const outDir = outOption
     ? userPath(outOption)
@@ -205,21 +289,33 @@ export async function runCommand(
   log(
     `${dataset.name}: ${dataset.features.rows} examples x ${dataset.features.cols} dims, ${dataset.classNames.length} classes; ${settings.seeds.length} seeds x k in {${settings.shots.join(', ')}}`,
   );
-  const prepared = await asCliErrors(async () => prepareData(dataset));
+  // The fingerprint reads the raw features; then a loaded feature directory is normalised in place
+  // (one N x D Float32 copy instead of two). The built-in data sets' features stay untouched.
+  const fingerprint = runFingerprint(dataset, { settings, schema: RESULTS_SCHEMA, versions: versions() }, protocols);
+  const prepared = await asCliErrors(async () => prepareData(dataset, { inPlace: featuresOption !== undefined }));
+  log(`probe kernels: ${backend === 'auto' ? (onnx ? 'onnxruntime (auto)' : 'auto (onnxruntime-node not installed)') : backend}`);
   const saveDir = optionalString(options, 'save-logits');
   const saveRoot = saveDir ? userPath(saveDir) : undefined;
   const onTestLogits = saveRoot ? (t: TestLogits) => saveTestLogits(saveRoot, t) : undefined;
   // Finished cells are checkpointed under the output folder, so an interrupted run resumes.
-  const checkpoint = await openCheckpoint(
-    outDir,
-    runFingerprint(dataset, { settings, schema: RESULTS_SCHEMA, versions: versions() }, protocols),
-  );
+  const checkpoint = await openCheckpoint(outDir, fingerprint);
   if (options.resume === false) checkpoint.completed.clear();
   else if (checkpoint.completed.size > 0) log(`resuming: ${checkpoint.completed.size} finished cell(s) from ${checkpoint.dir}`);
+  // Progress per cell: one line per newly computed cell with its time and the protocol's elapsed time.
+  let protocolStart = performance.now();
+  let cellStart = performance.now();
   const hooks = <Cell>() => ({
     ...(signal ? { signal } : {}),
+    backend,
     completed: checkpoint.completed as Map<string, CellRecord<Cell>>,
-    onCell: (key: string, record: CellRecord<Cell>) => checkpoint.save(key, record),
+    onCell: async (key: string, record: CellRecord<Cell>) => {
+      await checkpoint.save(key, record);
+      const now = performance.now();
+      log(
+        `cell ${key}: ${record.status === 'ok' ? 'done' : `failed (${record.failure.code})`} in ${((now - cellStart) / 1000).toFixed(1)}s, ${((now - protocolStart) / 1000).toFixed(1)}s elapsed`,
+      );
+      cellStart = now;
+    },
     ...(onTestLogits ? { onTestLogits } : {}),
   });
   const seconds: Record<string, number> = {};
@@ -229,6 +325,8 @@ export async function runCommand(
   const heldOutSeeds = Math.min(settings.seeds.length, settings.longTailSeeds);
   for (const protocol of protocols) {
     const t = performance.now();
+    protocolStart = t;
+    cellStart = t;
     if (protocol === 'few-shot') {
       const bar = new Progress('few-shot protocol', settings.seeds.length * settings.shots.length);
       fewShot = await asCliErrors(() => runFewShot(prepared, settings, { ...hooks(), onProgress: (d, n) => bar.update(d, n) }));
