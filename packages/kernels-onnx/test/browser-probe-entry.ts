@@ -2,10 +2,8 @@
 // runs, then trainLinearProbeAsync on @gla/kernels-onnx over @gla/onnx-web (timed, repeated).
 import { type LinearProbe, trainLinearProbe } from '@gla/core';
 import { GraphBuilder } from '@gla/onnx-builder';
-import type { Runtime, Tensor } from '@gla/runtime';
-// @gla/onnx-web is not a dependency of this package: its sources by path (onnxruntime-web then
-// resolves from packages/onnx-web, where it is a devDependency).
 import { createWebRuntime, resolveThreads } from '@gla/onnx-web';
+import type { Runtime, Tensor } from '@gla/runtime';
 import { PROBE_OPTIONS, type ProbeShape, probeProblem, timedProbeRuns } from './browser-problem';
 
 /** One op of the probe / head graphs, alone in a float64 graph: ok, or the error ORT gave. */
