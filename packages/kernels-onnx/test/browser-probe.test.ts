@@ -1,29 +1,17 @@
 /// <reference types="node" />
 // The linear probe on onnxruntime-web (wasm EP) in headless Chromium: float64 support of the probe
 // graphs' ops, backend conformance against the synchronous reference in Node, wasm threads under
-// cross-origin isolation. With GLA_PROBE_BENCH=1 also the Node vs Chromium measurement (printed,
-// never asserted):
-//   GLA_PROBE_BENCH=1 pnpm --filter @gla/kernels-onnx exec vitest run test/browser-probe.test.ts
+// cross-origin isolation. The Node vs Chromium timing is a measurement, not a test:
+//   pnpm --filter @gla/kernels-onnx measure:browser   (scripts/browser-probe-measure.mts)
 import { existsSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type LinearProbe, trainLinearProbe } from '@gla/core';
-import { createNodeRuntime } from '@gla/onnx-node';
 import { type BrowserSession, CHROMIUM_PATH, openBrowser } from '@gla/tooling/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserProbeArgs, OpSupport } from './browser-probe-entry';
-import {
-  CONFORMANCE_SHAPE,
-  FORTUNES_SHAPE,
-  type PhaseTime,
-  PROBE_OPTIONS,
-  type ProbeShape,
-  probeProblem,
-  timedProbeRuns,
-} from './browser-problem';
+import { CONFORMANCE_SHAPE, type PhaseTime, PROBE_OPTIONS, type ProbeShape, probeProblem } from './browser-problem';
 
 const entry = fileURLToPath(new URL('./browser-probe-entry.ts', import.meta.url));
-const bench = process.env['GLA_PROBE_BENCH'] === '1';
 
 /** What browser-probe-entry.ts returns, after the harness's JSON conversion. */
 interface PageResult {
@@ -82,12 +70,6 @@ function heldOut(shape: ProbeShape, W: ArrayLike<number>, b: ArrayLike<number>):
   }
   return { predicted, accuracy: hits / extra };
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 describe.skipIf(!existsSync(CHROMIUM_PATH))('linear probe on onnxruntime-web (wasm) in headless Chromium', () => {
   let page: PageResult;
@@ -148,71 +130,4 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('linear probe on onnxruntime-web (wa
     expect(two.backend).toBe('onnxruntime(float32+float64)');
     expect(rel(two.objective, ref.objective)).toBeLessThan(1e-9);
   }, 120_000);
-});
-
-describe.runIf(bench && existsSync(CHROMIUM_PATH))('measurement: the probe in Node (onnx-node) vs Chromium (onnx-web)', () => {
-  // Chromium compiles ORT's wasm with its baseline compiler first and tiers up in the background
-  // (seconds on a loaded machine): the page gets 3 warm-up runs (printed), Node 1.
-  it('prints medians of 3 (after warm-up) for 1 and 2 threads', async () => {
-    const lines: string[] = [];
-    for (const shape of [CONFORMANCE_SHAPE, FORTUNES_SHAPE]) {
-      const label = `${shape.rows} x ${shape.cols} x ${shape.classes}`;
-      const rows: {
-        where: string;
-        ms: number;
-        f32: PhaseTime;
-        f64: PhaseTime;
-        loads: PhaseTime;
-        warmup: number[];
-        objective: number;
-        iterations: number;
-      }[] = [];
-      for (const threads of [1, 2]) {
-        const n = await timedProbeRuns(createNodeRuntime({ threads }), shape, 1, 3);
-        rows.push({
-          where: `node  ${threads}T`,
-          ms: median(n.times),
-          f32: n.phases.float32,
-          f64: n.phases.float64,
-          loads: n.loads,
-          warmup: n.warmupTimes,
-          objective: n.probe.objective,
-          iterations: n.probe.iterations,
-        });
-        const w = await inPage(
-          { shape, warmup: 3, repeats: 3, threads, probeOps: false, wasmSyncRepeats: threads === 1 ? 3 : 0 },
-          threads > 1,
-        );
-        expect(w.threads).toBe(threads);
-        rows.push({
-          where: `web   ${threads}T`,
-          ms: median(w.times),
-          f32: w.phases.float32,
-          f64: w.phases.float64,
-          loads: w.loads,
-          warmup: w.warmupTimes,
-          objective: w.objective,
-          iterations: w.iterations,
-        });
-        if (w.wasmSync)
-          lines.push(
-            `${label}: Chromium trainLinearProbe (sync, ${w.wasmSync.backend}) median ${median(w.wasmSync.times).toFixed(0)} ms, objective ${w.wasmSync.objective}`,
-          );
-      }
-      const nodeMs = Object.fromEntries(rows.filter((r) => r.where.startsWith('node')).map((r) => [r.where.slice(-2), r.ms]));
-      // Two GEMMs of 2 n D C flops per evaluation (the first of each phase also builds its sessions).
-      const gflops = (t: PhaseTime) => ((4 * shape.rows * shape.cols * shape.classes * t.evaluations) / (t.ms * 1e6)).toFixed(1);
-      for (const r of rows) {
-        const ratio = r.where.startsWith('web') ? ` = ${(r.ms / nodeMs[r.where.slice(-2)]!).toFixed(2)}x Node` : '';
-        lines.push(
-          `${label}: ${r.where} median ${r.ms.toFixed(0)} ms${ratio} | f32 ${r.f32.evaluations} evals ${r.f32.ms.toFixed(0)} ms (${gflops(r.f32)} GFLOP/s), f64 ${r.f64.evaluations} evals ${r.f64.ms.toFixed(0)} ms (${gflops(r.f64)} GFLOP/s), ${r.loads.evaluations} loads ${r.loads.ms.toFixed(0)} ms | ${r.iterations} it, objective ${r.objective} | warm-up runs ${r.warmup.map((t) => t.toFixed(0)).join(', ')} ms`,
-        );
-      }
-    }
-    console.log(
-      `\n${lines.join('\n')}\nload average (1, 5, 15 min) at the end: ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(', ')} on ${availableParallelism()} cores`,
-    );
-  }, 1_800_000);
 });
