@@ -121,6 +121,34 @@ describe('@gla/protocols', () => {
     expect(() => prepareData({ ...ds, features: { ...ds.features, data: nan } })).toThrow(/features\[1, 1\] = NaN/);
   });
 
+  it('many-shot and long-tail: a cell with separable labelled logits is marked failed (not-identifiable), the run completes (audit case 4)', async () => {
+    // One-hot-like features and prompts: the zero-shot logits separate every validation row, so
+    // calibrateTemperature has no finite optimum in every cell.
+    const ds = dataset();
+    const { rows: N, cols: D } = ds.features;
+    const rng = createRng(9);
+    const features = new Float64Array(N * D);
+    for (let i = 0; i < N; i++) for (let j = 0; j < D; j++) features[i * D + j] = (j === ds.labels[i] ? 10 : 0) + 1e-3 * rng.normal();
+    const text = new Float64Array(4 * D);
+    for (let c = 0; c < 4; c++) text[c * D + c] = 1;
+    const p = prepareData({
+      ...ds,
+      features: { data: features, rows: N, cols: D },
+      textFeatures: { data: text, templates: 1, classes: 4, dim: D },
+    });
+    const settings = { ...DEFAULT_SETTINGS, seeds: [1, 2], longTailSeeds: 2, manyShotValPerClass: 10 };
+    const many = await runManyShot(p, settings);
+    const tail = await runLongTail(p, settings, ds.classNames);
+    for (const [r, kind] of [
+      [many, 'many-shot'],
+      [tail, 'long-tail'],
+    ] as const) {
+      expect(r.failed.map((f) => f.key)).toEqual([`${kind}/seed=1`, `${kind}/seed=2`]);
+      expect(r.failed.every((f) => f.code === 'not-identifiable' && /calibrateTemperature/.test(f.message))).toBe(true);
+      expect(r.details).toHaveLength(0);
+    }
+  });
+
   it('estimateProtocolBytes: features 4ND + zero-shot logits 8NC + labels, plus the largest cell', () => {
     const settings = { ...DEFAULT_SETTINGS, shots: [1, 16] };
     const shape = { rows: 50_000, dim: 512, classes: 1000 };
