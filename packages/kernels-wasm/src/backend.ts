@@ -1,5 +1,6 @@
 import type { KernelArray, KernelBackend } from '@gla/core';
 import { KERNELS_WASM_BASE64 } from './kernels.wasm';
+import { type Helper, OP_MASS_DOUBLE, OP_MASS_FLOAT, threadHelper } from './threads';
 
 /** The exports of native/kernels.c (pointers are byte offsets into the instance's memory). */
 interface Exports {
@@ -64,14 +65,20 @@ export function wasmModule(): WebAssembly.Module | undefined {
 class Arena {
   readonly memory: WebAssembly.Memory;
   readonly x: Exports;
+  /** Identifies the arena to the helper thread (shared arenas only). */
+  readonly id = ++arenas;
   private top = RESERVED;
   constructor(
     bytes: number,
     private readonly growable = true,
+    /** A fixed-size SHARED memory whose mass passes the helper thread splits with the caller. */
+    readonly helper?: Helper,
   ) {
     const pages = Math.ceil(Math.max(bytes, RESERVED + PAGE) / PAGE);
-    this.memory = new WebAssembly.Memory({ initial: pages });
-    const instance = new WebAssembly.Instance(wasmModule()!, { env: { memory: this.memory } });
+    this.memory = helper
+      ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+      : new WebAssembly.Memory({ initial: pages });
+    const instance = new WebAssembly.Instance(helper ? helper.module : wasmModule()!, { env: { memory: this.memory } });
     this.x = instance.exports as unknown as Exports;
   }
   reset(to = RESERVED): void {
@@ -107,6 +114,7 @@ class Arena {
   }
 }
 
+let arenas = 0;
 let scratchArena: Arena | undefined;
 function scratch(): Arena {
   scratchArena ??= new Arena(RESERVED + 64 * PAGE);
@@ -116,6 +124,9 @@ function scratch(): Arena {
 
 /** Arenas that own a cache buffer (E allocated by allocateCache), by its ArrayBuffer. */
 const owners = new WeakMap<ArrayBufferLike, { arena: Arena; base: number }>();
+
+/** Caches of at least this many entries get a shared memory (mass passes on two threads, Node). */
+const THREADED_MIN_ENTRIES = 1 << 20;
 
 function ownerOf(a: KernelArray): { arena: Arena; at: number } | undefined {
   const o = owners.get(a.buffer);
@@ -145,8 +156,11 @@ function allocateCache(dtype: 'float32' | 'float64', rows: number, cols: number)
   const spare = released?.deref();
   released = undefined;
   const bytesOfSpare = spare?.memory.buffer.byteLength ?? 0;
-  const arena = spare && bytesOfSpare >= total && bytesOfSpare <= 2 * total ? spare : new Arena(total, false);
+  const helper = rows * cols >= THREADED_MIN_ENTRIES ? threadHelper() : undefined;
+  const arena =
+    spare && spare.helper === helper && bytesOfSpare >= total && bytesOfSpare <= 2 * total ? spare : new Arena(total, false, helper);
   arena.reset();
+  arena.helper?.attach(arena.id, arena.memory);
   const at = arena.reserve(bytes);
   const E = dtype === 'float32' ? arena.f32(at, rows * cols) : arena.f64(at, rows * cols);
   owners.set(E.buffer, { arena, base: arena.mark });
@@ -161,6 +175,7 @@ function releaseCache(E: KernelArray): void {
   const owner = owners.get(E.buffer);
   if (!owner) return;
   owners.delete(E.buffer);
+  owner.arena.helper?.detach(owner.arena.id);
   released = new WeakRef(owner.arena);
 }
 
@@ -236,6 +251,29 @@ function massPass(
   arena.f64(massAt, cols).set(mass);
   if (squaredMass) arena.f64(sqAt, cols).set(squaredMass);
   const pass = E instanceof Float32Array ? x.mass_float : x.mass_double;
+  if (eAt !== undefined && arena.helper && rows >= 8) {
+    // The helper thread takes rows [h, rows) into its own mass / squared-mass sums.
+    const h = (rows >> 1) & ~3;
+    const mass2At = arena.reserve(cols * 8);
+    const sq2At = squaredMass ? arena.reserve(cols * 8) : 0;
+    arena.f64(mass2At, cols).fill(0);
+    if (squaredMass) arena.f64(sq2At, cols).fill(0);
+    const eBytes = bytesOf(E);
+    const op = E instanceof Float32Array ? OP_MASS_FLOAT : OP_MASS_DOUBLE;
+    arena.helper.start(op, arena.id, [eAt + h * cols * eBytes, rows - h, cols, wAt, sumAt + h * 8, mass2At, sq2At]);
+    pass(eAt, h, cols, wAt, sumAt, massAt, sqAt);
+    arena.helper.join();
+    rowSum.set(arena.f64(sumAt, rows));
+    const m1 = arena.f64(massAt, cols);
+    const m2 = arena.f64(mass2At, cols);
+    for (let k = 0; k < cols; k++) mass[k] = m1[k]! + m2[k]!;
+    if (squaredMass) {
+      const q1 = arena.f64(sqAt, cols);
+      const q2 = arena.f64(sq2At, cols);
+      for (let k = 0; k < cols; k++) squaredMass[k] = q1[k]! + q2[k]!;
+    }
+    return;
+  }
   for (let r0 = 0; r0 < rows; r0 += B) {
     const n = Math.min(B, rows - r0);
     let ePtr: number;

@@ -8,6 +8,7 @@ import { registerKernels } from '@gla/core';
 import { createWasmKernels } from './backend';
 
 export { createWasmKernels, readProbe, wasmUnavailableReason } from './backend';
+export { setWasmThreads } from './threads';
 
 /** Priority with which the backend registers (the reference backend has 0). */
 export const WASM_KERNELS_PRIORITY = 10;
