@@ -6,20 +6,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
 import { type BrowserSession, openBrowser } from '@gla/tooling/browser';
-import type { BrowserProbeArgs } from '../test/browser-probe-entry';
+import type { BrowserProbeArgs, BrowserProbeResult } from '../test/browser-probe-entry';
 import { CONFORMANCE_SHAPE, FORTUNES_SHAPE, type PhaseTime, timedProbeRuns } from '../test/browser-problem';
 
 const entry = fileURLToPath(new URL('../test/browser-probe-entry.ts', import.meta.url));
-interface PageRun {
-  times: number[];
-  warmupTimes: number[];
-  phases: Record<'float32' | 'float64', PhaseTime>;
-  loads: PhaseTime;
-  wasmSync?: { times: number[]; objective: number; backend: string };
-  objective: number;
-  iterations: number;
-  threads: number;
-}
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -27,7 +17,7 @@ const median = (xs: readonly number[]) => {
 };
 const browser: BrowserSession = await openBrowser();
 const inPage = async (args: BrowserProbeArgs, isolated: boolean) =>
-  (await browser.run({ entry, args, crossOriginIsolated: isolated, timeoutMs: 600_000 })) as PageRun;
+  (await browser.run({ entry, args, crossOriginIsolated: isolated, timeoutMs: 600_000 })) as BrowserProbeResult;
 try {
   const lines: string[] = [];
   for (const shape of [CONFORMANCE_SHAPE, FORTUNES_SHAPE]) {

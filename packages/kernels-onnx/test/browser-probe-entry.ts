@@ -4,7 +4,7 @@ import { type LinearProbe, trainLinearProbe } from '@gla/core';
 import { GraphBuilder } from '@gla/onnx-builder';
 import { createWebRuntime, resolveThreads } from '@gla/onnx-web';
 import type { Runtime, Tensor } from '@gla/runtime';
-import { PROBE_OPTIONS, type ProbeShape, probeProblem, timedProbeRuns } from './browser-problem';
+import { type PhaseTime, PROBE_OPTIONS, type ProbeShape, probeProblem, timedProbeRuns } from './browser-problem';
 
 /** One op of the probe / head graphs, alone in a float64 graph: ok, or the error ORT gave. */
 export interface OpSupport {
@@ -103,6 +103,26 @@ export interface BrowserProbeArgs {
   readonly threads: number;
   /** Also run the float64 op-support probe. */
   readonly probeOps: boolean;
+}
+
+/** What browser-probe-entry.ts returns, after the harness's JSON conversion. */
+export interface BrowserProbeResult {
+  ops: OpSupport[];
+  times: number[];
+  warmupTimes: number[];
+  phases: Record<'float32' | 'float64', PhaseTime>;
+  loads: PhaseTime;
+  wasmSync?: { times: number[]; objective: number; backend: string };
+  checksum: number;
+  backend: string;
+  objective: number;
+  gradientNorm: number;
+  iterations: number;
+  converged: boolean;
+  W: number[];
+  b: number[];
+  threads: number;
+  isolated: boolean;
 }
 
 export default async function run(args: BrowserProbeArgs) {

@@ -8,35 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { type LinearProbe, trainLinearProbe } from '@gla/core';
 import { type BrowserSession, CHROMIUM_PATH, openBrowser } from '@gla/tooling/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserProbeArgs, OpSupport } from './browser-probe-entry';
-import { CONFORMANCE_SHAPE, type PhaseTime, PROBE_OPTIONS, type ProbeShape, probeProblem } from './browser-problem';
+import type { BrowserProbeArgs, BrowserProbeResult } from './browser-probe-entry';
+import { CONFORMANCE_SHAPE, PROBE_OPTIONS, type ProbeShape, probeProblem } from './browser-problem';
 
 const entry = fileURLToPath(new URL('./browser-probe-entry.ts', import.meta.url));
 
-/** What browser-probe-entry.ts returns, after the harness's JSON conversion. */
-interface PageResult {
-  ops: OpSupport[];
-  times: number[];
-  warmupTimes: number[];
-  phases: Record<'float32' | 'float64', PhaseTime>;
-  loads: PhaseTime;
-  wasmSync?: { times: number[]; objective: number; backend: string };
-  checksum: number;
-  backend: string;
-  objective: number;
-  gradientNorm: number;
-  iterations: number;
-  converged: boolean;
-  W: number[];
-  b: number[];
-  threads: number;
-  isolated: boolean;
-}
-
 let browser: BrowserSession | undefined;
-const inPage = async (args: BrowserProbeArgs, isolated: boolean): Promise<PageResult> => {
+const inPage = async (args: BrowserProbeArgs, isolated: boolean): Promise<BrowserProbeResult> => {
   browser ??= await openBrowser();
-  return (await browser.run({ entry, args, crossOriginIsolated: isolated, timeoutMs: 600_000 })) as PageResult;
+  return (await browser.run({ entry, args, crossOriginIsolated: isolated, timeoutMs: 600_000 })) as BrowserProbeResult;
 };
 afterAll(async () => {
   await browser?.close();
@@ -72,7 +52,7 @@ function heldOut(shape: ProbeShape, W: ArrayLike<number>, b: ArrayLike<number>):
 }
 
 describe.skipIf(!existsSync(CHROMIUM_PATH))('linear probe on onnxruntime-web (wasm) in headless Chromium', () => {
-  let page: PageResult;
+  let page: BrowserProbeResult;
   let reference: LinearProbe;
   beforeAll(async () => {
     page = await inPage({ shape: CONFORMANCE_SHAPE, warmup: 0, repeats: 1, threads: 1, probeOps: true }, false);
