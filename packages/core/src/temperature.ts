@@ -120,6 +120,24 @@ export function temperatureNllDerivatives(
   return { value: r.value / rows, d1: r.d1 / rows, d2: r.d2 / rows };
 }
 
+/** Largest max - min over the finite entries of a row (Infinity when none has two finite entries). */
+function maxRowRange(logits: Matrix): number {
+  const { data, rows, cols } = logits;
+  let range = 0;
+  for (let i = 0; i < rows; i++) {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let c = i * cols, end = c + cols; c < end; c++) {
+      const v = data[c]!;
+      if (v === Number.NEGATIVE_INFINITY) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (hi - lo > range) range = hi - lo;
+  }
+  return range > 0 ? range : Number.POSITIVE_INFINITY;
+}
+
 /**
  * Standard temperature scaling: T minimising the mean NLL of softmax(z / T). Safeguarded Newton on
  * beta = 1/T (the NLL is convex in beta), inside a bracket found by doubling, to |d NLL / d beta| *
@@ -138,13 +156,16 @@ function nllTemperature(logits: Matrix, y: Int32Array, backend: BackendChoice): 
       'calibrateTemperature: the logits are no better than uniform on these labels (NLL decreases as T grows without bound)',
     );
   }
+  // The separation guard is relative to the logits' scale: logits of a strongly regularised probe
+  // (row ranges ~1e-3) have their optimum far below T_MIN, which bounds T of unit-scale logits.
+  const betaMax = Math.max(1 / T_MIN, 1e6 / maxRowRange(logits));
   let lo = 0;
   let hi = 1;
   let cur = d(hi);
   while (cur.d1 < 0) {
     lo = hi;
     hi *= 2;
-    if (hi > 1 / T_MIN) {
+    if (hi > betaMax) {
       fail('not-identifiable', 'calibrateTemperature: NLL decreases as T -> 0 (the labelled examples are separated); no finite optimum');
     }
     cur = d(hi);
