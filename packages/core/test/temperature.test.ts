@@ -65,4 +65,24 @@ describe('calibrateTemperature', () => {
       expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error,
     );
   });
+
+  it("'nll': T scales with the logits (c z gives c T), also far below T = 1e-4 (a strongly regularised probe's logits)", () => {
+    const T = calibrateTemperature(logits, labels, { method: 'nll' });
+    for (const c of [1e-7, 1e-5, 1e-3, 10, 1000]) {
+      const scaled = matrix(
+        logits.data.map((v) => v * c),
+        logits.rows,
+        logits.cols,
+      );
+      const Tc = calibrateTemperature(scaled, labels, { method: 'nll' });
+      expect(Math.abs(Tc / (c * T) - 1)).toBeLessThan(1e-9);
+    }
+    // Separated logits stay not identifiable at any scale.
+    for (const c of [1e-6, 1, 1e6]) {
+      const separated = matrix(Float64Array.from([5 * c, 0, 0, 5 * c]), 2, 2);
+      expect(() => calibrateTemperature(separated, [0, 1], { method: 'nll' })).toThrowError(
+        expect.objectContaining({ code: 'not-identifiable' }) as unknown as Error,
+      );
+    }
+  });
 });
