@@ -158,9 +158,11 @@ function nllTemperature(logits: Matrix, y: Int32Array, backend: BackendChoice): 
   }
   // The separation guard is relative to the logits' scale: logits of a strongly regularised probe
   // (row ranges ~1e-3) have their optimum far below T_MIN, which bounds T of unit-scale logits.
-  const betaMax = Math.max(1 / T_MIN, 1e6 / maxRowRange(logits));
+  const range = maxRowRange(logits);
+  const betaMax = Math.max(1 / T_MIN, 1e6 / range);
+  // The bracket starts near the logits' own scale (beta * range ~ 8, a power of 2; 1 for ranges >= 8).
   let lo = 0;
-  let hi = 1;
+  let hi = range < 8 ? 2 ** Math.round(Math.log2(8 / range)) : 1;
   let cur = d(hi);
   while (cur.d1 < 0) {
     lo = hi;
