@@ -449,6 +449,136 @@ NLL(float)
 NLL(double)
 
 // ---------------------------------------------------------------------------------------------
+// Two-term ensemble NLL: per row l_k = (a f_k + b d_k) + off_k (without d: a f_k + off_k; the
+// caller passes a zero offset when there is none: adding +0 changes no comparison and no exp),
+// kept in scratch; m = max l (exact), s = sum exp(l_k - m) (a masked l = -inf gives exactly 0);
+// rowMax[i] = m, rowSum[i] = s, labelLogit[i] = l_y (the caller forms (m + log s) - l_y).
+// out[0] += rows whose first maximum is the label. With derivs, the moments of u = f - f_y and
+// w = d - d_y over the live entries (l != -inf) give out[1..5] += sum_i E[u], E[w], Var[u],
+// Cov[u, w], Var[w]. scratch: cols + 2 doubles.
+
+#define ENSEMBLE(NAME, TF, TD, HASD)                                                                        \
+  void NAME(const TF *f, const TD *d, int rows, int cols, const int32_t *labels, double a, double b,        \
+            const double *offset, int derivs, double *rowMax, double *rowSum, double *labelLogit, double *out, \
+            double *scratch) {                                                                              \
+    f64x2 va = wasm_f64x2_splat(a), vb = wasm_f64x2_splat(b);                                               \
+    f64x2 ninf = wasm_f64x2_splat(-__builtin_inf());                                                        \
+    double correct = 0, gA = 0, gB = 0, hAA = 0, hAB = 0, hBB = 0;                                          \
+    for (int i = 0; i < rows; i++) {                                                                        \
+      const TF *fi = f + (long)i * cols;                                                                    \
+      const TD *di = d + (long)i * cols;                                                                    \
+      f64x2 m0 = ninf, m1 = ninf;                                                                           \
+      int k = 0;                                                                                            \
+      for (; k + 3 < cols; k += 4) {                                                                        \
+        f64x2 l0 = wasm_f64x2_mul(load2_##TF(fi + k), va), l1 = wasm_f64x2_mul(load2_##TF(fi + k + 2), va); \
+        if (HASD) {                                                                                         \
+          l0 = wasm_f64x2_add(l0, wasm_f64x2_mul(load2_##TD(di + k), vb));                                  \
+          l1 = wasm_f64x2_add(l1, wasm_f64x2_mul(load2_##TD(di + k + 2), vb));                              \
+        }                                                                                                   \
+        l0 = wasm_f64x2_add(l0, wasm_v128_load(offset + k));                                                \
+        l1 = wasm_f64x2_add(l1, wasm_v128_load(offset + k + 2));                                            \
+        wasm_v128_store(scratch + k, l0);                                                                   \
+        wasm_v128_store(scratch + k + 2, l1);                                                               \
+        m0 = wasm_f64x2_pmax(m0, l0);                                                                       \
+        m1 = wasm_f64x2_pmax(m1, l1);                                                                       \
+      }                                                                                                     \
+      m0 = wasm_f64x2_pmax(m0, m1);                                                                         \
+      double m0a = wasm_f64x2_extract_lane(m0, 0), m0b = wasm_f64x2_extract_lane(m0, 1);                    \
+      double m = m0b > m0a ? m0b : m0a;                                                                     \
+      for (; k < cols; k++) {                                                                               \
+        double v = a * (double)fi[k];                                                                       \
+        if (HASD) v += b * (double)di[k];                                                                   \
+        v += offset[k];                                                                                     \
+        scratch[k] = v;                                                                                     \
+        m = v > m ? v : m;                                                                                  \
+      }                                                                                                     \
+      int y = labels[i];                                                                                    \
+      double ly = scratch[y];                                                                               \
+      if (ly == m) {                                                                                        \
+        /* the label is a maximum: correct unless an earlier entry equals it */                            \
+        f64x2 vm = wasm_f64x2_splat(m);                                                                     \
+        v128_t tie = wasm_i32x4_splat(0);                                                                   \
+        int j = 0;                                                                                          \
+        for (; j + 1 < y; j += 2) tie = wasm_v128_or(tie, wasm_f64x2_eq(wasm_v128_load(scratch + j), vm));  \
+        int earlier = wasm_v128_any_true(tie);                                                              \
+        for (; j < y; j++) earlier |= scratch[j] == m;                                                      \
+        if (!earlier) correct += 1;                                                                         \
+      }                                                                                                     \
+      f64x2 vm = wasm_f64x2_splat(m);                                                                       \
+      f64x2 s0 = wasm_f64x2_splat(0), s1 = s0;                                                              \
+      k = 0;                                                                                                \
+      if (!derivs) {                                                                                        \
+        for (; k + 3 < cols; k += 4) {                                                                      \
+          s0 = wasm_f64x2_add(s0, exp_core(wasm_f64x2_sub(wasm_v128_load(scratch + k), vm)));               \
+          s1 = wasm_f64x2_add(s1, exp_core(wasm_f64x2_sub(wasm_v128_load(scratch + k + 2), vm)));           \
+        }                                                                                                   \
+        double s = hsum(wasm_f64x2_add(s0, s1));                                                            \
+        for (; k < cols; k++) s += exp_scalar(scratch[k] - m);                                              \
+        rowSum[i] = s;                                                                                      \
+      } else {                                                                                              \
+        f64x2 fy = wasm_f64x2_splat((double)fi[y]);                                                         \
+        f64x2 dy = wasm_f64x2_splat(HASD ? (double)di[y] : 0.0);                                            \
+        f64x2 su = wasm_f64x2_splat(0), sw = su, suu = su, sww = su, suw = su;                              \
+        for (; k + 1 < cols; k += 2) {                                                                      \
+          f64x2 l = wasm_v128_load(scratch + k);                                                            \
+          f64x2 live = wasm_f64x2_ne(l, ninf);                                                              \
+          f64x2 e = wasm_v128_and(exp_core(wasm_f64x2_sub(l, vm)), live);                                   \
+          s0 = wasm_f64x2_add(s0, e);                                                                       \
+          f64x2 u = wasm_v128_and(wasm_f64x2_sub(load2_##TF(fi + k), fy), live);                            \
+          f64x2 eu = wasm_f64x2_mul(e, u);                                                                  \
+          su = wasm_f64x2_add(su, eu);                                                                      \
+          suu = wasm_f64x2_add(suu, wasm_f64x2_mul(eu, u));                                                 \
+          if (HASD) {                                                                                       \
+            f64x2 w = wasm_v128_and(wasm_f64x2_sub(load2_##TD(di + k), dy), live);                          \
+            f64x2 ew = wasm_f64x2_mul(e, w);                                                                \
+            sw = wasm_f64x2_add(sw, ew);                                                                    \
+            sww = wasm_f64x2_add(sww, wasm_f64x2_mul(ew, w));                                               \
+            suw = wasm_f64x2_add(suw, wasm_f64x2_mul(eu, w));                                               \
+          }                                                                                                 \
+        }                                                                                                   \
+        double s = hsum(s0), ssu = hsum(su), ssw = hsum(sw), ssuu = hsum(suu), ssww = hsum(sww);            \
+        double ssuw = hsum(suw);                                                                            \
+        for (; k < cols; k++) {                                                                             \
+          double l = scratch[k];                                                                            \
+          double e = exp_scalar(l - m);                                                                     \
+          s += e;                                                                                           \
+          if (l == -__builtin_inf()) continue;                                                              \
+          double u = (double)fi[k] - (double)fi[y];                                                         \
+          ssu += e * u;                                                                                     \
+          ssuu += e * u * u;                                                                                \
+          if (HASD) {                                                                                       \
+            double w = (double)di[k] - (double)di[y];                                                       \
+            ssw += e * w;                                                                                   \
+            ssww += e * w * w;                                                                              \
+            ssuw += e * u * w;                                                                              \
+          }                                                                                                 \
+        }                                                                                                   \
+        double mu = ssu / s, mw = ssw / s;                                                                  \
+        gA += mu;                                                                                           \
+        gB += mw;                                                                                           \
+        hAA += ssuu / s - mu * mu;                                                                          \
+        hBB += ssww / s - mw * mw;                                                                          \
+        hAB += ssuw / s - mu * mw;                                                                          \
+        rowSum[i] = s;                                                                                      \
+      }                                                                                                     \
+      rowMax[i] = m;                                                                                        \
+      labelLogit[i] = ly;                                                                                   \
+    }                                                                                                       \
+    out[0] += correct;                                                                                      \
+    out[1] += gA;                                                                                           \
+    out[2] += gB;                                                                                           \
+    out[3] += hAA;                                                                                          \
+    out[4] += hAB;                                                                                          \
+    out[5] += hBB;                                                                                          \
+  }
+ENSEMBLE(ensemble_float, float, double, 0)
+ENSEMBLE(ensemble_double, double, double, 0)
+ENSEMBLE(ensemble_float_float, float, float, 1)
+ENSEMBLE(ensemble_float_double, float, double, 1)
+ENSEMBLE(ensemble_double_float, double, float, 1)
+ENSEMBLE(ensemble_double_double, double, double, 1)
+
+// ---------------------------------------------------------------------------------------------
 // GEMM out (m x n) = A (m x k) B^T (B n x k), double. Blocks of 4 rows of A x 2 rows of B, f64x2
 // accumulators along k.
 
