@@ -50,6 +50,40 @@ static inline f64x2 exp_core(f64x2 x) {
   return wasm_f64x2_mul(wasm_f64x2_mul(p, pow2i(n1)), pow2i(wasm_f64x2_sub(n, n1)));
 }
 
+// exp(x) for x <= 0 (and -inf) in the NLL passes, where only sums s >= 1 (the row maximum gives
+// exactly 1) and their moments are used: x is clamped at -708 (exp(-708) = 3.3e-308 instead of a
+// smaller or subnormal value: invisible in a sum >= 1; masked entries are excluded by lane masks
+// where they are multiplied), so 2^n is one normal factor formed by the rounding constant
+// (t = x log2(e) + 1.5 * 2^52 + 1023 holds n + 1023 in its low bits). The same reduction and
+// degree-12 Taylor polynomial as exp_core (max relative error 4.4e-16 measured against Math.exp
+// on 2^20 points of [-690, 0]), evaluated by Estrin's scheme (a dependency chain of 5 multiply-adds
+// instead of 12): measured 1.3-2x faster than exp_core in a row-sum loop.
+static inline f64x2 exp_nll(f64x2 x) {
+  x = wasm_f64x2_pmax(x, wasm_f64x2_splat(-708.0));
+  f64x2 t = wasm_f64x2_add(wasm_f64x2_mul(x, wasm_f64x2_splat(LOG2E)), wasm_f64x2_splat(6755399441055744.0 + 1023.0));
+  f64x2 n = wasm_f64x2_sub(t, wasm_f64x2_splat(6755399441055744.0 + 1023.0));
+  f64x2 r = wasm_f64x2_sub(x, wasm_f64x2_mul(n, wasm_f64x2_splat(LN2_HI)));
+  r = wasm_f64x2_sub(r, wasm_f64x2_mul(n, wasm_f64x2_splat(LN2_LO)));
+  f64x2 r2 = wasm_f64x2_mul(r, r), r4 = wasm_f64x2_mul(r2, r2), r8 = wasm_f64x2_mul(r4, r4);
+#define SPLAT(c) wasm_f64x2_splat(c)
+#define MULADD(a, b, c) wasm_f64x2_add(a, wasm_f64x2_mul(b, c))
+  f64x2 p01 = MULADD(SPLAT(1.0), r, SPLAT(1.0));
+  f64x2 p23 = MULADD(SPLAT(1.0 / 2), r, SPLAT(1.0 / 6));
+  f64x2 p45 = MULADD(SPLAT(1.0 / 24), r, SPLAT(1.0 / 120));
+  f64x2 p67 = MULADD(SPLAT(1.0 / 720), r, SPLAT(1.0 / 5040));
+  f64x2 p89 = MULADD(SPLAT(1.0 / 40320), r, SPLAT(1.0 / 362880));
+  f64x2 p1011 = MULADD(SPLAT(1.0 / 3628800), r, SPLAT(1.0 / 39916800));
+  f64x2 p03 = MULADD(p01, r2, p23);
+  f64x2 p47 = MULADD(p45, r2, p67);
+  f64x2 p811 = MULADD(MULADD(p89, r2, p1011), r4, SPLAT(1.0 / 479001600));
+  f64x2 p = MULADD(MULADD(p03, r4, p47), r8, p811);
+#undef SPLAT
+#undef MULADD
+  return wasm_f64x2_mul(p, wasm_i64x2_shl(t, 52));
+}
+
+static inline double exp_nll_scalar(double x) { return wasm_f64x2_extract_lane(exp_nll(wasm_f64x2_splat(x)), 0); }
+
 static inline double hsum(f64x2 v) { return wasm_f64x2_extract_lane(v, 0) + wasm_f64x2_extract_lane(v, 1); }
 
 static inline double exp_scalar(double x) { return wasm_f64x2_extract_lane(exp_core(wasm_f64x2_splat(x)), 0); }
@@ -509,11 +543,11 @@ NLL(double)
       k = 0;                                                                                                \
       if (!derivs) {                                                                                        \
         for (; k + 3 < cols; k += 4) {                                                                      \
-          s0 = wasm_f64x2_add(s0, exp_core(wasm_f64x2_sub(wasm_v128_load(scratch + k), vm)));               \
-          s1 = wasm_f64x2_add(s1, exp_core(wasm_f64x2_sub(wasm_v128_load(scratch + k + 2), vm)));           \
+          s0 = wasm_f64x2_add(s0, exp_nll(wasm_f64x2_sub(wasm_v128_load(scratch + k), vm)));               \
+          s1 = wasm_f64x2_add(s1, exp_nll(wasm_f64x2_sub(wasm_v128_load(scratch + k + 2), vm)));           \
         }                                                                                                   \
         double s = hsum(wasm_f64x2_add(s0, s1));                                                            \
-        for (; k < cols; k++) s += exp_scalar(scratch[k] - m);                                              \
+        for (; k < cols; k++) s += scratch[k] == -__builtin_inf() ? 0.0 : exp_nll_scalar(scratch[k] - m);                                            \
         rowSum[i] = s;                                                                                      \
       } else {                                                                                              \
         f64x2 fy = wasm_f64x2_splat((double)fi[y]);                                                         \
@@ -522,7 +556,7 @@ NLL(double)
         for (; k + 1 < cols; k += 2) {                                                                      \
           f64x2 l = wasm_v128_load(scratch + k);                                                            \
           f64x2 live = wasm_f64x2_ne(l, ninf);                                                              \
-          f64x2 e = wasm_v128_and(exp_core(wasm_f64x2_sub(l, vm)), live);                                   \
+          f64x2 e = wasm_v128_and(exp_nll(wasm_f64x2_sub(l, vm)), live);                                   \
           s0 = wasm_f64x2_add(s0, e);                                                                       \
           f64x2 u = wasm_v128_and(wasm_f64x2_sub(load2_##TF(fi + k), fy), live);                            \
           f64x2 eu = wasm_f64x2_mul(e, u);                                                                  \
@@ -540,7 +574,7 @@ NLL(double)
         double ssuw = hsum(suw);                                                                            \
         for (; k < cols; k++) {                                                                             \
           double l = scratch[k];                                                                            \
-          double e = exp_scalar(l - m);                                                                     \
+          double e = l == -__builtin_inf() ? 0.0 : exp_nll_scalar(l - m);                                                                \
           s += e;                                                                                           \
           if (l == -__builtin_inf()) continue;                                                              \
           double u = (double)fi[k] - (double)fi[y];                                                         \
