@@ -255,12 +255,13 @@ function fitWeights(
     for (let k = 0; k < 30; k++) {
       const na = Math.max(0, a + step * da);
       const nb = Math.max(0, b + step * db);
-      const trial = evalAt(na, nb, false);
+      // The full step (usually accepted) is evaluated with its derivatives: one pass, not two.
+      const trial = evalAt(na, nb, k === 0);
       if (trial.nll <= cur.nll + 1e-12) {
         const moved = Math.abs(na - a) + Math.abs(nb - b);
         a = na;
         b = nb;
-        cur = evalAt(a, b, true);
+        cur = k === 0 ? trial : evalAt(a, b, true);
         accepted = moved > 1e-10 * (1 + a + b);
         break;
       }

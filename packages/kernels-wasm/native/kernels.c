@@ -420,7 +420,7 @@ ROWSUM(double)
 // Temperature NLL pass at beta: per row u = z - max z, v = exp(beta u) (0 for masked entries),
 // s = sum v (written to sums[i]), mean = sum v u / s, var = sum v (u - mean)^2 / s. Returns in
 // out[0..2] the sums of (mean - u_y), var and beta u_y; the caller adds sum log s_i.
-// scratch: cols doubles.
+// scratch: cols doubles. exp: exp_nll (live entries below -708 count 3.3e-308, invisible in s >= 1).
 
 #define NLL(TZ)                                                                                            \
   void nll_##TZ(const TZ *z, int rows, int cols, const int32_t *labels, double beta, double *sums, double *out, \
@@ -438,7 +438,7 @@ ROWSUM(double)
         f64x2 zz = load2_##TZ(zi + k);                                                                     \
         f64x2 live = wasm_f64x2_ne(zz, ninf);                                                              \
         f64x2 u = wasm_v128_and(wasm_f64x2_sub(zz, vm), live);                                             \
-        f64x2 v = wasm_v128_and(exp_core(wasm_f64x2_mul(u, vb)), live);                                \
+        f64x2 v = wasm_v128_and(exp_nll(wasm_f64x2_mul(u, vb)), live);                                \
         wasm_v128_store(scratch + k, v);                                                                   \
         s = wasm_f64x2_add(s, v);                                                                          \
         s1 = wasm_f64x2_add(s1, wasm_f64x2_mul(v, u));                                                     \
@@ -446,7 +446,7 @@ ROWSUM(double)
       double ss = hsum(s), ss1 = hsum(s1);                                                                 \
       for (; k < cols; k++) {                                                                              \
         double zz = (double)zi[k];                                                                         \
-        double v = zz == -__builtin_inf() ? 0.0 : exp_scalar(beta * (zz - m));                         \
+        double v = zz == -__builtin_inf() ? 0.0 : exp_nll_scalar(beta * (zz - m));                         \
         scratch[k] = v;                                                                                    \
         ss += v;                                                                                           \
         if (v > 0) ss1 += v * (zz - m);                                                                    \
