@@ -98,7 +98,8 @@ export function calibrateTemperatureWithOffset(
   const kernel = fused ? resolveKernel('ensembleNll', backend) : undefined;
   const offset64 = fused ? (offset instanceof Float64Array ? offset : Float64Array.from(offset)) : undefined;
   const nll = kernel
-    ? (logT: number) => kernel.ensembleNll!(logits.data, undefined, logits.rows, logits.cols, y, Math.exp(-logT), 0, offset64).value / y.length
+    ? (logT: number) =>
+        kernel.ensembleNll!(logits.data, undefined, logits.rows, logits.cols, y, Math.exp(-logT), 0, offset64).value / y.length
     : (logT: number) => negativeLogLikelihood(combineLogits([[Math.exp(-logT), logits]], offset), y);
   let a = Math.log(0.01);
   let b = Math.log(100);

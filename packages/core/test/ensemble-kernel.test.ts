@@ -138,7 +138,9 @@ describe('ensembleNll kernel == the combined-matrix formulas', () => {
       const masked = { ...d, data: d.data.slice() };
       for (let i = 0; i < N; i++) if (y[i] !== 3) masked.data[i * C + 3] = Number.NEGATIVE_INFINITY;
       expect(selectWiseAlphaFromLogits(masked, f, y, [0.3, 0.6])).toEqual(legacySelectWiseAlphaFromLogits(masked, f, y, [0.3, 0.6]));
-      expect(() => selectWiseAlphaFromLogits(masked, f, y, [1])).toThrowError(expect.objectContaining({ code: 'non-finite' }) as unknown as Error);
+      expect(() => selectWiseAlphaFromLogits(masked, f, y, [1])).toThrowError(
+        expect.objectContaining({ code: 'non-finite' }) as unknown as Error,
+      );
     });
   }
 
@@ -146,7 +148,9 @@ describe('ensembleNll kernel == the combined-matrix formulas', () => {
     const { f, d, y, offset } = problem(4);
     const bad = offset.slice();
     bad[2] = Number.NaN;
-    expect(() => fitEnsembleWeights(f, d, y, { offset: bad })).toThrowError(expect.objectContaining({ code: 'non-finite' }) as unknown as Error);
+    expect(() => fitEnsembleWeights(f, d, y, { offset: bad })).toThrowError(
+      expect.objectContaining({ code: 'non-finite' }) as unknown as Error,
+    );
     bad[2] = Number.POSITIVE_INFINITY;
     expect(() => selectEnsembleWeights(f, d, y, new Int32Array(N), 1, { offset: bad })).toThrowError(
       expect.objectContaining({ code: 'non-finite' }) as unknown as Error,

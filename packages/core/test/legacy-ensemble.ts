@@ -50,7 +50,12 @@ export function legacyTemperatureWithOffset(logits: Matrix, y: Int32Array, offse
 }
 
 /** fitEnsembleWeights (projected Newton over the scalar evalAt). */
-export function legacyFitEnsembleWeights(f: Matrix, z: Matrix, y: Int32Array, options: { offset?: ArrayLike<number>; start?: [number, number] } = {}) {
+export function legacyFitEnsembleWeights(
+  f: Matrix,
+  z: Matrix,
+  y: Int32Array,
+  options: { offset?: ArrayLike<number>; start?: [number, number] } = {},
+) {
   const N = f.rows;
   const C = f.cols;
   const offset = options.offset ?? new Float64Array(C);

@@ -39,10 +39,11 @@ const grid = Array.from({ length: 11 }, (_, k) => k / 10);
 
 type Variant = 'before' | 'wasm-simd' | 'reference';
 const tasks: Record<string, (v: Variant) => number> = {
-  fitEnsembleWeights: (v) =>
-    v === 'before' ? legacyFitEnsembleWeights(f, d, y).nll : fitEnsembleWeights(f, d, y, { backend: v }).nll,
+  fitEnsembleWeights: (v) => (v === 'before' ? legacyFitEnsembleWeights(f, d, y).nll : fitEnsembleWeights(f, d, y, { backend: v }).nll),
   'selectEnsembleWeights (5 folds)': (v) =>
-    v === 'before' ? legacySelectEnsembleWeights(f, d, y, folds, 5).nllJoint : selectEnsembleWeights(f, d, y, folds, 5, { backend: v }).nllJoint,
+    v === 'before'
+      ? legacySelectEnsembleWeights(f, d, y, folds, 5).nllJoint
+      : selectEnsembleWeights(f, d, y, folds, 5, { backend: v }).nllJoint,
   'selectWiseAlphaFromLogits (11 alphas)': (v) =>
     v === 'before'
       ? legacySelectWiseAlphaFromLogits(z, f, y, grid).scores[5]!.nll
