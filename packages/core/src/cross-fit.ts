@@ -2,7 +2,7 @@ import { combineLogits } from './ensemble-weights';
 import { fail } from './errors';
 import { foldRows, takeLabels } from './folds';
 import { applyHead, applyHeadAsync, type LinearHead } from './heads';
-import type { BackendChoice } from './kernels';
+import { type BackendChoice, checkBackendChoice, resolveKernel } from './kernels';
 import { trainCenteredLinearProbe, trainCenteredLinearProbeAsync } from './linear-probe';
 import { checkLabels, checkMatrix, checkPositiveInteger, type Matrix } from './matrix';
 import { accuracy, negativeLogLikelihood } from './metrics';
@@ -191,7 +191,10 @@ export async function crossFitLinearProbeAsync(
  * WiSE-FT's alpha on given logits: for a linear head, logits(interpolateHeads(zs, ft, alpha)) =
  * (1 - alpha) zs-logits + alpha ft-logits (biases included), so each candidate combines the two
  * logit matrices instead of applying an interpolated head. The best accuracy wins (ties: lower
- * NLL; then the earlier candidate).
+ * NLL; then the earlier candidate). On finite logits each candidate's accuracy and NLL come from one
+ * fused pass of the `ensembleNll` kernel (`options.backend`, default 'auto'; no combined matrix);
+ * logits with masked (-Infinity) or invalid entries are combined and scored by `accuracy` /
+ * `negativeLogLikelihood`, whose validation names the problem.
  * @param zeroShot N x C @param finetuned N x C (e.g. out-of-fold) @param labels N
  */
 export function selectWiseAlphaFromLogits(
@@ -199,6 +202,7 @@ export function selectWiseAlphaFromLogits(
   finetuned: Matrix,
   labels: ArrayLike<number>,
   alphaGrid: readonly number[],
+  options: { backend?: BackendChoice } = {},
 ): { alpha: number; scores: { alpha: number; accuracy: number; nll: number }[] } {
   checkMatrix(zeroShot, 'zeroShot');
   checkMatrix(finetuned, 'finetuned');
@@ -206,6 +210,11 @@ export function selectWiseAlphaFromLogits(
     fail('shape-mismatch', `selectWiseAlpha: logits are ${zeroShot.rows} x ${zeroShot.cols} and ${finetuned.rows} x ${finetuned.cols}`);
   const y = checkLabels(labels as Int32Array, zeroShot.rows, zeroShot.cols);
   if (!alphaGrid.length) fail('empty-input', 'selectWiseAlpha: alphaGrid is empty');
+  const backend = checkBackendChoice(options.backend, 'selectWiseAlpha');
+  const { rows, cols } = zeroShot;
+  const scan = resolveKernel('firstNonFiniteRow').firstNonFiniteRow;
+  const finite = (m: Matrix) => cols === 0 || scan(m.data, 0, rows, cols) === rows;
+  const kernel = rows > 0 && finite(zeroShot) && finite(finetuned) ? resolveKernel('ensembleNll', backend) : undefined;
   let bestAlpha = alphaGrid[0]!;
   let bestAcc = -1;
   let bestNll = Number.POSITIVE_INFINITY;
@@ -213,12 +222,20 @@ export function selectWiseAlphaFromLogits(
   for (const alpha of alphaGrid) {
     if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1))
       fail('invalid-option', `selectWiseAlpha: alpha must be in [0, 1], got ${String(alpha)}`);
-    const m = combineLogits([
-      [1 - alpha, zeroShot],
-      [alpha, finetuned],
-    ]);
-    const acc = accuracy(m, y);
-    const nll = negativeLogLikelihood(m, y);
+    let acc: number;
+    let nll: number;
+    if (kernel) {
+      const r = kernel.ensembleNll(zeroShot.data, finetuned.data, rows, cols, y, 1 - alpha, alpha, undefined);
+      acc = r.correct / rows;
+      nll = r.value / rows;
+    } else {
+      const m = combineLogits([
+        [1 - alpha, zeroShot],
+        [alpha, finetuned],
+      ]);
+      acc = accuracy(m, y);
+      nll = negativeLogLikelihood(m, y);
+    }
     scores.push({ alpha, accuracy: acc, nll });
     if (better(acc, nll, bestAcc, bestNll)) {
       bestAcc = acc;

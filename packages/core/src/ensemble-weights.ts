@@ -1,9 +1,10 @@
 import { fail } from './errors';
 import { foldRows, takeLabels } from './folds';
+import { type BackendChoice, checkBackendChoice, type KernelBackend, resolveKernel } from './kernels';
 import { checkLabels, checkLogits, type Matrix } from './matrix';
 import { negativeLogLikelihood } from './metrics';
 import { takeRows } from './prior';
-import { pairedZStatistic, rowNegativeLogLikelihood } from './statistics';
+import { pairedZStatistic } from './statistics';
 import { calibrateTemperature, type TemperatureMethod } from './temperature';
 
 /**
@@ -37,6 +38,28 @@ function hasNonZero(v: ArrayLike<number> | undefined): boolean {
 }
 
 /**
+ * A row offset as Float64 (validated: length C, entries finite or -Infinity (a masked class), at
+ * least one finite); undefined when absent.
+ */
+function checkOffset(offset: ArrayLike<number> | undefined, C: number, name: string): Float64Array | undefined {
+  if (offset === undefined) return undefined;
+  if (offset?.length !== C) fail('length-mismatch', `${name}: offset has length ${offset?.length}, expected ${C}`);
+  let finite = 0;
+  for (let c = 0; c < C; c++) {
+    const v = offset[c]!;
+    if (Number.isFinite(v)) finite++;
+    else if (v !== Number.NEGATIVE_INFINITY) fail('non-finite', `${name}: offset[${c}] = ${String(v)} is neither finite nor -Infinity`);
+  }
+  if (finite === 0) fail('masked-row', `${name}: every class of the offset is masked (-Infinity)`);
+  return offset instanceof Float64Array ? offset : Float64Array.from(offset);
+}
+
+/** True when `data` (rows x cols) holds only finite entries (the firstNonFiniteRow kernel). */
+function allFinite(m: Matrix): boolean {
+  return m.cols === 0 || resolveKernel('firstNonFiniteRow').firstNonFiniteRow!(m.data, 0, m.rows, m.cols) === m.rows;
+}
+
+/**
  * Temperature of `logits / T + offset` (offset e.g. -log pi_s, added AFTER scaling), for a model
  * trained on a label distribution pi_s and calibrated on held-out data of another one (balanced
  * validation): it calibrates softmax(f/T - log pi_s), so f/T itself is the calibrated log-posterior
@@ -49,6 +72,7 @@ function hasNonZero(v: ArrayLike<number> | undefined): boolean {
  *   moves with T once there is an offset, so the gap is not monotone); without a sign change, the
  *   scanned T with the smallest |gap|.
  * With an all-zero offset prefer {@link calibrateTemperature} (unbounded, reports separability).
+ * The NLL passes run on the `ensembleNll` kernel (`options.backend`, default 'auto').
  * @param logits N x C held-out (or cross-fitted) logits @param offset length C
  * @returns T in [0.01, 100]
  */
@@ -56,7 +80,7 @@ export function calibrateTemperatureWithOffset(
   logits: Matrix,
   labels: ArrayLike<number>,
   offset: ArrayLike<number>,
-  options: { method?: TemperatureMethod } = {},
+  options: { method?: TemperatureMethod; backend?: BackendChoice } = {},
 ): number {
   checkLogits(logits);
   const y = checkLabels(labels as Int32Array, logits.rows, logits.cols);
@@ -65,7 +89,18 @@ export function calibrateTemperatureWithOffset(
   const method = options.method ?? 'nll';
   if (method === 'match-confidence') return matchConfidenceWithOffset(logits, y, offset);
   if (method !== 'nll') fail('invalid-option', `calibrateTemperatureWithOffset: unknown method '${String(method)}'`);
-  const nll = (logT: number) => negativeLogLikelihood(combineLogits([[Math.exp(-logT), logits]], offset), y);
+  const backend = checkBackendChoice(options.backend, 'calibrateTemperatureWithOffset');
+  let finiteOffset = true;
+  for (let c = 0; c < offset.length; c++) if (!Number.isFinite(offset[c]!)) finiteOffset = false;
+  // The fused kernel where no combined row can be NaN or fully masked (a finite offset, or finite
+  // logits and a valid offset); otherwise the combined matrix, whose validation names the problem.
+  const fused = finiteOffset || (allFinite(logits) && checkOffset(offset, logits.cols, 'calibrateTemperatureWithOffset') !== undefined);
+  const kernel = fused ? resolveKernel('ensembleNll', backend) : undefined;
+  const offset64 = fused ? (offset instanceof Float64Array ? offset : Float64Array.from(offset)) : undefined;
+  const nll = kernel
+    ? (logT: number) =>
+        kernel.ensembleNll!(logits.data, undefined, logits.rows, logits.cols, y, Math.exp(-logT), 0, offset64).value / y.length
+    : (logT: number) => negativeLogLikelihood(combineLogits([[Math.exp(-logT), logits]], offset), y);
   let a = Math.log(0.01);
   let b = Math.log(100);
   const g = (Math.sqrt(5) - 1) / 2;
@@ -163,70 +198,42 @@ export interface EnsembleWeights {
  * backtracking from `start` (default [1, 1]). Calibrating the temperatures separately assumes the
  * models' errors are conditionally independent; two heads on the same frozen features are not,
  * and the joint fit discounts the overlap. This is an extension (`gla-weighted`), not the paper's
- * GLA, whose weights are (1/T_f, 1/T_z) from separate calibrations.
- * @param f N x C @param z N x C @param labels N class indices @param options.offset length C (default 0)
+ * GLA, whose weights are (1/T_f, 1/T_z) from separate calibrations. Every NLL / gradient / Hessian
+ * evaluation is one pass of the `ensembleNll` kernel (`options.backend`, default 'auto').
+ * @param f N x C @param z N x C @param labels N class indices @param options.offset length C
+ *   (default 0; entries finite or -Infinity for a masked class)
  */
 export function fitEnsembleWeights(
   f: Matrix,
   z: Matrix,
   labels: ArrayLike<number>,
-  options: { offset?: ArrayLike<number>; start?: [number, number] } = {},
+  options: { offset?: ArrayLike<number>; start?: [number, number]; backend?: BackendChoice } = {},
 ): EnsembleWeights {
   checkLogits(f, 'f', false);
   checkLogits(z, 'z', false);
   if (f.rows !== z.rows || f.cols !== z.cols)
     fail('shape-mismatch', `fitEnsembleWeights: f is ${f.rows} x ${f.cols}, z ${z.rows} x ${z.cols}`);
   const y = checkLabels(labels as Int32Array, f.rows, f.cols);
-  const N = f.rows;
-  const C = f.cols;
-  const offset = options.offset ?? new Float64Array(C);
-  if (offset.length !== C) fail('length-mismatch', `fitEnsembleWeights: offset has length ${offset.length}, expected ${C}`);
+  const offset = checkOffset(options.offset, f.cols, 'fitEnsembleWeights');
   const start = options.start ?? [1, 1];
+  const kernel = resolveKernel('ensembleNll', checkBackendChoice(options.backend, 'fitEnsembleWeights'));
+  return fitWeights(kernel, f, z, y, offset, start);
+}
+
+/** The projected Newton iteration of {@link fitEnsembleWeights} on validated inputs (internal). */
+function fitWeights(
+  kernel: Required<Pick<KernelBackend, 'ensembleNll'>>,
+  f: Matrix,
+  z: Matrix,
+  y: Int32Array,
+  offset: Float64Array | undefined,
+  start: readonly [number, number],
+): EnsembleWeights {
+  const N = f.rows;
+  // Means over the rows of the fused pass: NLL, gradient and Hessian in (a, b).
   const evalAt = (a: number, b: number, withDerivatives: boolean) => {
-    let nll = 0;
-    let ga = 0;
-    let gb = 0;
-    let haa = 0;
-    let hbb = 0;
-    let hab = 0;
-    const l = new Float64Array(C);
-    for (let i = 0; i < N; i++) {
-      const o = i * C;
-      let max = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < C; c++) {
-        l[c] = a * f.data[o + c]! + b * z.data[o + c]! + offset[c]!;
-        if (l[c]! > max) max = l[c]!;
-      }
-      let sum = 0;
-      for (let c = 0; c < C; c++) {
-        l[c] = Math.exp(l[c]! - max);
-        sum += l[c]!;
-      }
-      const yi = y[i]!;
-      nll += Math.log(sum) + max - (a * f.data[o + yi]! + b * z.data[o + yi]! + offset[yi]!);
-      if (!withDerivatives) continue;
-      let ef = 0;
-      let ez = 0;
-      let eff = 0;
-      let ezz = 0;
-      let efz = 0;
-      for (let c = 0; c < C; c++) {
-        const p = l[c]! / sum;
-        const fc = f.data[o + c]!;
-        const zc = z.data[o + c]!;
-        ef += p * fc;
-        ez += p * zc;
-        eff += p * fc * fc;
-        ezz += p * zc * zc;
-        efz += p * fc * zc;
-      }
-      ga += ef - f.data[o + yi]!;
-      gb += ez - z.data[o + yi]!;
-      haa += eff - ef * ef;
-      hbb += ezz - ez * ez;
-      hab += efz - ef * ez;
-    }
-    return { nll: nll / N, ga: ga / N, gb: gb / N, haa: haa / N, hbb: hbb / N, hab: hab / N };
+    const r = kernel.ensembleNll(f.data, z.data, N, f.cols, y, a, b, offset, { derivatives: withDerivatives });
+    return { nll: r.value / N, ga: r.gradA / N, gb: r.gradB / N, haa: r.hessAA / N, hbb: r.hessBB / N, hab: r.hessAB / N };
   };
   let a = Math.max(0, start[0]);
   let b = Math.max(0, start[1]);
@@ -249,12 +256,13 @@ export function fitEnsembleWeights(
     for (let k = 0; k < 30; k++) {
       const na = Math.max(0, a + step * da);
       const nb = Math.max(0, b + step * db);
-      const trial = evalAt(na, nb, false);
+      // The full step (usually accepted) is evaluated with its derivatives: one pass, not two.
+      const trial = evalAt(na, nb, k === 0);
       if (trial.nll <= cur.nll + 1e-12) {
         const moved = Math.abs(na - a) + Math.abs(nb - b);
         a = na;
         b = nb;
-        cur = evalAt(a, b, true);
+        cur = k === 0 ? trial : evalAt(a, b, true);
         accepted = moved > 1e-10 * (1 + a + b);
         break;
       }
@@ -301,7 +309,9 @@ export interface EnsembleWeightSelection {
  * scored by per-row NLL on fold g. With d = z/T_z - log q this selects among the probe, the paper's
  * GLA and `gla-weighted`; with d = z/T_z among the probe, the output ensemble and its weighted form.
  * `gated` adds a significance test (our extension, `gla-gated`): the ensemble replaces f alone only
- * if its paired held-out NLL improvement has z > `minZ`.
+ * if its paired held-out NLL improvement has z > `minZ`. The NLL passes (temperature, joint fit,
+ * held-out losses) run on the kernels of `options.backend` (default 'auto'), without N x C copies
+ * beyond each fold's rows.
  * @param f N x C held-out (cross-fitted) logits @param d N x C @param folds N fold indices in [0, foldCount)
  */
 export function selectEnsembleWeights(
@@ -310,7 +320,7 @@ export function selectEnsembleWeights(
   labels: ArrayLike<number>,
   folds: ArrayLike<number>,
   foldCount: number,
-  options: { offset?: ArrayLike<number>; method?: TemperatureMethod; minZ?: number } = {},
+  options: { offset?: ArrayLike<number>; method?: TemperatureMethod; minZ?: number; backend?: BackendChoice } = {},
 ): EnsembleWeightSelection {
   checkLogits(f, 'f', false);
   checkLogits(d, 'd', false);
@@ -319,14 +329,19 @@ export function selectEnsembleWeights(
   const y = checkLabels(labels as Int32Array, f.rows, f.cols);
   if (folds.length !== y.length) fail('length-mismatch', `selectEnsembleWeights: folds has length ${folds.length}, expected ${y.length}`);
   const C = f.cols;
-  const offset = options.offset ?? new Float64Array(C);
+  const offset = checkOffset(options.offset, C, 'selectEnsembleWeights');
   const method = options.method ?? 'nll';
   const minZ = options.minZ ?? ENSEMBLE_SIGNIFICANCE_Z;
+  const backend = checkBackendChoice(options.backend, 'selectEnsembleWeights');
+  const kernel = resolveKernel('ensembleNll', backend);
   const N = y.length;
   const probe = new Float64Array(N);
   const paper = new Float64Array(N);
   const joint = new Float64Array(N);
   const scored = new Uint8Array(N);
+  let lossProbe = new Float64Array(0);
+  let lossPaper = lossProbe;
+  let lossJoint = lossProbe;
   for (const { train, held } of foldRows(folds, foldCount)) {
     if (held.length === 0 || train.length === 0) continue;
     const fT = takeRows(f, train);
@@ -335,29 +350,21 @@ export function selectEnsembleWeights(
     const fH = takeRows(f, held);
     const dH = takeRows(d, held);
     const yH = takeLabels(y, held);
-    const Tf = hasNonZero(offset) ? calibrateTemperatureWithOffset(fT, yT, offset, { method }) : calibrateTemperature(fT, yT, { method });
-    const jt = fitEnsembleWeights(fT, dT, yT, { offset, start: [1 / Tf, 1] });
-    const lossProbe = rowNegativeLogLikelihood(combineLogits([[1 / Tf, fH]], offset), yH);
-    const lossPaper = rowNegativeLogLikelihood(
-      combineLogits(
-        [
-          [1 / Tf, fH],
-          [1, dH],
-        ],
-        offset,
-      ),
-      yH,
-    );
-    const lossJoint = rowNegativeLogLikelihood(
-      combineLogits(
-        [
-          [jt.weights[0], fH],
-          [jt.weights[1], dH],
-        ],
-        offset,
-      ),
-      yH,
-    );
+    const Tf =
+      offset && hasNonZero(offset)
+        ? calibrateTemperatureWithOffset(fT, yT, offset, { method, backend })
+        : calibrateTemperature(fT, yT, { method, backend });
+    const jt = fitWeights(kernel, fT, dT, yT, offset, [1 / Tf, 1]);
+    // Per-row held-out NLL of each candidate: one fused pass each (no combined matrix).
+    if (lossProbe.length < held.length) {
+      lossProbe = new Float64Array(held.length);
+      lossPaper = new Float64Array(held.length);
+      lossJoint = new Float64Array(held.length);
+    }
+    const n = held.length;
+    kernel.ensembleNll(fH.data, undefined, n, C, yH, 1 / Tf, 0, offset, { rowLoss: lossProbe });
+    kernel.ensembleNll(fH.data, dH.data, n, C, yH, 1 / Tf, 1, offset, { rowLoss: lossPaper });
+    kernel.ensembleNll(fH.data, dH.data, n, C, yH, jt.weights[0], jt.weights[1], offset, { rowLoss: lossJoint });
     held.forEach((i, r) => {
       probe[i] = lossProbe[r]!;
       paper[i] = lossPaper[r]!;

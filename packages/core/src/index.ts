@@ -32,6 +32,8 @@ export { type ImageDecoder, type RawImage, rawImageProblem, toRgb } from './imag
 export { type KernelConformanceCase, kernelConformanceCases } from './kernel-conformance';
 export {
   type BackendChoice,
+  type EnsembleNll,
+  type EnsembleNllOptions,
   getKernelBackend,
   KERNEL_NAMES,
   type KernelArray,

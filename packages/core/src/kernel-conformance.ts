@@ -107,6 +107,46 @@ function biasWeights(cols: number, seed: number, spread: number): Float64Array {
   return b.map((v) => Math.exp(min - v));
 }
 
+/**
+ * A two-term ensemble problem: f of the shape, d with the same masked entries (so every row keeps
+ * a live entry), an offset (optionally with a masked class, never a row's only live entry) and
+ * labels on live entries. `ties`: small integers, so rows often have several maxima.
+ */
+function ensembleProblem(shape: Shape, fDtype: Dtype, dDtype: Dtype, seed: number, maskOffset: boolean, ties = false) {
+  const { rows, cols } = shape;
+  const f = logitsOf(shape, fDtype, seed);
+  const raw = logitsOf({ ...shape, masked: 0 }, 'float64', seed + 1);
+  const d = makeArray(dDtype, rows * cols);
+  for (let k = 0; k < rows * cols; k++) d[k] = f[k] === Number.NEGATIVE_INFINITY ? Number.NEGATIVE_INFINITY : raw[k]!;
+  const rng = createRng(seed + 2);
+  if (ties)
+    for (let k = 0; k < rows * cols; k++) {
+      if (f[k] !== Number.NEGATIVE_INFINITY) f[k] = rng.int(3);
+      if (d[k] !== Number.NEGATIVE_INFINITY) d[k] = rng.int(2);
+    }
+  const offset = Float64Array.from({ length: cols }, () => (ties ? 0 : 0.7 * rng.normal()));
+  if (maskOffset && cols > 1) {
+    const c = rng.int(cols);
+    offset[c] = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < rows; i++) {
+      let live = 0;
+      for (let k = 0; k < cols; k++) if (k !== c && f[i * cols + k] !== Number.NEGATIVE_INFINITY) live++;
+      if (live === 0) {
+        const k = (c + 1) % cols;
+        f[i * cols + k] = shape.scale;
+        d[i * cols + k] = -shape.scale;
+      }
+    }
+  }
+  const y = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let k = rng.int(cols);
+    while (f[i * cols + k] === Number.NEGATIVE_INFINITY || offset[k] === Number.NEGATIVE_INFINITY) k = (k + 1) % cols;
+    y[i] = k;
+  }
+  return { f, d, offset, y };
+}
+
 const name = (shape: Shape) =>
   `${shape.rows} x ${shape.cols}${shape.masked ? `, ${shape.masked * 100}% masked` : ''}, scale ${shape.scale}`;
 
@@ -213,6 +253,61 @@ export function kernelConformanceCases(): KernelConformanceCase[] {
           check('d1', got.d1, want.d1, 1e-13 * scale);
           check('d2', got.d2, want.d2, 1e-12 * Math.max(Math.abs(want.d2), scale * shape.scale * 8));
         });
+      }
+    }
+  }
+  for (const shape of [...SHAPES, { rows: 130, cols: 9, masked: 0, scale: 1 }, { rows: 41, cols: 1000, masked: 0.01, scale: 3 }]) {
+    for (const [fDtype, dDtype] of [
+      ['float32', 'float32'],
+      ['float32', 'float64'],
+      ['float64', 'float32'],
+      ['float64', 'float64'],
+    ] as const) {
+      const s = seed++;
+      for (const [label, single, withOffset, maskOffset, ties] of [
+        ['two terms, offset', false, true, shape.masked > 0, false],
+        ['two terms, no offset', false, false, false, false],
+        ['one term, offset', true, true, shape.masked > 0, false],
+        ['one term, no offset', true, false, false, false],
+        ['two terms, tied maxima', false, false, false, true],
+      ] as const) {
+        if (single && dDtype !== fDtype) continue; // d unused: one case per f dtype
+        for (const derivatives of [false, true]) {
+          const what = `${single ? fDtype : `${fDtype} f, ${dDtype} d`}, ${label}${maskOffset ? ' (a masked class)' : ''}, ${name(shape)}${derivatives ? ', derivatives' : ''}`;
+          add('ensembleNll', what, (backend) => {
+            const { rows, cols } = shape;
+            const p = ensembleProblem(shape, fDtype, dDtype, s, maskOffset, ties);
+            const d = single ? undefined : p.d;
+            const offset = withOffset ? p.offset : undefined;
+            // A zero weight (WiSE's alpha = 0 / 1, a projected fit at its bound) where nothing is masked.
+            const [a, b] = ties
+              ? [1, 1]
+              : shape.scale > 100
+                ? [0.013, 0.007]
+                : !withOffset && !single && shape.masked === 0
+                  ? [0, 1.1]
+                  : [0.8, 1.3];
+            const wantLoss = new Float64Array(rows);
+            const gotLoss = new Float64Array(rows).fill(Number.NaN);
+            const want = referenceKernels.ensembleNll!(p.f, d, rows, cols, p.y, a, b, offset, { derivatives, rowLoss: wantLoss });
+            const got = backend.ensembleNll!(p.f, d, rows, cols, p.y, a, b, offset, { derivatives, rowLoss: gotLoss });
+            // |l| is at most ~ (|a| + |b|) 5 scale + |offset| (a sixth of it for the large-scale weights).
+            const size = Math.max(1, (a + b) * shape.scale * 6);
+            check('correct', got.correct, want.correct, 0);
+            checkArrays('rowLoss', gotLoss, wantLoss, (i) => 1e-13 * Math.max(Math.abs(wantLoss[i]!), size));
+            check('value', got.value, want.value, 1e-13 * Math.max(Math.abs(want.value), size * rows));
+            const u = 10 * shape.scale; // bound of |f - f_y| and |d - d_y|
+            check('gradA', got.gradA, want.gradA, 1e-12 * rows * u);
+            check('gradB', got.gradB, want.gradB, 1e-12 * rows * u);
+            check('hessAA', got.hessAA, want.hessAA, 1e-12 * rows * u * u);
+            check('hessAB', got.hessAB, want.hessAB, 1e-12 * rows * u * u);
+            check('hessBB', got.hessBB, want.hessBB, 1e-12 * rows * u * u);
+            if (!derivatives || single) {
+              for (const k of ['gradB', 'hessAB', 'hessBB'] as const) check(`${k} (not requested)`, got[k], 0, 0);
+              if (!derivatives) for (const k of ['gradA', 'hessAA'] as const) check(`${k} (not requested)`, got[k], 0, 0);
+            }
+          });
+        }
       }
     }
   }

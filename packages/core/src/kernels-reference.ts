@@ -1,4 +1,4 @@
-import type { KernelArray, KernelBackend } from './kernels';
+import type { EnsembleNll, EnsembleNllOptions, KernelArray, KernelBackend } from './kernels';
 
 /**
  * The pure-TypeScript reference kernels: the definition every backend is tested against and the
@@ -301,6 +301,90 @@ function temperatureNll(
   return { value, d1, d2 };
 }
 
+let ensembleScratch = new Float64Array(0);
+
+function ensembleNll(
+  f: KernelArray,
+  d: KernelArray | undefined,
+  rows: number,
+  cols: number,
+  labels: Int32Array,
+  a: number,
+  b: number,
+  offset: Float64Array | undefined,
+  options: EnsembleNllOptions = {},
+): EnsembleNll {
+  if (ensembleScratch.length < cols) ensembleScratch = new Float64Array(cols);
+  const l = ensembleScratch;
+  const derivatives = options.derivatives === true;
+  const rowLoss = options.rowLoss;
+  let value = 0;
+  let correct = 0;
+  let gradA = 0;
+  let gradB = 0;
+  let hessAA = 0;
+  let hessAB = 0;
+  let hessBB = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    // The combined row (as combineLogits forms it), its maximum and first argmax.
+    let m = Number.NEGATIVE_INFINITY;
+    let arg = 0;
+    for (let k = 0; k < cols; k++) {
+      let v = a * f[o + k]!;
+      if (d) v += b * d[o + k]!;
+      if (offset) v += offset[k]!;
+      l[k] = v;
+      if (v > m) {
+        m = v;
+        arg = k;
+      }
+    }
+    const y = labels[i]!;
+    if (arg === y) correct++;
+    let s = 0;
+    if (!derivatives) {
+      for (let k = 0; k < cols; k++) s += Math.exp(l[k]! - m);
+    } else {
+      // Moments of u = f - f_y and w = d - d_y (shift-invariant, and E_p[u] is the gradient term).
+      const fy = f[o + y]!;
+      const dy = d ? d[o + y]! : 0;
+      let su = 0;
+      let sw = 0;
+      let suu = 0;
+      let sww = 0;
+      let suw = 0;
+      for (let k = 0; k < cols; k++) {
+        const v = l[k]!;
+        const e = Math.exp(v - m);
+        s += e;
+        if (v === Number.NEGATIVE_INFINITY) continue;
+        const u = f[o + k]! - fy;
+        const eu = e * u;
+        su += eu;
+        suu += eu * u;
+        if (d) {
+          const w = d[o + k]! - dy;
+          sw += e * w;
+          sww += e * w * w;
+          suw += eu * w;
+        }
+      }
+      const mu = su / s;
+      const mw = sw / s;
+      gradA += mu;
+      gradB += mw;
+      hessAA += suu / s - mu * mu;
+      hessBB += sww / s - mw * mw;
+      hessAB += suw / s - mu * mw;
+    }
+    const loss = m + Math.log(s) - l[y]!;
+    if (rowLoss) rowLoss[i] = loss;
+    value += loss;
+  }
+  return { value, correct, gradA, gradB, hessAA, hessAB, hessBB };
+}
+
 /**
  * out (m x n) = A (m x k) B^T (B: n x k); rows of A and B contiguous. Blocks of 4 rows of A x 2 rows
  * of B (8 accumulators), so every loaded element feeds 2 or 4 products. Fixed summation order:
@@ -394,5 +478,6 @@ export const referenceKernels: KernelBackend = {
   firstNonFiniteRow,
   rowLogSumExp,
   temperatureNll,
+  ensembleNll,
   gemmABt,
 };

@@ -92,6 +92,35 @@ export interface KernelBackend {
     beta: number,
   ): { value: number; d1: number; d2: number };
   /**
+   * Fused softmax-NLL pass of a two-term logit ensemble (sums over rows, not means): for
+   * `l_i = a f_i + b d_i + offset` (evaluated as `(a * f_ik + b * d_ik) + offset_k` in Float64, the
+   * order of `combineLogits`; without `d`: `a * f_ik + offset_k`; without `offset`: no addition),
+   * p_i = softmax(l_i), m_i = max_k l_ik and s_i = sum_k exp(l_ik - m_i):
+   * - `value = sum_i loss_i`, `loss_i = (m_i + log s_i) - l_{i, y_i}` (Infinity for a masked label);
+   *   `options.rowLoss[i] = loss_i` when given (length >= rows);
+   * - `correct`: the number of rows whose first maximum (the argmax rule of `argmaxRows`: the
+   *   lowest index among equal maxima) is the label;
+   * - with `options.derivatives`: the gradient `gradA = sum_i (E_p[f_i] - f_{i, y_i})`,
+   *   `gradB = sum_i (E_p[d_i] - d_{i, y_i})` and the Hessian `hessAA = sum_i Var_p[f_i]`,
+   *   `hessBB = sum_i Var_p[d_i]`, `hessAB = sum_i Cov_p[f_i, d_i]` (moments of f - f_y, d - d_y;
+   *   entries with l_ik = -Infinity are excluded; labelled entries must then be finite). Without
+   *   `d` (or without `derivatives`) the terms that need it are 0.
+   * Masked entries: -Infinity in f or d (with a positive weight) or in the offset gives
+   * l_ik = -Infinity, probability exactly 0. Inputs are trusted: every row must have a finite l
+   * entry (a NaN l, e.g. 0 * -Infinity, gives unspecified results).
+   */
+  ensembleNll?(
+    f: KernelArray,
+    d: KernelArray | undefined,
+    rows: number,
+    cols: number,
+    labels: Int32Array,
+    a: number,
+    b: number,
+    offset: Float64Array | undefined,
+    options?: EnsembleNllOptions,
+  ): EnsembleNll;
+  /**
    * Optional: a rows x cols buffer the backend's kernels read in place (e.g. inside a WebAssembly
    * memory), used for the prior solver's exp cache; undefined when it cannot allocate one.
    */
@@ -123,6 +152,29 @@ export interface KernelBackend {
   ): Promise<void>;
   /** `out (m x n) = A (m x k) B^T` with B n x k; Float64 accumulation. */
   gemmABt?(A: KernelArray, m: number, B: KernelArray, n: number, k: number, out: Float64Array): void;
+}
+
+/** Options of {@link KernelBackend.ensembleNll}. */
+export interface EnsembleNllOptions {
+  /** Also compute the gradient and the Hessian in (a, b) (default false). */
+  derivatives?: boolean;
+  /** Receives the per-row losses loss_i (nats; length >= rows). */
+  rowLoss?: Float64Array;
+}
+
+/** Result of {@link KernelBackend.ensembleNll}: sums over the rows (nats; divide by N for means). */
+export interface EnsembleNll {
+  /** sum_i [logsumexp(l_i) - l_{i, y_i}]. */
+  value: number;
+  /** Rows whose argmax (first index on ties) is the label. */
+  correct: number;
+  /** d value / da, d value / db (0 unless `derivatives`). */
+  gradA: number;
+  gradB: number;
+  /** Second derivatives (0 unless `derivatives`). */
+  hessAA: number;
+  hessAB: number;
+  hessBB: number;
 }
 
 /** Arithmetic of a fused probe evaluation. */
@@ -161,6 +213,7 @@ export type KernelName =
   | 'firstNonFiniteRow'
   | 'rowLogSumExp'
   | 'temperatureNll'
+  | 'ensembleNll'
   | 'gemmABt'
   | 'probeSession'
   | 'applyHeadGemm';
@@ -173,6 +226,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'firstNonFiniteRow',
   'rowLogSumExp',
   'temperatureNll',
+  'ensembleNll',
   'gemmABt',
   'probeSession',
   'applyHeadGemm',

@@ -18,6 +18,7 @@ describe('kernel conformance suite: reference backend', () => {
   it('covers every kernel, Float32 and Float64, one row, one class', () => {
     const kernels = new Set(cases.map((c) => c.kernel));
     expect([...kernels].sort()).toEqual([
+      'ensembleNll',
       'expShiftFill',
       'firstNonFiniteRow',
       'gemmABt',
@@ -72,6 +73,63 @@ describe('the suite catches a wrong backend', () => {
     const invalid = cases.filter((c) => c.kernel === 'expShiftFill' && c.name.includes('invalid rows'));
     expect(invalid.length).toBe(12);
     for (const c of invalid) expect(() => c.run(b)).toThrow(/first invalid row/);
+  });
+  const failing = (kernel: string, b: KernelBackend, filter: (name: string) => boolean = () => true) =>
+    cases
+      .filter((c) => c.kernel === kernel && filter(c.name))
+      .filter((c) => {
+        try {
+          c.run(b);
+          return false;
+        } catch {
+          return true;
+        }
+      }).length;
+  it('ensembleNll: the last maximum instead of the first (argmax tie rule) fails on tied maxima', () => {
+    const lastMaximum = broken({
+      ensembleNll: (f, d, rows, cols, y, a, b, offset, options) => {
+        const r = referenceKernels.ensembleNll!(f, d, rows, cols, y, a, b, offset, options);
+        let correct = 0;
+        for (let i = 0; i < rows; i++) {
+          let m = Number.NEGATIVE_INFINITY;
+          let arg = 0;
+          for (let k = 0; k < cols; k++) {
+            const v = a * f[i * cols + k]! + (d ? b * d[i * cols + k]! : 0) + (offset ? offset[k]! : 0);
+            if (v >= m) {
+              m = v;
+              arg = k;
+            }
+          }
+          if (arg === y[i]) correct++;
+        }
+        return { ...r, correct };
+      },
+    });
+    expect(failing('ensembleNll', lastMaximum, (n) => n.includes('tied maxima'))).toBeGreaterThan(10);
+  });
+  it('ensembleNll: a 1e-9 relative error of the Hessian, or a row loss left out, fails', () => {
+    const hessian = broken({
+      ensembleNll: (...args) => {
+        const r = referenceKernels.ensembleNll!(...args);
+        return { ...r, hessAB: r.hessAB * (1 + 1e-9) + 1e-9 };
+      },
+    });
+    expect(failing('ensembleNll', hessian, (n) => n.includes('derivatives') && !n.includes('one term'))).toBeGreaterThan(40);
+    const lastRow = broken({
+      ensembleNll: (f, d, rows, cols, y, a, b, offset, options) => {
+        const r = referenceKernels.ensembleNll!(f, d, rows, cols, y, a, b, offset, options);
+        if (options?.rowLoss && rows > 1) options.rowLoss[rows - 1] = 0;
+        return r;
+      },
+    });
+    expect(failing('ensembleNll', lastRow, (n) => !n.includes('1 x '))).toBeGreaterThan(100);
+    const exp = broken({
+      ensembleNll: (...args) => {
+        const r = referenceKernels.ensembleNll!(...args);
+        return { ...r, value: r.value * (1 + 1e-11) };
+      },
+    });
+    expect(failing('ensembleNll', exp)).toBeGreaterThan(100);
   });
   it('a backend without a kernel is skipped (run returns false)', () => {
     expect(cases[0]!.run({ name: 'empty' })).toBe(false);

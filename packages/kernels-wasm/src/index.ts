@@ -1,6 +1,7 @@
 /**
  * @gla/kernels-wasm: WebAssembly SIMD kernels for @gla/core (exp-shift fill, fused softmax-mass
- * passes, sparse-Hessian selection, row log-sum-exp, temperature-NLL passes, Float64 GEMM).
+ * passes, sparse-Hessian selection, row log-sum-exp, temperature-NLL and two-term ensemble-NLL
+ * passes, Float64 GEMM).
  * Importing the package registers the backend as 'wasm-simd' (priority 10, above the reference
  * TypeScript kernels) where WebAssembly SIMD128 is available; nothing happens elsewhere.
  */

@@ -5,7 +5,7 @@ import { wasmKernels, wasmUnavailableReason } from '../src/index';
 describe('wasm-simd backend: the core kernel conformance suite', () => {
   it('is available in Node 20+ and registered as the default for every kernel', () => {
     expect(wasmUnavailableReason()).toBeUndefined();
-    for (const k of ['expShiftFill', 'massPass', 'selectAbove', 'rowLogSumExp', 'temperatureNll', 'gemmABt'] as const)
+    for (const k of ['expShiftFill', 'massPass', 'selectAbove', 'rowLogSumExp', 'temperatureNll', 'ensembleNll', 'gemmABt'] as const)
       expect(resolveKernel(k).name).toBe('wasm-simd');
   });
   for (const c of kernelConformanceCases()) it(c.name, () => expect(c.run(wasmKernels!)).toBe(true));
