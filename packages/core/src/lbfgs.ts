@@ -67,6 +67,48 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+// The loops over the variables live in small functions: the generator itself is resumable, which
+// V8 does not optimise on-stack, so loops inside its body would run unoptimised.
+
+/** y += a x. */
+function axpy(y: Float64Array, a: number, x: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i]! += a * x[i]!;
+}
+
+/** sum_i y_i^2 / diag_i (diag_i = 1 without diag). */
+function weightedSquares(y: Float64Array, diag: Float64Array | undefined): number {
+  let s = 0;
+  if (diag) for (let i = 0; i < y.length; i++) s += (y[i]! * y[i]!) / diag[i]!;
+  else for (let i = 0; i < y.length; i++) s += (y[i]! * y[i]!) / 1;
+  return s;
+}
+
+/** q = gamma q / diag (diag_i = 1 without diag). */
+function scaleByDiag(q: Float64Array, gamma: number, diag: Float64Array | undefined): void {
+  if (diag) for (let i = 0; i < q.length; i++) q[i] = (gamma * q[i]!) / diag[i]!;
+  else for (let i = 0; i < q.length; i++) q[i] = (gamma * q[i]!) / 1;
+}
+
+/** out = a + t d. */
+function stepTo(out: Float64Array, a: Float64Array, t: number, d: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! + t * d[i]!;
+}
+
+/** out = a - b. */
+function difference(out: Float64Array, a: Float64Array, b: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]!;
+}
+
+/** v = -v. */
+function negate(v: Float64Array): void {
+  for (let i = 0; i < v.length; i++) v[i] = -v[i]!;
+}
+
+/** v = s v. */
+function scale(v: Float64Array, s: number): void {
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! * s;
+}
+
 /**
  * The L-BFGS iteration as a generator: yields a point (a fresh Float64Array the caller may keep)
  * and expects its {@link Evaluation} back via `next()`. Returns the {@link LbfgsResult}.
@@ -99,31 +141,27 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
     for (let j = S.length - 1; j >= 0; j--) {
       const a = rho[j]! * dot(S[j]!, q);
       alpha[j] = a;
-      const y = Y[j]!;
-      for (let i = 0; i < n; i++) q[i]! -= a * y[i]!;
+      axpy(q, -a, Y[j]!);
     }
     const diag = options.preconditioner?.();
     if (S.length > 0) {
       const s = S[S.length - 1]!;
       const y = Y[Y.length - 1]!;
-      let yHy = 0;
-      for (let i = 0; i < n; i++) yHy += (y[i]! * y[i]!) / (diag ? diag[i]! : 1);
+      const yHy = weightedSquares(y, diag);
       const gamma = dot(s, y) / yHy;
-      for (let i = 0; i < n; i++) q[i] = (gamma * q[i]!) / (diag ? diag[i]! : 1);
+      scaleByDiag(q, gamma, diag);
     } else if (diag) {
-      for (let i = 0; i < n; i++) q[i] = q[i]! / diag[i]!;
+      scaleByDiag(q, 1, diag);
     } else {
       const g = maxAbs(q);
-      const scale = g > 0 ? Math.min(1, 1 / g) : 1;
-      for (let i = 0; i < n; i++) q[i] = q[i]! * scale;
+      scale(q, g > 0 ? Math.min(1, 1 / g) : 1);
     }
     for (let j = 0; j < S.length; j++) {
       const b = rho[j]! * dot(Y[j]!, q);
-      const s = S[j]!;
-      for (let i = 0; i < n; i++) q[i]! += (alpha[j]! - b) * s[i]!;
+      axpy(q, alpha[j]! - b, S[j]!);
     }
     const d = q;
-    for (let i = 0; i < n; i++) d[i] = -d[i]!;
+    negate(d);
     options.projectDirection?.(d);
     let slope = dot(cur.gradient, d);
     if (!(slope < 0)) {
@@ -131,7 +169,8 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       S.length = 0;
       Y.length = 0;
       rho.length = 0;
-      for (let i = 0; i < n; i++) d[i] = -cur.gradient[i]!;
+      d.set(cur.gradient);
+      negate(d);
       options.projectDirection?.(d);
       slope = dot(cur.gradient, d);
       if (!(slope < 0)) break;
@@ -142,7 +181,7 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
     let accepted: { x: Float64Array; ev: Evaluation } | undefined;
     for (let ls = 0; ls < 60; ls++) {
       const xt = new Float64Array(n);
-      for (let i = 0; i < n; i++) xt[i] = x[i]! + t * d[i]!;
+      stepTo(xt, x, t, d);
       const ev: Evaluation = yield xt;
       evaluations++;
       const armijo = ev.value <= cur.value + 1e-4 * t * slope;
@@ -167,10 +206,8 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
     stalled = 0;
     const s = new Float64Array(n);
     const y = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      s[i] = accepted.x[i]! - x[i]!;
-      y[i] = accepted.ev.gradient[i]! - cur.gradient[i]!;
-    }
+    difference(s, accepted.x, x);
+    difference(y, accepted.ev.gradient, cur.gradient);
     const sy = dot(s, y);
     if (sy > 1e-300 && sy > 1e-14 * Math.sqrt(dot(s, s) * dot(y, y))) {
       if (S.length === m) {
