@@ -101,12 +101,23 @@ export function probeChunkGraph(D: number, C: number, stored: FloatDType, dtype:
   g.addNode('Sub', ['zmax', 'logpmax'], ['lse']);
   g.addNode('Mul', ['P', 'w'], ['R']);
   g.addNode('Gemm', ['R', x], ['G'], { transA: 1 });
-  g.addNode('ReduceSum', ['R', 'axis0'], ['gb'], { keepdims: 0 });
+  // The sums over rows in Float64 also in the Float32 graph: a Float32 ReduceSum over thousands of
+  // rows of similar terms has a systematic rounding error (1e-6 on gb, 1e-5 relative on the loss at
+  // W = 0 on 7,045 rows), far above the Float32 GEMM's (1e-9 on G), and it set the noise floor of the Float32 phase.
+  let r = 'R';
+  let wl = 'wl';
   g.addNode('Mul', ['w', 'lse'], ['wl']);
-  g.addNode('ReduceSum', ['wl'], ['loss'], { keepdims: 0 });
+  if (dtype === 'float32') {
+    g.addNode('Cast', ['R'], ['R64'], { to: ONNX_DOUBLE });
+    g.addNode('Cast', ['wl'], ['wl64'], { to: ONNX_DOUBLE });
+    r = 'R64';
+    wl = 'wl64';
+  }
+  g.addNode('ReduceSum', [r, 'axis0'], ['gb'], { keepdims: 0 });
+  g.addNode('ReduceSum', [wl], ['loss'], { keepdims: 0 });
   g.addOutput('G', dtype, [C, D]);
-  g.addOutput('gb', dtype, [C]);
-  g.addOutput('loss', dtype, []);
+  g.addOutput('gb', 'float64', [C]);
+  g.addOutput('loss', 'float64', []);
   return g.toBytes();
 }
 
@@ -197,15 +208,26 @@ async function inputProbeSession(runtime: Runtime, problem: ProbeSessionProblem,
   const n = rowWeights.length;
   const stored = dtypeOf(features);
   const rows = gatherRows(features, D, rowIndex, 0, n);
+  // Smaller chunks cost more than they save: every run returns a fresh C x D gradient (16,000 x 512 x
+  // 1,000 with 8 MiB: 47 runs per evaluation, 1.6x the time and no lower peak RSS, as the outputs are garbage).
   const chunkBytes = options.chunkBytes ?? Math.max(16 * MiB, n * D * features.BYTES_PER_ELEMENT);
-  // Per chunk row: three C-vectors of intermediates, plus the cast row when the dtypes differ.
+  // Per chunk row: three C-vectors of intermediates (and a Float64 copy of R in the Float32
+  // graph), plus the cast row when the dtypes differ.
   const chunkRows = (precision: ProbePrecision, from: FloatDType) => {
     const eb = precision === 'float32' ? 4 : 8;
-    const perRow = 3 * C * eb + (from === precision ? 0 : D * eb);
+    const perRow = 3 * C * eb + (precision === 'float32' ? 8 * C : 0) + (from === precision ? 0 : D * eb);
     const most = Math.max(16, Math.floor(chunkBytes / perRow));
     return Math.ceil(n / Math.ceil(n / Math.max(1, Math.min(n, most))));
   };
-  type Loaded = { dtype: ProbePrecision; from: FloatDType; session: ModelSession; X: KernelArray; w: KernelArray; W: KernelArray; b: KernelArray };
+  type Loaded = {
+    dtype: ProbePrecision;
+    from: FloatDType;
+    session: ModelSession;
+    X: KernelArray;
+    w: KernelArray;
+    W: KernelArray;
+    b: KernelArray;
+  };
   let loaded: Loaded | undefined;
   const release = async () => {
     const l = loaded;
