@@ -139,6 +139,19 @@ describe('fused probe sessions on onnxruntime', () => {
     expect(dz).toBeLessThan(1e-3);
   }, 120_000);
 
+  it("relativeDecrease (scikit-learn's ftol rule): fewer iterations in the Float64 phase, the objective within 1e-7 of the optimum", async () => {
+    const { features, labels } = problem(1500, 48, 10, 8);
+    const exact = trainLinearProbe(features, labels, { l2: 1e-3, tolerance: 1e-10, backend: 'reference' });
+    const full = await trainLinearProbeAsync(features, labels, { l2: 1e-3, tolerance: 1e-10 });
+    const ftol = await trainLinearProbeAsync(features, labels, { l2: 1e-3, tolerance: 1e-10, relativeDecrease: 2.2e-9 });
+    expect(ftol.backend).toBe('onnxruntime(float32+float64)');
+    expect(ftol.converged).toBe(true);
+    expect(ftol.phases?.[1]?.iterations).toBeLessThan(full.phases![1]!.iterations);
+    expect(ftol.gradientNorm).toBeGreaterThan(1e-10);
+    expect(rel(ftol.objective, exact.objective)).toBeLessThan(1e-7);
+    expect(rel(full.objective, exact.objective)).toBeLessThan(1e-10);
+  }, 120_000);
+
   it('centring, rows and class weights on ORT; the coarse tolerance stops after the Float32 phase', async () => {
     const { features, labels } = problem(600, 32, 5, 4, 2);
     const rows = Array.from({ length: 450 }, (_, t) => (t * 7) % 600);
