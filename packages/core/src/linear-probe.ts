@@ -476,7 +476,11 @@ export async function trainLinearProbeAsync(features: Matrix, labels: Labels, op
     const G = new Float64Array(nW);
     // The curvature pairs, carried from the Float32 phase into the Float64 one (a model of the
     // same objective's Hessian: only the search directions depend on it, not the stopping test).
-    const history = { S: [] as Float64Array[], Y: [] as Float64Array[] };
+    const history = { S: [] as (Float64Array | Float32Array)[], Y: [] as (Float64Array | Float32Array)[] };
+    // The pairs in Float32 when in Float64 they would take more than 16 MiB (16,000 x 512 x 1,000: 78 MiB
+    // -> 39 MiB; same iterations there). Small problems keep Float64 pairs: the mixed-type products of
+    // the two-loop recursion cost more time than the memory is worth (fortunes 7,045 x 512 x 22).
+    const historyPrecision = 2 * 10 * (nW + C) * 8 > 16 * 2 ** 20 ? 'float32' : 'float64';
     // A phase of L-BFGS on `precision`. The Float32 phase also ends at its noise floor: after
     // FLOAT32_STALL evaluations in a row without a decrease of more than 1e-7 relative (the
     // objective's own Float32 resolution), from its best point so far.
@@ -498,7 +502,7 @@ export async function trainLinearProbeAsync(features: Matrix, labels: Labels, op
         preconditioner: () => p.diag,
         relativeDecrease,
         history,
-        historyPrecision: 'float32',
+        historyPrecision,
       });
       let step = run.next();
       while (!step.done) {
