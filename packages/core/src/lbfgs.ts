@@ -131,8 +131,8 @@ function stepTo(out: Float64Array, a: Float64Array, t: number, d: Float64Array):
   for (let i = 0; i < out.length; i++) out[i] = a[i]! + t * d[i]!;
 }
 
-/** out = a - b. */
-function difference(out: Float64Array, a: Float64Array, b: Float64Array): void {
+/** out = a - b (rounded to Float32 when out is). */
+function difference(out: Vec, a: Float64Array, b: Float64Array): void {
   for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]!;
 }
 
@@ -191,8 +191,6 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
   let iterations = 0;
   let converged = maxAbs(cur.gradient) <= tol;
   let stalled = 0;
-  let scratchS: Float64Array | undefined;
-  let scratchY: Float64Array | undefined;
   while (!converged && iterations < maxIterations) {
     // Two-loop recursion: d = -H g.
     const q = Float64Array.from(cur.gradient);
@@ -262,12 +260,10 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       continue;
     }
     stalled = 0;
-    const s64 = store32 ? (scratchS ??= new Float64Array(n)) : new Float64Array(n);
-    const y64 = store32 ? (scratchY ??= new Float64Array(n)) : new Float64Array(n);
-    difference(s64, accepted.x, x);
-    difference(y64, accepted.ev.gradient, cur.gradient);
-    const s: Vec = store32 ? Float32Array.from(s64) : s64;
-    const y: Vec = store32 ? Float32Array.from(y64) : y64;
+    const s: Vec = store32 ? new Float32Array(n) : new Float64Array(n);
+    const y: Vec = store32 ? new Float32Array(n) : new Float64Array(n);
+    difference(s, accepted.x, x);
+    difference(y, accepted.ev.gradient, cur.gradient);
     const sy = dot(s, y);
     if (sy > 1e-300 && sy > 1e-14 * Math.sqrt(dot(s, s) * dot(y, y))) {
       if (S.length === m) {
