@@ -48,7 +48,7 @@ export {
   unregisterKernels,
 } from './kernels';
 export { referenceKernels } from './kernels-reference';
-export { type Evaluation, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
+export { type Evaluation, type LbfgsHistory, type LbfgsOptions, type LbfgsResult, lbfgs, minimizeLbfgs } from './lbfgs';
 export {
   type CenteredProbeOptions,
   type LinearProbe,

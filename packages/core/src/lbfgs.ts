@@ -36,6 +36,31 @@ export interface LbfgsOptions {
   projectDirection?: (direction: Float64Array) => void;
   /** Optional cap on the largest entry of a trial step (default Infinity). */
   maxStep?: number;
+  /**
+   * Also stop (converged) after an accepted step whose relative decrease
+   * (f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) is <= this: SciPy L-BFGS-B's `ftol` rule (its
+   * default is factr 1e7 x machine epsilon = 2.2e-9). Default 0: off.
+   */
+  relativeDecrease?: number;
+  /**
+   * Curvature pairs to start from (e.g. those of an earlier run on a cheaper model of the same
+   * objective), oldest first; the run keeps its pairs in these arrays (updated in place, at most
+   * `memory`), so they can seed a continuation even if the run is abandoned. Pairs with s'y <= 0 are dropped.
+   */
+  history?: LbfgsHistory;
+  /**
+   * Storage of the curvature pairs (default 'float64'). 'float32' halves the history's memory
+   * (2 x memory vectors of the variables' length) with Float64 products: the inverse-Hessian model is
+   * that of the rounded pairs (still positive definite, s'y recomputed from them), only the search
+   * directions change, not the stopping test.
+   */
+  historyPrecision?: 'float64' | 'float32';
+}
+
+/** Curvature pairs of an L-BFGS run, oldest first: steps s_k and gradient changes y_k. */
+export interface LbfgsHistory {
+  S: (Float64Array | Float32Array)[];
+  Y: (Float64Array | Float32Array)[];
 }
 
 /** Outcome of an L-BFGS run. */
@@ -49,6 +74,15 @@ export interface LbfgsResult {
   /** Number of objective evaluations. */
   evaluations: number;
   converged: boolean;
+  /** The curvature pairs at the end (can seed {@link LbfgsOptions.history} of a continuation). */
+  history?: LbfgsHistory;
+  /**
+   * Storage of the curvature pairs (default 'float64'). 'float32' halves the history's memory
+   * (2 x memory vectors of the variables' length) with Float64 products: the inverse-Hessian model is
+   * that of the rounded pairs (still positive definite, s'y recomputed from them), only the search
+   * directions change, not the stopping test.
+   */
+  historyPrecision?: 'float64' | 'float32';
 }
 
 /** Max-abs norm. */
@@ -61,10 +95,55 @@ export function maxAbs(v: ArrayLike<number>): number {
   return m;
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
+/** A vector of the variables, or a stored curvature vector (Float32 with `historyPrecision: 'float32'`). */
+type Vec = Float64Array | Float32Array;
+
+function dot(a: Vec, b: Vec): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
+}
+
+// The loops over the variables live in small functions: the generator itself is resumable, which
+// V8 does not optimise on-stack, so loops inside its body would run unoptimised.
+
+/** y += a x. */
+function axpy(y: Float64Array, a: number, x: Vec): void {
+  for (let i = 0; i < y.length; i++) y[i]! += a * x[i]!;
+}
+
+/** sum_i y_i^2 / diag_i (diag_i = 1 without diag). */
+function weightedSquares(y: Vec, diag: Float64Array | undefined): number {
+  let s = 0;
+  if (diag) for (let i = 0; i < y.length; i++) s += (y[i]! * y[i]!) / diag[i]!;
+  else for (let i = 0; i < y.length; i++) s += (y[i]! * y[i]!) / 1;
+  return s;
+}
+
+/** q = gamma q / diag (diag_i = 1 without diag). */
+function scaleByDiag(q: Float64Array, gamma: number, diag: Float64Array | undefined): void {
+  if (diag) for (let i = 0; i < q.length; i++) q[i] = (gamma * q[i]!) / diag[i]!;
+  else for (let i = 0; i < q.length; i++) q[i] = (gamma * q[i]!) / 1;
+}
+
+/** out = a + t d. */
+function stepTo(out: Float64Array, a: Float64Array, t: number, d: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! + t * d[i]!;
+}
+
+/** out = a - b (rounded to Float32 when out is). */
+function difference(out: Vec, a: Float64Array, b: Float64Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! - b[i]!;
+}
+
+/** v = -v. */
+function negate(v: Float64Array): void {
+  for (let i = 0; i < v.length; i++) v[i] = -v[i]!;
+}
+
+/** v = s v. */
+function scale(v: Float64Array, s: number): void {
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! * s;
 }
 
 /**
@@ -86,9 +165,28 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
   let x: Float64Array = Float64Array.from(x0);
   let cur: Evaluation = yield Float64Array.from(x);
   let evaluations = 1;
-  const S: Float64Array[] = [];
-  const Y: Float64Array[] = [];
+  if (options.relativeDecrease !== undefined && !(options.relativeDecrease >= 0))
+    fail('invalid-option', `lbfgs: relativeDecrease must be >= 0, got ${options.relativeDecrease}`);
+  const ftol = options.relativeDecrease ?? 0;
+  const S: Vec[] = options.history?.S ?? [];
+  const Y: Vec[] = options.history?.Y ?? [];
+  const store32 = options.historyPrecision === 'float32';
+  if (options.historyPrecision !== undefined && !store32 && options.historyPrecision !== 'float64')
+    fail('invalid-option', `lbfgs: historyPrecision must be 'float64' or 'float32', got ${String(options.historyPrecision)}`);
+  if (S.length !== Y.length) fail('shape-mismatch', `lbfgs: history has ${S.length} steps and ${Y.length} gradient changes`);
   const rho: number[] = [];
+  {
+    const pairs = S.splice(0, S.length).map((s, j) => [s, Y[j]!] as const);
+    Y.length = 0;
+    for (const [s, y] of pairs.slice(Math.max(0, pairs.length - m))) {
+      if (s.length !== n || y.length !== n) fail('shape-mismatch', `lbfgs: a history pair has length ${s.length}, expected ${n}`);
+      const sy = dot(s, y);
+      if (!(sy > 1e-300)) continue;
+      S.push(s);
+      Y.push(y);
+      rho.push(1 / sy);
+    }
+  }
   const alpha = new Float64Array(m);
   let iterations = 0;
   let converged = maxAbs(cur.gradient) <= tol;
@@ -99,31 +197,27 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
     for (let j = S.length - 1; j >= 0; j--) {
       const a = rho[j]! * dot(S[j]!, q);
       alpha[j] = a;
-      const y = Y[j]!;
-      for (let i = 0; i < n; i++) q[i]! -= a * y[i]!;
+      axpy(q, -a, Y[j]!);
     }
     const diag = options.preconditioner?.();
     if (S.length > 0) {
       const s = S[S.length - 1]!;
       const y = Y[Y.length - 1]!;
-      let yHy = 0;
-      for (let i = 0; i < n; i++) yHy += (y[i]! * y[i]!) / (diag ? diag[i]! : 1);
+      const yHy = weightedSquares(y, diag);
       const gamma = dot(s, y) / yHy;
-      for (let i = 0; i < n; i++) q[i] = (gamma * q[i]!) / (diag ? diag[i]! : 1);
+      scaleByDiag(q, gamma, diag);
     } else if (diag) {
-      for (let i = 0; i < n; i++) q[i] = q[i]! / diag[i]!;
+      scaleByDiag(q, 1, diag);
     } else {
       const g = maxAbs(q);
-      const scale = g > 0 ? Math.min(1, 1 / g) : 1;
-      for (let i = 0; i < n; i++) q[i] = q[i]! * scale;
+      scale(q, g > 0 ? Math.min(1, 1 / g) : 1);
     }
     for (let j = 0; j < S.length; j++) {
       const b = rho[j]! * dot(Y[j]!, q);
-      const s = S[j]!;
-      for (let i = 0; i < n; i++) q[i]! += (alpha[j]! - b) * s[i]!;
+      axpy(q, alpha[j]! - b, S[j]!);
     }
     const d = q;
-    for (let i = 0; i < n; i++) d[i] = -d[i]!;
+    negate(d);
     options.projectDirection?.(d);
     let slope = dot(cur.gradient, d);
     if (!(slope < 0)) {
@@ -131,7 +225,8 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       S.length = 0;
       Y.length = 0;
       rho.length = 0;
-      for (let i = 0; i < n; i++) d[i] = -cur.gradient[i]!;
+      d.set(cur.gradient);
+      negate(d);
       options.projectDirection?.(d);
       slope = dot(cur.gradient, d);
       if (!(slope < 0)) break;
@@ -142,7 +237,7 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
     let accepted: { x: Float64Array; ev: Evaluation } | undefined;
     for (let ls = 0; ls < 60; ls++) {
       const xt = new Float64Array(n);
-      for (let i = 0; i < n; i++) xt[i] = x[i]! + t * d[i]!;
+      stepTo(xt, x, t, d);
       const ev: Evaluation = yield xt;
       evaluations++;
       const armijo = ev.value <= cur.value + 1e-4 * t * slope;
@@ -165,12 +260,10 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       continue;
     }
     stalled = 0;
-    const s = new Float64Array(n);
-    const y = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      s[i] = accepted.x[i]! - x[i]!;
-      y[i] = accepted.ev.gradient[i]! - cur.gradient[i]!;
-    }
+    const s: Vec = store32 ? new Float32Array(n) : new Float64Array(n);
+    const y: Vec = store32 ? new Float32Array(n) : new Float64Array(n);
+    difference(s, accepted.x, x);
+    difference(y, accepted.ev.gradient, cur.gradient);
     const sy = dot(s, y);
     if (sy > 1e-300 && sy > 1e-14 * Math.sqrt(dot(s, s) * dot(y, y))) {
       if (S.length === m) {
@@ -182,12 +275,22 @@ export function* lbfgs(x0: Float64Array, options: LbfgsOptions = {}): Generator<
       Y.push(y);
       rho.push(1 / sy);
     }
+    const decrease = (cur.value - accepted.ev.value) / Math.max(Math.abs(cur.value), Math.abs(accepted.ev.value), 1);
     x = accepted.x;
     cur = accepted.ev;
     iterations++;
-    converged = maxAbs(cur.gradient) <= tol;
+    converged = maxAbs(cur.gradient) <= tol || (ftol > 0 && decrease <= ftol);
   }
-  return { x, value: cur.value, gradient: cur.gradient, gradientNorm: maxAbs(cur.gradient), iterations, evaluations, converged };
+  return {
+    x,
+    value: cur.value,
+    gradient: cur.gradient,
+    gradientNorm: maxAbs(cur.gradient),
+    iterations,
+    evaluations,
+    converged,
+    history: { S: [...S], Y: [...Y] },
+  };
 }
 
 /**

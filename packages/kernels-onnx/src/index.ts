@@ -74,6 +74,54 @@ export function probePartGraph(X: KernelArray, P: number, D: number, C: number, 
 }
 
 /**
+ * The fused probe graph over one chunk of training rows fed as graph inputs (zero-copy on
+ * onnxruntime-node): X (rows x D, stored as `stored`, cast to `dtype` per run when the dtypes
+ * differ: a copy of the chunk only) and the row weights w (rows x 1, `dtype`); with
+ * Z = X W^T + b, P = Softmax(Z), lse = max Z - log max P and R = w P:
+ *   G = R^T X (C x D),   gb = sum_rows R (C),   loss = sum_rows w lse (scalar).
+ * No initializer holds X, so onnxruntime keeps no copy of it. Intermediates: about three rows x C buffers.
+ */
+export function probeChunkGraph(D: number, C: number, stored: FloatDType, dtype: FloatDType): Uint8Array {
+  const g = new GraphBuilder(`gla-probe-chunk-${dtype}`);
+  g.addInput('X', stored, ['rows', D]);
+  g.addInput('w', dtype, ['rows', 1]);
+  g.addInput('W', dtype, [C, D]);
+  g.addInput('b', dtype, [C]);
+  g.addInitializer('axis0', 'int64', [1], BigInt64Array.of(0n));
+  let x = 'X';
+  if (stored !== dtype) {
+    g.addNode('Cast', ['X'], ['Xc'], { to: dtype === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT });
+    x = 'Xc';
+  }
+  g.addNode('Gemm', [x, 'W', 'b'], ['Z'], { transB: 1 });
+  g.addNode('Softmax', ['Z'], ['P'], { axis: 1 });
+  g.addNode('ReduceMax', ['Z'], ['zmax'], { axes: [1], keepdims: 1 });
+  g.addNode('ReduceMax', ['P'], ['pmax'], { axes: [1], keepdims: 1 });
+  g.addNode('Log', ['pmax'], ['logpmax']);
+  g.addNode('Sub', ['zmax', 'logpmax'], ['lse']);
+  g.addNode('Mul', ['P', 'w'], ['R']);
+  g.addNode('Gemm', ['R', x], ['G'], { transA: 1 });
+  // The sums over rows in Float64 also in the Float32 graph: a Float32 ReduceSum over thousands of
+  // rows of similar terms has a systematic rounding error (1e-6 on gb, 1e-5 relative on the loss at
+  // W = 0 on 7,045 rows), far above the Float32 GEMM's (1e-9 on G), and it set the noise floor of the Float32 phase.
+  let r = 'R';
+  let wl = 'wl';
+  g.addNode('Mul', ['w', 'lse'], ['wl']);
+  if (dtype === 'float32') {
+    g.addNode('Cast', ['R'], ['R64'], { to: ONNX_DOUBLE });
+    g.addNode('Cast', ['wl'], ['wl64'], { to: ONNX_DOUBLE });
+    r = 'R64';
+    wl = 'wl64';
+  }
+  g.addNode('ReduceSum', [r, 'axis0'], ['gb'], { keepdims: 0 });
+  g.addNode('ReduceSum', [wl], ['loss'], { keepdims: 0 });
+  g.addOutput('G', dtype, [C, D]);
+  g.addOutput('gb', 'float64', [C]);
+  g.addOutput('loss', 'float64', []);
+  return g.toBytes();
+}
+
+/**
  * Logits of a head: Z = X W^T + b with X (rows x D, dtype) a graph input and the head's W (C x D)
  * and b (C) initializers in the same dtype (so MLAS may prepack W once per session).
  */
@@ -127,6 +175,11 @@ function gatherRows(X: KernelArray, D: number, rowIndex: Int32Array | undefined,
   return out;
 }
 
+/** sum += part (a function of its own: V8 does not optimise loops inside the async evaluations). */
+function accumulate(sum: Float64Array, part: KernelArray): void {
+  for (let j = 0; j < sum.length; j++) sum[j]! += part[j]!;
+}
+
 /** Options of {@link createOnnxKernels}. */
 export interface OnnxKernelsOptions {
   /** Backend name reported in results (default 'onnxruntime'). */
@@ -135,6 +188,164 @@ export interface OnnxKernelsOptions {
   partBytes?: number;
   /** Bytes of per-run intermediates over all sessions (default: the training rows' feature bytes, >= 16 MiB). */
   chunkBytes?: number;
+  /**
+   * How the probe sessions receive the training rows: `'input'` feeds each chunk as a graph input
+   * (one session per precision; onnxruntime-node wraps the caller's memory, so onnxruntime holds no
+   * copy of X), `'initializer'` copies them into the sessions once per training run (for runtimes that
+   * copy every input, e.g. onnxruntime-web). Default `'input'` on onnxruntime-node, else `'initializer'`.
+   */
+  features?: 'input' | 'initializer';
+}
+
+/**
+ * Probe sessions with the training rows fed as graph inputs, chunk by chunk (one session per
+ * precision). The rows are the caller's memory (gathered once with `rowIndex`); the Float32 phase
+ * over Float64 features reads a Float32 copy of them (0.5x the features, dropped with the phase).
+ */
+async function inputProbeSession(runtime: Runtime, problem: ProbeSessionProblem, options: OnnxKernelsOptions): Promise<ProbeSession> {
+  const MiB = 2 ** 20;
+  const { features, cols: D, classes: C, rowIndex, rowWeights } = problem;
+  const n = rowWeights.length;
+  const stored = dtypeOf(features);
+  const rows = gatherRows(features, D, rowIndex, 0, n);
+  // Smaller chunks cost more than they save: every run returns a fresh C x D gradient (16,000 x 512 x
+  // 1,000 with 8 MiB: 47 runs per evaluation, 1.6x the time and no lower peak RSS, as the outputs are garbage).
+  const chunkBytes = options.chunkBytes ?? Math.max(16 * MiB, n * D * features.BYTES_PER_ELEMENT);
+  // Per chunk row: three C-vectors of intermediates (and a Float64 copy of R in the Float32
+  // graph), plus the cast row when the dtypes differ.
+  const chunkRows = (precision: ProbePrecision, from: FloatDType) => {
+    const eb = precision === 'float32' ? 4 : 8;
+    const perRow = 3 * C * eb + (precision === 'float32' ? 8 * C : 0) + (from === precision ? 0 : D * eb);
+    const most = Math.max(16, Math.floor(chunkBytes / perRow));
+    return Math.ceil(n / Math.ceil(n / Math.max(1, Math.min(n, most))));
+  };
+  type Loaded = {
+    dtype: ProbePrecision;
+    from: FloatDType;
+    session: ModelSession;
+    X: KernelArray;
+    w: KernelArray;
+    W: KernelArray;
+    b: KernelArray;
+  };
+  let loaded: Loaded | undefined;
+  const release = async () => {
+    const l = loaded;
+    loaded = undefined;
+    if (l) await l.session.release();
+  };
+  const ensure = async (dtype: ProbePrecision): Promise<Loaded> => {
+    if (loaded?.dtype === dtype) return loaded;
+    await release();
+    const X = dtype === 'float32' && stored === 'float64' ? Float32Array.from(rows) : rows;
+    const from = dtypeOf(X);
+    const w = allocate(dtype, n);
+    w.set(rowWeights);
+    const session = await runtime.load(probeChunkGraph(D, C, from, dtype));
+    loaded = { dtype, from, session, X, w, W: allocate(dtype, C * D), b: allocate(dtype, C) };
+    return loaded;
+  };
+  return {
+    async evaluate(W, bias, precision, G, gb) {
+      const l = await ensure(precision);
+      const m = chunkRows(precision, l.from);
+      l.W.set(W.subarray(0, C * D));
+      l.b.set(bias.subarray(0, C));
+      const Wt = { dtype: precision, dims: [C, D], data: l.W } as Tensor;
+      const bt = { dtype: precision, dims: [C], data: l.b } as Tensor;
+      G.fill(0);
+      gb.fill(0);
+      let loss = 0;
+      for (let r0 = 0; r0 < n; r0 += m) {
+        const r1 = Math.min(n, r0 + m);
+        const out = await l.session.run({
+          X: { dtype: l.from, dims: [r1 - r0, D], data: l.X.subarray(r0 * D, r1 * D) } as Tensor,
+          w: { dtype: precision, dims: [r1 - r0, 1], data: l.w.subarray(r0, r1) } as Tensor,
+          W: Wt,
+          b: bt,
+        });
+        accumulate(G, out.G!.data as KernelArray);
+        accumulate(gb, out.gb!.data as KernelArray);
+        loss += Number((out.loss!.data as KernelArray)[0]);
+      }
+      return loss;
+    },
+    release,
+  };
+}
+
+/** Probe sessions with the training rows as initializers (one session per part of `partBytes`). */
+async function initializerProbeSession(runtime: Runtime, problem: ProbeSessionProblem, options: OnnxKernelsOptions): Promise<ProbeSession> {
+  const MiB = 2 ** 20;
+  const { features: X, cols: D, classes: C, rowIndex, rowWeights } = problem;
+  const n = rowWeights.length;
+  const bytes = n * D * X.BYTES_PER_ELEMENT;
+  const partBytes = options.partBytes ?? 64 * MiB;
+  const chunkBytes = options.chunkBytes ?? Math.max(16 * MiB, bytes);
+  const layout = (precision: ProbePrecision) =>
+    probeLayout(n, D, C, X.BYTES_PER_ELEMENT, partBytes, chunkBytes, precision === 'float32' ? 4 : 8);
+  const { partRows } = layout('float64');
+  type Part = { session: ModelSession; rows: number };
+  let loaded: { dtype: ProbePrecision; parts: Part[] } | undefined;
+  const release = async () => {
+    if (loaded) await Promise.all(loaded.parts.map((s) => s.session.release()));
+    loaded = undefined;
+  };
+  // One precision's sessions at a time (the other's are released first: one copy of X in ORT).
+  const ensure = async (dtype: ProbePrecision) => {
+    if (loaded?.dtype === dtype) return loaded.parts;
+    await release();
+    const parts: Part[] = [];
+    try {
+      for (let t0 = 0; t0 < n; t0 += partRows) {
+        const m = Math.min(partRows, n - t0);
+        const w = allocate(dtype, m);
+        w.set(rowWeights.subarray(t0, t0 + m));
+        const graph = probePartGraph(gatherRows(X, D, rowIndex, t0, m), m, D, C, w, dtype);
+        parts.push({ session: await runtime.load(graph), rows: m });
+      }
+    } catch (error) {
+      await Promise.all(parts.map((s) => s.session.release()));
+      throw error;
+    }
+    loaded = { dtype, parts };
+    return parts;
+  };
+  const feeds: Partial<Record<ProbePrecision, { W: KernelArray; b: KernelArray }>> = {};
+  const start = BigInt64Array.of(0n);
+  const end = BigInt64Array.of(0n);
+  return {
+    async evaluate(W, bias, precision, G, gb) {
+      const parts = await ensure(precision);
+      const { chunkRows } = layout(precision);
+      const f = (feeds[precision] ??= { W: allocate(precision, C * D), b: allocate(precision, C) });
+      f.W.set(W.subarray(0, C * D));
+      f.b.set(bias.subarray(0, C));
+      const inputs: Record<string, Tensor> = {
+        W: { dtype: precision, dims: [C, D], data: f.W } as Tensor,
+        b: { dtype: precision, dims: [C], data: f.b } as Tensor,
+        start: { dtype: 'int64', dims: [1], data: start } as Tensor,
+        end: { dtype: 'int64', dims: [1], data: end } as Tensor,
+      };
+      G.fill(0);
+      gb.fill(0);
+      let loss = 0;
+      for (const { session, rows } of parts) {
+        for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+          start[0] = BigInt(r0);
+          end[0] = BigInt(Math.min(rows, r0 + chunkRows));
+          const out = await session.run(inputs);
+          const Gc = out.G!.data as KernelArray;
+          const g = out.gb!.data as KernelArray;
+          for (let j = 0; j < C * D; j++) G[j]! += Gc[j]!;
+          for (let c = 0; c < C; c++) gb[c]! += g[c]!;
+          loss += Number((out.loss!.data as KernelArray)[0]);
+        }
+      }
+      return loss;
+    },
+    release,
+  };
 }
 
 /**
@@ -147,75 +358,8 @@ export function createOnnxKernels(runtime: Runtime, options: OnnxKernelsOptions 
   return {
     name: options.name ?? 'onnxruntime',
     async probeSession(problem: ProbeSessionProblem): Promise<ProbeSession> {
-      const { features: X, cols: D, classes: C, rowIndex, rowWeights } = problem;
-      const n = rowWeights.length;
-      const bytes = n * D * X.BYTES_PER_ELEMENT;
-      const partBytes = options.partBytes ?? 64 * MiB;
-      const chunkBytes = options.chunkBytes ?? Math.max(16 * MiB, bytes);
-      const layout = (precision: ProbePrecision) =>
-        probeLayout(n, D, C, X.BYTES_PER_ELEMENT, partBytes, chunkBytes, precision === 'float32' ? 4 : 8);
-      const { partRows } = layout('float64');
-      type Part = { session: ModelSession; rows: number };
-      let loaded: { dtype: ProbePrecision; parts: Part[] } | undefined;
-      const release = async () => {
-        if (loaded) await Promise.all(loaded.parts.map((s) => s.session.release()));
-        loaded = undefined;
-      };
-      // One precision's sessions at a time (the other's are released first: one copy of X in ORT).
-      const ensure = async (dtype: ProbePrecision) => {
-        if (loaded?.dtype === dtype) return loaded.parts;
-        await release();
-        const parts: Part[] = [];
-        try {
-          for (let t0 = 0; t0 < n; t0 += partRows) {
-            const m = Math.min(partRows, n - t0);
-            const w = allocate(dtype, m);
-            w.set(rowWeights.subarray(t0, t0 + m));
-            const graph = probePartGraph(gatherRows(X, D, rowIndex, t0, m), m, D, C, w, dtype);
-            parts.push({ session: await runtime.load(graph), rows: m });
-          }
-        } catch (error) {
-          await Promise.all(parts.map((s) => s.session.release()));
-          throw error;
-        }
-        loaded = { dtype, parts };
-        return parts;
-      };
-      const feeds: Partial<Record<ProbePrecision, { W: KernelArray; b: KernelArray }>> = {};
-      const start = BigInt64Array.of(0n);
-      const end = BigInt64Array.of(0n);
-      return {
-        async evaluate(W, bias, precision, G, gb) {
-          const parts = await ensure(precision);
-          const { chunkRows } = layout(precision);
-          const f = (feeds[precision] ??= { W: allocate(precision, C * D), b: allocate(precision, C) });
-          f.W.set(W.subarray(0, C * D));
-          f.b.set(bias.subarray(0, C));
-          const inputs: Record<string, Tensor> = {
-            W: { dtype: precision, dims: [C, D], data: f.W } as Tensor,
-            b: { dtype: precision, dims: [C], data: f.b } as Tensor,
-            start: { dtype: 'int64', dims: [1], data: start } as Tensor,
-            end: { dtype: 'int64', dims: [1], data: end } as Tensor,
-          };
-          G.fill(0);
-          gb.fill(0);
-          let loss = 0;
-          for (const { session, rows } of parts) {
-            for (let r0 = 0; r0 < rows; r0 += chunkRows) {
-              start[0] = BigInt(r0);
-              end[0] = BigInt(Math.min(rows, r0 + chunkRows));
-              const out = await session.run(inputs);
-              const Gc = out.G!.data as KernelArray;
-              const g = out.gb!.data as KernelArray;
-              for (let j = 0; j < C * D; j++) G[j]! += Gc[j]!;
-              for (let c = 0; c < C; c++) gb[c]! += g[c]!;
-              loss += Number((out.loss!.data as KernelArray)[0]);
-            }
-          }
-          return loss;
-        },
-        release,
-      };
+      const mode = options.features ?? (runtime.name === 'onnxruntime-node' ? 'input' : 'initializer');
+      return mode === 'input' ? inputProbeSession(runtime, problem, options) : initializerProbeSession(runtime, problem, options);
     },
     async applyHeadGemm(features, total, D, rowIndex, W, C, bias, out) {
       const dtype = dtypeOf(features);

@@ -64,38 +64,55 @@ describe('fused probe sessions on onnxruntime', () => {
         for (let d = 0; d < D; d++) Gr[c * D + d]! += r * features.data[i * D + d]!;
       }
     });
-    // 3 sessions of <= 100 rows (84, 84, 82), runs of <= 40 rows per session (3 runs of 28, 28, ...)
+    // Initializers: 3 sessions of <= 100 rows (84, 84, 82), runs of <= 40 rows per session (3 runs of 28, 28, ...).
+    // Inputs: one session per precision, the same budget per run: Float64 over Float32 rows 5 runs of 50
+    // (three C-vectors and a cast row per row), over Float64 rows 3 runs of 84, Float32 2 runs of 125.
     const layout = { partBytes: 100 * D * 4, chunkBytes: 3 * 40 * (3 * C * 8) };
     expect(probeLayout(250, D, C, 4, layout.partBytes, layout.chunkBytes)).toEqual({ partRows: 84, chunkRows: 28 });
-    const backend = createOnnxKernels(runtime, layout);
-    const session: ProbeSession = await backend.probeSession!({
-      features: features.data,
-      rows: 300,
-      cols: D,
-      rowIndex,
-      rowWeights,
-      classes: C,
-    });
-    try {
-      for (const [precision, tol] of [
-        ['float64', 1e-12],
-        ['float32', 1e-5],
-      ] as const) {
-        const G = new Float64Array(C * D);
-        const gb = new Float64Array(C);
-        const loss = await session.evaluate(W, bias, precision, G, gb);
-        expect(rel(loss, lr)).toBeLessThan(tol);
-        let dg = 0;
-        let sg = 0;
-        for (let j = 0; j < C * D; j++) {
-          dg = Math.max(dg, Math.abs(G[j]! - Gr[j]!));
-          sg = Math.max(sg, Math.abs(Gr[j]!));
+    const f64 = Float64Array.from(features.data);
+    for (const [mode, X] of [
+      ['initializer', features.data],
+      ['input', features.data],
+      ['input', f64],
+    ] as const) {
+      const backend = createOnnxKernels(runtime, { ...layout, features: mode });
+      const session: ProbeSession = await backend.probeSession!({
+        features: X,
+        rows: 300,
+        cols: D,
+        rowIndex,
+        rowWeights,
+        classes: C,
+      });
+      try {
+        // Float32 graphs on the input path sum over rows in Float64: gb and the loss to Float32 resolution.
+        const sums32 = mode === 'input' ? 1e-6 : 1e-5;
+        for (const [precision, tol, tolSums] of [
+          ['float64', 1e-12, 1e-12],
+          ['float32', 1e-5, sums32],
+        ] as const) {
+          const G = new Float64Array(C * D);
+          const gb = new Float64Array(C);
+          const loss = await session.evaluate(W, bias, precision, G, gb);
+          expect(rel(loss, lr), `${mode} ${X.constructor.name} ${precision}`).toBeLessThan(tolSums);
+          let dg = 0;
+          let sg = 0;
+          for (let j = 0; j < C * D; j++) {
+            dg = Math.max(dg, Math.abs(G[j]! - Gr[j]!));
+            sg = Math.max(sg, Math.abs(Gr[j]!));
+          }
+          expect(dg / sg).toBeLessThan(tol);
+          if (precision === 'float32') expect(dg).toBeGreaterThan(0); // it really ran in Float32
+          for (let c = 0; c < C; c++) expect(Math.abs(gb[c]! - gbr[c]!)).toBeLessThan(tolSums);
+          // The same point again (the session keeps no state between evaluations).
+          const G2 = new Float64Array(C * D);
+          const gb2 = new Float64Array(C);
+          expect(await session.evaluate(W, bias, precision, G2, gb2)).toBe(loss);
+          expect(G2).toEqual(G);
         }
-        expect(dg / sg).toBeLessThan(tol);
-        for (let c = 0; c < C; c++) expect(Math.abs(gb[c]! - gbr[c]!)).toBeLessThan(tol);
+      } finally {
+        await session.release();
       }
-    } finally {
-      await session.release();
     }
   }, 60_000);
 
@@ -120,6 +137,19 @@ describe('fused probe sessions on onnxruntime', () => {
     let dz = 0;
     for (let j = 0; j < a.length; j++) dz = Math.max(dz, Math.abs(a[j]! - b[j]!));
     expect(dz).toBeLessThan(1e-3);
+  }, 120_000);
+
+  it("relativeDecrease (scikit-learn's ftol rule): fewer iterations in the Float64 phase, the objective within 1e-7 of the optimum", async () => {
+    const { features, labels } = problem(1500, 48, 10, 8);
+    const exact = trainLinearProbe(features, labels, { l2: 1e-3, tolerance: 1e-10, backend: 'reference' });
+    const full = await trainLinearProbeAsync(features, labels, { l2: 1e-3, tolerance: 1e-10 });
+    const ftol = await trainLinearProbeAsync(features, labels, { l2: 1e-3, tolerance: 1e-10, relativeDecrease: 2.2e-9 });
+    expect(ftol.backend).toBe('onnxruntime(float32+float64)');
+    expect(ftol.converged).toBe(true);
+    expect(ftol.phases?.[1]?.iterations).toBeLessThan(full.phases![1]!.iterations);
+    expect(ftol.gradientNorm).toBeGreaterThan(1e-10);
+    expect(rel(ftol.objective, exact.objective)).toBeLessThan(1e-7);
+    expect(rel(full.objective, exact.objective)).toBeLessThan(1e-10);
   }, 120_000);
 
   it('centring, rows and class weights on ORT; the coarse tolerance stops after the Float32 phase', async () => {

@@ -370,8 +370,17 @@ async function probeBenchmark(
   const N = xTrain.rows;
   const D = xTrain.cols;
   const l2 = 1e-3;
-  const options = { l2, tolerance: 1e-6, maxIterations: 1000, classes: C };
-  log(`probe: ${N} x ${D}, ${C} classes (${source})`);
+  const tol = 1e-6;
+  // The same stopping rule for both solvers, scikit-learn's (decided before measuring ours under it):
+  // its lbfgs LogisticRegression (< 1.4) minimises N x our objective (sum of cross-entropies +
+  // 1/(2C) ||W||^2) with SciPy L-BFGS-B at gtol = tol on that sum's max-abs gradient, i.e. tol / N
+  // on ours, and SciPy's default ftol = factr 1e7 x eps = 2.2e-9 on the relative decrease per step
+  // (scale-free while both objectives are >= 1, as here). With tol = 1e-6 alone on our gradient
+  // we solved far beyond it (scikit-learn stops by ftol at a max-abs gradient of 1.3e-5 on fortunes).
+  const SCIPY_FTOL = 1e7 * 2 ** -52;
+  const options = { l2, tolerance: tol / N, relativeDecrease: SCIPY_FTOL, maxIterations: 1000, classes: C };
+  const rule = `stopping rule of both: scikit-learn's (max-abs gradient <= ${tol} on the sum objective = ${(tol / N).toExponential(2)} on the mean, or relative decrease <= ${SCIPY_FTOL.toExponential(2)} per step)`;
+  log(`probe: ${N} x ${D}, ${C} classes (${source}); ${rule}`);
   const t0 = performance.now();
   const mem = peakGrowth(() => trainLinearProbe(xTrain, yTrain, options));
   const probe = mem.result;
@@ -434,6 +443,12 @@ async function probeBenchmark(
     3_600_000,
   );
   const sk = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; accuracy: number; iterations: number; objective: number };
+  const version = (await run(python, ['-c', 'import sklearn; print(sklearn.__version__)'])).stdout.trim();
+  const [major, minor] = version.split('.').map(Number);
+  if (major! > 1 || (major === 1 && minor! >= 4))
+    log(
+      `probe: scikit-learn ${version}: the stopping rule above was derived from scikit-learn < 1.4 (sum objective, SciPy's default ftol); check it against this version`,
+    );
   const oursObjective = probe.objective; // mean CE + l2/2 ||W||^2, the objective sklearn_probe.py reports
   rowsOut.push({
     benchmark: `linear probe, ${N} x ${D} ${source}, ${C} classes, l2 = ${l2}`,
@@ -442,7 +457,7 @@ async function probeBenchmark(
     oursSeconds: ortSeconds,
     baselineSeconds: sk.seconds,
     speedup: sk.seconds / ortSeconds,
-    notes: `test accuracy ours ${(ortAcc * 100).toFixed(2)}% vs sklearn ${(sk.accuracy * 100).toFixed(2)}% (diff ${((ortAcc - sk.accuracy) * 100).toFixed(2)} pp); objective ours ${ort.objective.toPrecision(10)} vs sklearn ${sk.objective.toPrecision(10)} (relative ${rel(ort.objective, sk.objective).toExponential(1)}); ours ${ort.iterations} iterations, ${ort.evaluations} evaluations, ${(ortFlops / ortSeconds / 1e9).toFixed(1)} GFLOP/s (4NDC per evaluation): ${phaseNote}; max-abs gradient ${ort.gradientNorm.toExponential(2)} (Float64); sampled peak RSS growth ${MiB(ortMem.bytes)} vs inputs ${MiB(inputBytes)}`,
+    notes: `test accuracy ours ${(ortAcc * 100).toFixed(2)}% vs sklearn ${(sk.accuracy * 100).toFixed(2)}% (diff ${((ortAcc - sk.accuracy) * 100).toFixed(2)} pp); objective ours ${ort.objective.toPrecision(10)} vs sklearn ${sk.objective.toPrecision(10)} (relative ${rel(ort.objective, sk.objective).toExponential(1)}); ours ${ort.iterations} iterations, ${ort.evaluations} evaluations, ${(ortFlops / ortSeconds / 1e9).toFixed(1)} GFLOP/s (4NDC per evaluation): ${phaseNote}; max-abs gradient ${ort.gradientNorm.toExponential(2)} (Float64); sampled peak RSS growth ${MiB(ortMem.bytes)} vs inputs ${MiB(inputBytes)}; ${rule} (scikit-learn ${version})`,
   });
   rowsOut.push({
     benchmark: `linear probe, ${N} x ${D} ${source}, ${C} classes, l2 = ${l2}`,
