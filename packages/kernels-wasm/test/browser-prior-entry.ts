@@ -3,9 +3,9 @@
 import '../src/index';
 import { timePrior } from './browser-prior';
 
-export default async function run(args: { rows: number; cols: number; runs: number }) {
+export default async function run(args: { rows: number; cols: number; runs: number; backend?: string }) {
   return {
-    ...timePrior(args.rows, args.cols, args.runs),
+    ...timePrior(args.rows, args.cols, args.runs, args.backend),
     isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
   };
 }

@@ -14,9 +14,9 @@ export interface PriorTiming {
 /**
  * Logits N x C (Float32) of a long-tailed zero-shot-like problem: z_ic = 1.5 e_ic - 1.2 log(1 + c),
  * plus 4 on the true class (seeded), as in test/workload.ts; then `runs` timed estimatePrior calls
- * (Float32 exp cache).
+ * (Float32 exp cache) on kernel `backend` ('auto' = the fastest registered, 'reference' = TypeScript).
  */
-export function timePrior(rows: number, cols: number, runs: number): PriorTiming {
+export function timePrior(rows: number, cols: number, runs: number, backend = 'auto'): PriorTiming {
   const rng = createRng(11);
   const z = new Float32Array(rows * cols);
   const y = new Int32Array(rows);
@@ -31,7 +31,7 @@ export function timePrior(rows: number, cols: number, runs: number): PriorTiming
   let prior: ReturnType<typeof estimatePrior> | undefined;
   for (let r = 0; r < runs; r++) {
     const start = performance.now();
-    prior = estimatePrior({ data: z, rows, cols }, y, { cachePrecision: 'float32' });
+    prior = estimatePrior({ data: z, rows, cols }, y, { cachePrecision: 'float32', backend });
     times.push(performance.now() - start);
   }
   return { times, backend: prior!.backend ?? '', objective: prior!.objective, passes: prior!.passes, gradientNorm: prior!.gradientNorm };
