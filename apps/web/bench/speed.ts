@@ -15,6 +15,7 @@ import { createNodeRuntime } from '@gla/onnx-node';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@gla/tooling/browser';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import '@gla/kernels-wasm'; // Node runs the solve on the wasm-simd kernels, as the CLI and the app's worker do
 import { serveDist } from '../test/serve';
 import config from '../vite.config';
 

@@ -80,6 +80,8 @@ export interface EstimateResult {
   iterations: number;
   converged: boolean;
   solver: string;
+  /** Kernel backend of the solve's data passes ('wasm-simd' when @gla/kernels-wasm loaded, else 'reference'). */
+  kernels: string;
   /** Rows the estimate used. */
   rows: Int32Array;
   /** Wall time of calibration + solve, ms. */
@@ -135,6 +137,7 @@ export function runEstimate(request: EstimateRequest): EstimateResult {
     iterations: estimate.iterations,
     converged: estimate.converged,
     solver: estimate.solver,
+    kernels: estimate.backend ?? 'reference',
     rows,
     solveMs: performance.now() - t0,
   };

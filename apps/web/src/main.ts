@@ -637,6 +637,7 @@ function resultsDocument(): Record<string, unknown> {
       embedMs: z.embed?.ms ?? null,
       textsPerSecond: z.embed ? z.embed.texts / (z.embed.ms / 1000) : null,
       solveMs: e.solveMs,
+      kernels: e.kernels,
       workerRoundTripMs,
       crossOriginIsolated: globalThis.crossOriginIsolated === true,
     },

@@ -209,6 +209,7 @@ describe.skipIf(!existsSync(CHROMIUM_PATH) || !fortunes)('the web app in Chromiu
         expect(Math.abs((q2.data[c] as number) - q.prior[c]!)).toBeLessThan(1e-6);
       }
       expect(Math.abs(results.prior.temperature - T)).toBeLessThan(1e-6 * T);
+      expect(results.timing.kernels).toBe('wasm-simd'); // the worker's solve ran on @gla/kernels-wasm
       const argmax = (m: Matrix, i: number) => {
         let b = 0;
         for (let j = 1; j < m.cols; j++) if (m.data[i * m.cols + j]! > m.data[i * m.cols + b]!) b = j;

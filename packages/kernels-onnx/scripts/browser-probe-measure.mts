@@ -1,7 +1,9 @@
 // The probe in Node (onnx-node) vs headless Chromium (onnx-web), 1 and 2 threads: medians of 3 after
 // warm-up (Chromium compiles ORT's wasm with its baseline compiler first and tiers up in the
-// background, so the page gets 3 warm-up runs, Node 1). A measurement, not a test:
-//   pnpm --filter @gla/kernels-onnx measure:browser
+// background, so the page gets 3 warm-up runs, Node 1); with --rounds=R the four configurations
+// run R times interleaved and the medians are over all R x 3 timed runs (phases: the last round).
+// A measurement, not a test:
+//   pnpm --filter @gla/kernels-onnx measure:browser [--rounds=2]
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createNodeRuntime } from '@gla/onnx-node';
@@ -15,6 +17,8 @@ const median = (xs: readonly number[]) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 1);
+if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a positive integer, got ${rounds}`);
 const browser: BrowserSession = await openBrowser();
 const inPage = async (args: BrowserProbeArgs, isolated: boolean) =>
   (await browser.run({ entry, args, crossOriginIsolated: isolated, timeoutMs: 600_000 })) as BrowserProbeResult;
@@ -32,37 +36,43 @@ try {
       objective: number;
       iterations: number;
     }[] = [];
-    for (const threads of [1, 2]) {
-      const n = await timedProbeRuns(createNodeRuntime({ threads }), shape, 1, 3);
-      rows.push({
-        where: `node  ${threads}T`,
-        ms: median(n.times),
-        f32: n.phases.float32,
-        f64: n.phases.float64,
-        loads: n.loads,
-        warmup: n.warmupTimes,
-        objective: n.probe.objective,
-        iterations: n.probe.iterations,
-      });
-      const w = await inPage(
-        { shape, warmup: 3, repeats: 3, threads, probeOps: false, wasmSyncRepeats: threads === 1 ? 3 : 0 },
-        threads > 1,
-      );
-      if (w.threads !== threads) throw new Error(`the page ran ${w.threads} threads, asked for ${threads}`);
-      rows.push({
-        where: `web   ${threads}T`,
-        ms: median(w.times),
-        f32: w.phases.float32,
-        f64: w.phases.float64,
-        loads: w.loads,
-        warmup: w.warmupTimes,
-        objective: w.objective,
-        iterations: w.iterations,
-      });
-      if (w.wasmSync)
-        lines.push(
-          `${label}: Chromium trainLinearProbe (sync, ${w.wasmSync.backend}) median ${median(w.wasmSync.times).toFixed(0)} ms, objective ${w.wasmSync.objective}`,
+    const times: Record<string, number[]> = {};
+    for (let round = 0; round < rounds; round++) {
+      if (round > 0) rows.length = 0;
+      for (const threads of [1, 2]) {
+        const n = await timedProbeRuns(createNodeRuntime({ threads }), shape, 1, 3);
+        (times[`node  ${threads}T`] ??= []).push(...n.times);
+        rows.push({
+          where: `node  ${threads}T`,
+          ms: median(times[`node  ${threads}T`]!),
+          f32: n.phases.float32,
+          f64: n.phases.float64,
+          loads: n.loads,
+          warmup: n.warmupTimes,
+          objective: n.probe.objective,
+          iterations: n.probe.iterations,
+        });
+        const w = await inPage(
+          { shape, warmup: 3, repeats: 3, threads, probeOps: false, wasmSyncRepeats: threads === 1 ? 3 : 0 },
+          threads > 1,
         );
+        if (w.threads !== threads) throw new Error(`the page ran ${w.threads} threads, asked for ${threads}`);
+        (times[`web   ${threads}T`] ??= []).push(...w.times);
+        rows.push({
+          where: `web   ${threads}T`,
+          ms: median(times[`web   ${threads}T`]!),
+          f32: w.phases.float32,
+          f64: w.phases.float64,
+          loads: w.loads,
+          warmup: w.warmupTimes,
+          objective: w.objective,
+          iterations: w.iterations,
+        });
+        if (w.wasmSync && round === rounds - 1)
+          lines.push(
+            `${label}: Chromium trainLinearProbe (sync, ${w.wasmSync.backend}) median ${median(w.wasmSync.times).toFixed(0)} ms, objective ${w.wasmSync.objective}`,
+          );
+      }
     }
     const nodeMs = Object.fromEntries(rows.filter((r) => r.where.startsWith('node')).map((r) => [r.where.slice(-2), r.ms]));
     // Two GEMMs of 2 n D C flops per evaluation (the first of each phase also builds its sessions).
@@ -70,7 +80,7 @@ try {
     for (const r of rows) {
       const ratio = r.where.startsWith('web') ? ` = ${(r.ms / nodeMs[r.where.slice(-2)]!).toFixed(2)}x Node` : '';
       lines.push(
-        `${label}: ${r.where} median ${r.ms.toFixed(0)} ms${ratio} | f32 ${r.f32.evaluations} evals ${r.f32.ms.toFixed(0)} ms (${gflops(r.f32)} GFLOP/s), f64 ${r.f64.evaluations} evals ${r.f64.ms.toFixed(0)} ms (${gflops(r.f64)} GFLOP/s), ${r.loads.evaluations} loads ${r.loads.ms.toFixed(0)} ms | ${r.iterations} it, objective ${r.objective} | warm-up runs ${r.warmup.map((t) => t.toFixed(0)).join(', ')} ms`,
+        `${label}: ${r.where} median ${r.ms.toFixed(0)} ms (${times[r.where]!.length} runs)${ratio} | f32 ${r.f32.evaluations} evals ${r.f32.ms.toFixed(0)} ms (${gflops(r.f32)} GFLOP/s), f64 ${r.f64.evaluations} evals ${r.f64.ms.toFixed(0)} ms (${gflops(r.f64)} GFLOP/s), ${r.loads.evaluations} loads ${r.loads.ms.toFixed(0)} ms | ${r.iterations} it, objective ${r.objective} | warm-up runs ${r.warmup.map((t) => t.toFixed(0)).join(', ')} ms`,
       );
     }
   }

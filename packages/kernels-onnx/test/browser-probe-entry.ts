@@ -103,6 +103,8 @@ export interface BrowserProbeArgs {
   readonly threads: number;
   /** Also run the float64 op-support probe. */
   readonly probeOps: boolean;
+  /** onnxruntime-web's wasmPaths (default '/ort/', where ORT picks the build of its bundle). */
+  readonly wasmPaths?: string | Readonly<Record<string, string>>;
 }
 
 /** What browser-probe-entry.ts returns, after the harness's JSON conversion. */
@@ -123,10 +125,12 @@ export interface BrowserProbeResult {
   b: number[];
   threads: number;
   isolated: boolean;
+  /** The onnxruntime-web .wasm / .mjs files the page fetched. */
+  ortFiles: string[];
 }
 
 export default async function run(args: BrowserProbeArgs) {
-  const runtime = createWebRuntime({ wasmPaths: '/ort/', threads: args.threads, executionProviders: ['wasm'] });
+  const runtime = createWebRuntime({ wasmPaths: args.wasmPaths ?? '/ort/', threads: args.threads, executionProviders: ['wasm'] });
   const ops = args.probeOps ? await opSupport(runtime) : [];
   const { times, warmupTimes, phases, loads, probe } = await timedProbeRuns(runtime, args.shape, args.warmup, args.repeats);
   const { features, labels } = probeProblem(args.shape);
@@ -161,5 +165,9 @@ export default async function run(args: BrowserProbeArgs) {
     threads: resolveThreads(args.threads),
     isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
     userAgent: navigator.userAgent,
+    ortFiles: performance
+      .getEntriesByType('resource')
+      .map((e) => e.name.slice(e.name.lastIndexOf('/') + 1))
+      .filter((n) => /^ort-wasm.*\.(wasm|mjs)$/.test(n)),
   };
 }
