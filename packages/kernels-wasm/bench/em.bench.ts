@@ -1,5 +1,5 @@
 // Saerens EM (estimatePriorEM) on 25,000 x 1,000 zero-shot-like logits, before / after:
-//   node --conditions=source --import tsx bench/em.bench.ts [realistic|chance|all] [runs] [full|quick]
+//   node --conditions=source --import tsx bench/em.bench.ts [realistic|chance|zipf|all] [runs] [full|quick]
 // 'before' is the historical scalar loop (core/test/em-reference.ts); the others are
 // estimatePriorEM with the given acceleration and backend. Prints ms, EM-map evaluations, the
 // final plain-step change and max |q - q_before|.
@@ -10,11 +10,15 @@ import { emReference } from '../../core/test/em-reference';
 const N = 25000;
 const C = 1000;
 
-/** z_ic = margin * [c = y_i] + sigma * N(0, 1) + 0.3 * N(0, 1)_c (class offsets), y ~ a Zipf-like shifted prior. */
-function problem(margin: number, sigma: number, seed: number): { logits: Matrix; accuracy: number } {
+/**
+ * z_ic = margin * [c = y_i] + sigma * N(0, 1) + 0.3 * N(0, 1)_c (class offsets); labels y drawn
+ * from a shifted prior: q_c ~ exp(0.5 N(0, 1)) (mild shift), or Zipf-like q_c ~ rank^-0.6 with many
+ * classes near 0 ('zipf': a near-boundary EM solution).
+ */
+function problem(margin: number, sigma: number, seed: number, zipf: boolean): { logits: Matrix; accuracy: number } {
   const rng = createRng(seed);
   const offset = Float64Array.from({ length: C }, () => 0.3 * rng.normal());
-  const weights = Float64Array.from({ length: C }, (_, c) => 1 / (1 + ((c * 7919) % C)) ** 0.6);
+  const weights = Float64Array.from({ length: C }, (_, c) => (zipf ? 1 / (1 + ((c * 7919) % C)) ** 0.6 : Math.exp(0.5 * rng.normal())));
   const cumulative = new Float64Array(C);
   let total = 0;
   for (let c = 0; c < C; c++) cumulative[c] = total += weights[c]!;
@@ -45,12 +49,13 @@ const which = process.argv[2] ?? 'realistic';
 const runs = Number(process.argv[3] ?? 1);
 /** 'quick': only the accelerated wasm run (the before loop takes minutes). */
 const quick = process.argv[4] === 'quick';
-const cases: [string, number, number, number][] = [];
-if (which === 'realistic' || which === 'all') cases.push(['realistic', 5.7, 1.5, 2000]);
-if (which === 'chance' || which === 'all') cases.push(['near-chance', 2, 1.5, 300]);
+const cases: [string, number, number, number, boolean][] = [];
+if (which === 'realistic' || which === 'all') cases.push(['realistic', 5.7, 1.5, 2000, false]);
+if (which === 'chance' || which === 'all') cases.push(['near-chance', 2, 1.5, 300, false]);
+if (which === 'zipf' || which === 'all') cases.push(['realistic-zipf', 5.7, 1.5, 300, true]);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-for (const [name, margin, sigma, beforeCap] of cases) {
-  const { logits, accuracy } = problem(margin, sigma, 11);
+for (const [name, margin, sigma, beforeCap, zipf] of cases) {
+  const { logits, accuracy } = problem(margin, sigma, 11, zipf);
   console.log(`${name}: margin ${margin}, sigma ${sigma}, top-1 accuracy ${accuracy.toFixed(3)}`);
   const t0 = performance.now();
   const before = emReference(logits, { maxIterations: quick ? 1 : beforeCap });
