@@ -91,7 +91,7 @@ export {
   takeRows,
 } from './prior';
 export { type EstimatePriorEigenOptions, estimatePriorEigen } from './prior-eigen';
-export { type EstimatePriorEMOptions, estimatePriorEM } from './prior-em';
+export { type EMAcceleration, type EstimatePriorEMOptions, estimatePriorEM } from './prior-em';
 export {
   emptyPriorStatistics,
   mergePriorStatistics,
