@@ -129,7 +129,11 @@ export async function syntheticCommand(options: Record<string, OptionValue>, pri
   const dir = userPath(out);
   await saveFeatureDir(
     dir,
-    { ...ds, name: `synthetic-${classes}`, source: `gla synthetic --classes ${classes} --dim ${dim} --noise ${noise} --text-noise ${textNoise} --seed ${seed}` },
+    {
+      ...ds,
+      name: `synthetic-${classes}`,
+      source: `gla synthetic --classes ${classes} --dim ${dim} --noise ${noise} --text-noise ${textNoise} --seed ${seed}`,
+    },
     { seed, generator: 'gla synthetic' },
   );
   print(

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accuracy, applyHead, zeroShotHead } from '@gla/core';
 import { describe, expect, it } from 'vitest';
 import { loadFeatureDir } from '../src/dataset';
-import { accuracy, applyHead, zeroShotHead } from '@gla/core';
 import { syntheticCommand, syntheticDataset } from '../src/synthetic';
 
 describe('gla synthetic', () => {
