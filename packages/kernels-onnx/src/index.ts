@@ -30,6 +30,22 @@ function allocate(dtype: FloatDType, length: number): KernelArray {
 }
 
 /**
+ * The nodes both probe graphs share: with rows x (inputs 'W', 'b' and the row weights `w`),
+ * Z = x W^T + b, P = Softmax(Z), 'lse' = max Z - log max P, 'R' = w P and 'G' = R^T x (C x D).
+ * lse = max_c z_c - log max_c p_c (max p = 1 / sum exp(z - max z), in [1/C, 1]): no second exp pass.
+ */
+function addSoftmaxGradient(g: GraphBuilder, x: string, w: string): void {
+  g.addNode('Gemm', [x, 'W', 'b'], ['Z'], { transB: 1 });
+  g.addNode('Softmax', ['Z'], ['P'], { axis: 1 });
+  g.addNode('ReduceMax', ['Z'], ['zmax'], { axes: [1], keepdims: 1 });
+  g.addNode('ReduceMax', ['P'], ['pmax'], { axes: [1], keepdims: 1 });
+  g.addNode('Log', ['pmax'], ['logpmax']);
+  g.addNode('Sub', ['zmax', 'logpmax'], ['lse']);
+  g.addNode('Mul', ['P', w], ['R']);
+  g.addNode('Gemm', ['R', x], ['G'], { transA: 1 });
+}
+
+/**
  * The fused probe graph over one part of the training rows (X P x D stored as its dtype, an
  * initializer, as are the row weights w P x 1 in `dtype`). Each run evaluates the chunk of rows
  * [start, end) of the part, in `dtype`: with Xs = Slice(X) (cast when the dtypes differ; a per-run
@@ -55,15 +71,7 @@ export function probePartGraph(X: KernelArray, P: number, D: number, C: number, 
     g.addNode('Cast', ['Xs'], ['Xc'], { to: dtype === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT });
     x = 'Xc';
   }
-  g.addNode('Gemm', [x, 'W', 'b'], ['Z'], { transB: 1 });
-  g.addNode('Softmax', ['Z'], ['P'], { axis: 1 });
-  // lse = max_c z_c - log max_c p_c (max p = 1 / sum exp(z - max z), in [1/C, 1]): no second exp pass.
-  g.addNode('ReduceMax', ['Z'], ['zmax'], { axes: [1], keepdims: 1 });
-  g.addNode('ReduceMax', ['P'], ['pmax'], { axes: [1], keepdims: 1 });
-  g.addNode('Log', ['pmax'], ['logpmax']);
-  g.addNode('Sub', ['zmax', 'logpmax'], ['lse']);
-  g.addNode('Mul', ['P', 'ws'], ['R']);
-  g.addNode('Gemm', ['R', x], ['G'], { transA: 1 });
+  addSoftmaxGradient(g, x, 'ws');
   g.addNode('ReduceSum', ['R', 'axis0'], ['gb'], { keepdims: 0 });
   g.addNode('Mul', ['ws', 'lse'], ['wl']);
   g.addNode('ReduceSum', ['wl'], ['loss'], { keepdims: 0 });
@@ -93,14 +101,7 @@ export function probeChunkGraph(D: number, C: number, stored: FloatDType, dtype:
     g.addNode('Cast', ['X'], ['Xc'], { to: dtype === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT });
     x = 'Xc';
   }
-  g.addNode('Gemm', [x, 'W', 'b'], ['Z'], { transB: 1 });
-  g.addNode('Softmax', ['Z'], ['P'], { axis: 1 });
-  g.addNode('ReduceMax', ['Z'], ['zmax'], { axes: [1], keepdims: 1 });
-  g.addNode('ReduceMax', ['P'], ['pmax'], { axes: [1], keepdims: 1 });
-  g.addNode('Log', ['pmax'], ['logpmax']);
-  g.addNode('Sub', ['zmax', 'logpmax'], ['lse']);
-  g.addNode('Mul', ['P', 'w'], ['R']);
-  g.addNode('Gemm', ['R', x], ['G'], { transA: 1 });
+  addSoftmaxGradient(g, x, 'w');
   // The sums over rows in Float64 also in the Float32 graph: a Float32 ReduceSum over thousands of
   // rows of similar terms has a systematic rounding error (1e-6 on gb, 1e-5 relative on the loss at
   // W = 0 on 7,045 rows), far above the Float32 GEMM's (1e-9 on G), and it set the noise floor of the Float32 phase.
