@@ -37,6 +37,7 @@ try {
       iterations: number;
     }[] = [];
     const times: Record<string, number[]> = {};
+    let fusedBackend = '';
     for (let round = 0; round < rounds; round++) {
       if (round > 0) rows.length = 0;
       for (const threads of [1, 2]) {
@@ -72,11 +73,20 @@ try {
           lines.push(
             `${label}: Chromium trainLinearProbe (sync, ${w.wasmSync.backend}) median ${median(w.wasmSync.times).toFixed(0)} ms, objective ${w.wasmSync.objective}`,
           );
+        if (w.wasmFused) (times['fused 1T'] ??= []).push(...w.wasmFused.times);
+        if (w.wasmFused && round === rounds - 1) fusedBackend = `${w.wasmFused.backend}, objective ${w.wasmFused.objective}`;
       }
     }
     const nodeMs = Object.fromEntries(rows.filter((r) => r.where.startsWith('node')).map((r) => [r.where.slice(-2), r.ms]));
     // Two GEMMs of 2 n D C flops per evaluation (the first of each phase also builds its sessions).
     const gflops = (t: PhaseTime) => ((4 * shape.rows * shape.cols * shape.classes * t.evaluations) / (t.ms * 1e6)).toFixed(1);
+    if (times['fused 1T']) {
+      const best = Math.min(...Object.values(nodeMs));
+      const fused = median(times['fused 1T']);
+      lines.push(
+        `${label}: Chromium trainLinearProbeAsync on wasm-simd's fused probeSession (caller + 1 worker) median ${fused.toFixed(0)} ms (${times['fused 1T'].length} runs) = ${(fused / best).toFixed(2)}x the best Node median (${best.toFixed(0)} ms) | ${fusedBackend}`,
+      );
+    }
     for (const r of rows) {
       const ratio = r.where.startsWith('web') ? ` = ${(r.ms / nodeMs[r.where.slice(-2)]!).toFixed(2)}x Node` : '';
       lines.push(

@@ -1,6 +1,6 @@
 // Runs in headless Chromium: which float64 ONNX ops of the probe graphs onnxruntime-web's wasm EP
 // runs, then trainLinearProbeAsync on @gla/kernels-onnx over @gla/onnx-web (timed, repeated).
-import { type LinearProbe, trainLinearProbe } from '@gla/core';
+import { type LinearProbe, trainLinearProbe, trainLinearProbeAsync } from '@gla/core';
 import { GraphBuilder } from '@gla/onnx-builder';
 import { createWebRuntime, resolveThreads } from '@gla/onnx-web';
 import type { Runtime, Tensor } from '@gla/runtime';
@@ -115,6 +115,8 @@ export interface BrowserProbeResult {
   phases: Record<'float32' | 'float64', PhaseTime>;
   loads: PhaseTime;
   wasmSync?: { times: number[]; objective: number; backend: string };
+  /** The same runs through trainLinearProbeAsync on wasm-simd's fused probeSession. */
+  wasmFused?: { times: number[]; objective: number; backend: string };
   checksum: number;
   backend: string;
   objective: number;
@@ -146,6 +148,14 @@ export default async function run(args: BrowserProbeArgs) {
       ts.push(performance.now() - start);
     }
     wasmSync.push({ times: ts, objective: sync!.objective, backend: sync!.backend });
+    const tf: number[] = [];
+    let fused: LinearProbe | undefined;
+    for (let r = 0; r < args.wasmSyncRepeats!; r++) {
+      const start = performance.now();
+      fused = await trainLinearProbeAsync(features, labels, { ...PROBE_OPTIONS, backend: 'wasm-simd' });
+      tf.push(performance.now() - start);
+    }
+    wasmSync.push({ times: tf, objective: fused!.objective, backend: fused!.backend });
   }
   return {
     ops,
@@ -154,6 +164,7 @@ export default async function run(args: BrowserProbeArgs) {
     phases,
     loads,
     wasmSync: wasmSync[0],
+    wasmFused: wasmSync[1],
     checksum: checksum(features.data),
     backend: probe.backend,
     objective: probe.objective,

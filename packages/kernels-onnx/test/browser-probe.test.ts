@@ -55,7 +55,7 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('linear probe on onnxruntime-web (wa
   let page: BrowserProbeResult;
   let reference: LinearProbe;
   beforeAll(async () => {
-    page = await inPage({ shape: CONFORMANCE_SHAPE, warmup: 0, repeats: 1, threads: 1, probeOps: true }, false);
+    page = await inPage({ shape: CONFORMANCE_SHAPE, warmup: 0, repeats: 1, threads: 1, probeOps: true, wasmSyncRepeats: 1 }, false);
     const { features, labels } = probeProblem(CONFORMANCE_SHAPE);
     reference = trainLinearProbe(features, labels, { ...PROBE_OPTIONS, backend: 'reference' });
   }, 600_000);
@@ -64,6 +64,13 @@ describe.skipIf(!existsSync(CHROMIUM_PATH))('linear probe on onnxruntime-web (wa
     expect(page.ops.map((o) => o.op)).toContain('Gemm(transA)');
     expect(page.ops.filter((o) => !o.ok)).toEqual([]);
     expect(page.ops).toHaveLength(12);
+  });
+
+  it('wasm-simd in the page: the synchronous probe and the fused probeSession (caller + a Web Worker) reach the reference optimum (objective to 1e-9)', () => {
+    expect(page.wasmSync?.backend).toBe('wasm-simd');
+    expect(page.wasmFused?.backend).toBe('wasm-simd(float32+float64)');
+    expect(rel(page.wasmSync!.objective, reference.objective)).toBeLessThan(1e-9);
+    expect(rel(page.wasmFused!.objective, reference.objective)).toBeLessThan(1e-9);
   });
 
   it('trains on the Node bytes and reaches the reference optimum (Float32 then Float64 phase; objective to 1e-9, same held-out accuracy)', () => {

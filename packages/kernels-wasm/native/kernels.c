@@ -736,3 +736,348 @@ int nonfinite_row_double(const double *z, int rows, int cols) {
   }
   return rows;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fused probe evaluation over a block of m training rows (the probeSession kernel): with
+// z_i = W x_i + b (C x D head W, D-dimensional rows x_i) and p_i = softmax(z_i),
+//   rowMax[i] = max_c z_ic, rowSum[i] = sum_c exp(z_ic - rowMax[i]),
+//   gb[c] += sum_i w_i p_ic (Float64),   G[c, :] += sum_i w_i p_ic x_i (Float64 accumulator),
+// Z: m x C Float64 scratch (overwritten with r_ic = w_i p_ic). probe_ff: Float32 rows and head,
+// Float32 products summed in Float32 over d and over the block's rows (the Float32 phase, like a
+// Float32 GEMM); probe_fd / probe_dd: Float32 / Float64 rows, Float64 head and sums.
+
+static inline float hsum4(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+/** z_i = W x_i + b for the block, Float32 products: 4 rows x 2 classes per tile. */
+static void probe_logits_ff(const float *X, int m, int D, int C, const float *W, const double *b, double *Z) {
+  int i = 0;
+  for (; i + 3 < m; i += 4) {
+    const float *x0 = X + (long)i * D, *x1 = x0 + D, *x2 = x1 + D, *x3 = x2 + D;
+    int c = 0;
+    for (; c + 1 < C; c += 2) {
+      const float *w0 = W + (long)c * D, *w1 = w0 + D;
+      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+      int d = 0;
+      for (; d + 3 < D; d += 4) {
+        v128_t a0 = wasm_v128_load(w0 + d), a1 = wasm_v128_load(w1 + d);
+        v128_t v0 = wasm_v128_load(x0 + d), v1 = wasm_v128_load(x1 + d), v2 = wasm_v128_load(x2 + d), v3 = wasm_v128_load(x3 + d);
+        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(v0, a0));
+        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(v0, a1));
+        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(v1, a0));
+        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(v1, a1));
+        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(v2, a0));
+        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(v2, a1));
+        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(v3, a0));
+        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(v3, a1));
+      }
+      float r00 = hsum4(s00), r01 = hsum4(s01), r10 = hsum4(s10), r11 = hsum4(s11);
+      float r20 = hsum4(s20), r21 = hsum4(s21), r30 = hsum4(s30), r31 = hsum4(s31);
+      for (; d < D; d++) {
+        r00 += x0[d] * w0[d];
+        r01 += x0[d] * w1[d];
+        r10 += x1[d] * w0[d];
+        r11 += x1[d] * w1[d];
+        r20 += x2[d] * w0[d];
+        r21 += x2[d] * w1[d];
+        r30 += x3[d] * w0[d];
+        r31 += x3[d] * w1[d];
+      }
+      double *z = Z + (long)i * C + c;
+      z[0] = r00 + b[c];
+      z[1] = r01 + b[c + 1];
+      z[C] = r10 + b[c];
+      z[C + 1] = r11 + b[c + 1];
+      z[2 * C] = r20 + b[c];
+      z[2 * C + 1] = r21 + b[c + 1];
+      z[3 * C] = r30 + b[c];
+      z[3 * C + 1] = r31 + b[c + 1];
+    }
+    for (; c < C; c++) {
+      const float *w0 = W + (long)c * D;
+      float r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+      for (int d = 0; d < D; d++) {
+        r0 += x0[d] * w0[d];
+        r1 += x1[d] * w0[d];
+        r2 += x2[d] * w0[d];
+        r3 += x3[d] * w0[d];
+      }
+      Z[(long)i * C + c] = r0 + b[c];
+      Z[(long)(i + 1) * C + c] = r1 + b[c];
+      Z[(long)(i + 2) * C + c] = r2 + b[c];
+      Z[(long)(i + 3) * C + c] = r3 + b[c];
+    }
+  }
+  for (; i < m; i++) {
+    const float *x0 = X + (long)i * D;
+    for (int c = 0; c < C; c++) {
+      const float *w0 = W + (long)c * D;
+      v128_t s = wasm_f32x4_splat(0);
+      int d = 0;
+      for (; d + 3 < D; d += 4) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(x0 + d), wasm_v128_load(w0 + d)));
+      float r = hsum4(s);
+      for (; d < D; d++) r += x0[d] * w0[d];
+      Z[(long)i * C + c] = r + b[c];
+    }
+  }
+}
+
+/** z_i = W x_i + b with Float64 products and sums (rows loaded by LOAD4 / LOAD1 of type TX). */
+#define PROBE_LOGITS_D(NAME, TX, LOAD4, LOAD1)                                                                   \
+  static void NAME(const TX *X, int m, int D, int C, const double *W, const double *b, double *Z) {              \
+    int i = 0;                                                                                                   \
+    for (; i + 1 < m; i += 2) {                                                                                  \
+      const TX *x0 = X + (long)i * D, *x1 = x0 + D;                                                              \
+      int c = 0;                                                                                                 \
+      for (; c + 1 < C; c += 2) {                                                                                \
+        const double *w0 = W + (long)c * D, *w1 = w0 + D;                                                        \
+        f64x2 s00 = wasm_f64x2_splat(0), s01 = s00, s10 = s00, s11 = s00, t00 = s00, t01 = s00, t10 = s00, t11 = s00; \
+        int d = 0;                                                                                               \
+        for (; d + 3 < D; d += 4) {                                                                              \
+          f64x2 a0l = wasm_v128_load(w0 + d), a0h = wasm_v128_load(w0 + d + 2);                                  \
+          f64x2 a1l = wasm_v128_load(w1 + d), a1h = wasm_v128_load(w1 + d + 2);                                  \
+          f64x2 v0l, v0h, v1l, v1h;                                                                              \
+          LOAD4(x0 + d, &v0l, &v0h);                                                                             \
+          LOAD4(x1 + d, &v1l, &v1h);                                                                             \
+          s00 = wasm_f64x2_add(s00, wasm_f64x2_mul(v0l, a0l));                                                   \
+          t00 = wasm_f64x2_add(t00, wasm_f64x2_mul(v0h, a0h));                                                   \
+          s01 = wasm_f64x2_add(s01, wasm_f64x2_mul(v0l, a1l));                                                   \
+          t01 = wasm_f64x2_add(t01, wasm_f64x2_mul(v0h, a1h));                                                   \
+          s10 = wasm_f64x2_add(s10, wasm_f64x2_mul(v1l, a0l));                                                   \
+          t10 = wasm_f64x2_add(t10, wasm_f64x2_mul(v1h, a0h));                                                   \
+          s11 = wasm_f64x2_add(s11, wasm_f64x2_mul(v1l, a1l));                                                   \
+          t11 = wasm_f64x2_add(t11, wasm_f64x2_mul(v1h, a1h));                                                   \
+        }                                                                                                        \
+        double r00 = hsum(wasm_f64x2_add(s00, t00)), r01 = hsum(wasm_f64x2_add(s01, t01));                      \
+        double r10 = hsum(wasm_f64x2_add(s10, t10)), r11 = hsum(wasm_f64x2_add(s11, t11));                      \
+        for (; d < D; d++) {                                                                                     \
+          double u0 = LOAD1(x0 + d), u1 = LOAD1(x1 + d);                                                         \
+          r00 += u0 * w0[d];                                                                                     \
+          r01 += u0 * w1[d];                                                                                     \
+          r10 += u1 * w0[d];                                                                                     \
+          r11 += u1 * w1[d];                                                                                     \
+        }                                                                                                        \
+        double *z = Z + (long)i * C + c;                                                                         \
+        z[0] = r00 + b[c];                                                                                       \
+        z[1] = r01 + b[c + 1];                                                                                   \
+        z[C] = r10 + b[c];                                                                                       \
+        z[C + 1] = r11 + b[c + 1];                                                                               \
+      }                                                                                                          \
+      for (; c < C; c++) {                                                                                       \
+        const double *w0 = W + (long)c * D;                                                                      \
+        double r0 = 0, r1 = 0;                                                                                   \
+        for (int d = 0; d < D; d++) {                                                                            \
+          r0 += LOAD1(x0 + d) * w0[d];                                                                           \
+          r1 += LOAD1(x1 + d) * w0[d];                                                                           \
+        }                                                                                                        \
+        Z[(long)i * C + c] = r0 + b[c];                                                                          \
+        Z[(long)(i + 1) * C + c] = r1 + b[c];                                                                    \
+      }                                                                                                          \
+    }                                                                                                            \
+    for (; i < m; i++) {                                                                                         \
+      const TX *x0 = X + (long)i * D;                                                                            \
+      for (int c = 0; c < C; c++) {                                                                              \
+        const double *w0 = W + (long)c * D;                                                                      \
+        double r = 0;                                                                                            \
+        for (int d = 0; d < D; d++) r += LOAD1(x0 + d) * w0[d];                                                  \
+        Z[(long)i * C + c] = r + b[c];                                                                           \
+      }                                                                                                          \
+    }                                                                                                            \
+  }
+
+static inline double load1_float(const float *p) { return (double)*p; }
+static inline double load1_double(const double *p) { return *p; }
+PROBE_LOGITS_D(probe_logits_fd, float, load4_float, load1_float)
+PROBE_LOGITS_D(probe_logits_dd, double, load4_double, load1_double)
+
+/** Softmax residuals in place: Z_ic <- w_i p_ic; rowMax, rowSum; gb += column sums (Float64). */
+static void probe_softmax(double *Z, int m, int C, const double *w, double *rowMax, double *rowSum, double *gb) {
+  for (int i = 0; i < m; i++) {
+    double *z = Z + (long)i * C;
+    double mx = row_max_double(z, C);
+    f64x2 s2 = wasm_f64x2_splat(0);
+    f64x2 M = wasm_f64x2_splat(mx);
+    int c = 0;
+    for (; c + 1 < C; c += 2) {
+      f64x2 e = exp_nll(wasm_f64x2_sub(wasm_v128_load(z + c), M));
+      wasm_v128_store(z + c, e);
+      s2 = wasm_f64x2_add(s2, e);
+    }
+    double s = hsum(s2);
+    for (; c < C; c++) {
+      double e = exp_nll_scalar(z[c] - mx);
+      z[c] = e;
+      s += e;
+    }
+    rowMax[i] = mx;
+    rowSum[i] = s;
+    f64x2 f = wasm_f64x2_splat(w[i] / s);
+    c = 0;
+    for (; c + 1 < C; c += 2) {
+      f64x2 r = wasm_f64x2_mul(wasm_v128_load(z + c), f);
+      wasm_v128_store(z + c, r);
+      wasm_v128_store(gb + c, wasm_f64x2_add(wasm_v128_load(gb + c), r));
+    }
+    for (; c < C; c++) {
+      z[c] *= w[i] / s;
+      gb[c] += z[c];
+    }
+  }
+}
+
+/** Adds the Float32 sums acc (4 lanes) to the Float64 g[0..3]. */
+static inline void add4_to_double(double *g, v128_t acc) {
+  wasm_v128_store(g, wasm_f64x2_add(wasm_v128_load(g), wasm_f64x2_promote_low_f32x4(acc)));
+  wasm_v128_store(g + 2, wasm_f64x2_add(wasm_v128_load(g + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(acc, acc, 2, 3, 0, 1))));
+}
+
+/**
+ * G[c, :] += sum_i R_ic x_i, Float32 rows and products summed over the block in Float32; two
+ * classes per sweep over the block's rows (16 columns of each in registers).
+ */
+static void probe_gradient_ff(const float *X, int m, int D, int C, const double *R, double *G) {
+  int c = 0;
+  for (; c + 1 < C; c += 2) {
+    double *g0 = G + (long)c * D, *g1 = g0 + D;
+    int d = 0;
+    for (; d + 15 < D; d += 16) {
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      for (int i = 0; i < m; i++) {
+        v128_t rq = wasm_f32x4_demote_f64x2_zero(wasm_v128_load(R + (long)i * C + c));
+        v128_t r = wasm_i32x4_shuffle(rq, rq, 0, 0, 0, 0), q = wasm_i32x4_shuffle(rq, rq, 1, 1, 1, 1);
+        const float *x = X + (long)i * D + d;
+        v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 4), x2 = wasm_v128_load(x + 8), x3 = wasm_v128_load(x + 12);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(r, x0));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(r, x1));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(r, x2));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(r, x3));
+        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(q, x0));
+        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(q, x1));
+        b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(q, x2));
+        b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(q, x3));
+      }
+      add4_to_double(g0 + d, a0);
+      add4_to_double(g0 + d + 4, a1);
+      add4_to_double(g0 + d + 8, a2);
+      add4_to_double(g0 + d + 12, a3);
+      add4_to_double(g1 + d, b0);
+      add4_to_double(g1 + d + 4, b1);
+      add4_to_double(g1 + d + 8, b2);
+      add4_to_double(g1 + d + 12, b3);
+    }
+    for (; d < D; d++) {
+      float a = 0, bb = 0;
+      for (int i = 0; i < m; i++) {
+        float x = X[(long)i * D + d];
+        a += (float)R[(long)i * C + c] * x;
+        bb += (float)R[(long)i * C + c + 1] * x;
+      }
+      g0[d] += a;
+      g1[d] += bb;
+    }
+  }
+  for (; c < C; c++) {
+    double *g = G + (long)c * D;
+    int d = 0;
+    for (; d + 15 < D; d += 16) {
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      for (int i = 0; i < m; i++) {
+        v128_t r = wasm_f32x4_splat((float)R[(long)i * C + c]);
+        const float *x = X + (long)i * D + d;
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(r, wasm_v128_load(x)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(r, wasm_v128_load(x + 4)));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(r, wasm_v128_load(x + 8)));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(r, wasm_v128_load(x + 12)));
+      }
+      add4_to_double(g + d, a0);
+      add4_to_double(g + d + 4, a1);
+      add4_to_double(g + d + 8, a2);
+      add4_to_double(g + d + 12, a3);
+    }
+    for (; d < D; d++) {
+      float a = 0;
+      for (int i = 0; i < m; i++) a += (float)R[(long)i * C + c] * X[(long)i * D + d];
+      g[d] += a;
+    }
+  }
+}
+
+/** G[c, :] += sum_i R_ic x_i in Float64 (rows of type TX); two classes per sweep over the rows. */
+#define PROBE_GRADIENT_D(NAME, TX, LOAD4, LOAD1)                                                  \
+  static void NAME(const TX *X, int m, int D, int C, const double *R, double *G) {                \
+    int c = 0;                                                                                    \
+    for (; c + 1 < C; c += 2) {                                                                   \
+      double *g0 = G + (long)c * D, *g1 = g0 + D;                                                 \
+      int d = 0;                                                                                  \
+      for (; d + 7 < D; d += 8) {                                                                 \
+        f64x2 a0 = wasm_f64x2_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
+        for (int i = 0; i < m; i++) {                                                             \
+          f64x2 rq = wasm_v128_load(R + (long)i * C + c);                                         \
+          f64x2 r = wasm_i64x2_shuffle(rq, rq, 0, 0), q = wasm_i64x2_shuffle(rq, rq, 1, 1);       \
+          const TX *x = X + (long)i * D + d;                                                      \
+          f64x2 v0, v1, v2, v3;                                                                   \
+          LOAD4(x, &v0, &v1);                                                                     \
+          LOAD4(x + 4, &v2, &v3);                                                                 \
+          a0 = wasm_f64x2_add(a0, wasm_f64x2_mul(r, v0));                                         \
+          a1 = wasm_f64x2_add(a1, wasm_f64x2_mul(r, v1));                                         \
+          a2 = wasm_f64x2_add(a2, wasm_f64x2_mul(r, v2));                                         \
+          a3 = wasm_f64x2_add(a3, wasm_f64x2_mul(r, v3));                                         \
+          b0 = wasm_f64x2_add(b0, wasm_f64x2_mul(q, v0));                                         \
+          b1 = wasm_f64x2_add(b1, wasm_f64x2_mul(q, v1));                                         \
+          b2 = wasm_f64x2_add(b2, wasm_f64x2_mul(q, v2));                                         \
+          b3 = wasm_f64x2_add(b3, wasm_f64x2_mul(q, v3));                                         \
+        }                                                                                         \
+        wasm_v128_store(g0 + d, wasm_f64x2_add(wasm_v128_load(g0 + d), a0));                      \
+        wasm_v128_store(g0 + d + 2, wasm_f64x2_add(wasm_v128_load(g0 + d + 2), a1));              \
+        wasm_v128_store(g0 + d + 4, wasm_f64x2_add(wasm_v128_load(g0 + d + 4), a2));              \
+        wasm_v128_store(g0 + d + 6, wasm_f64x2_add(wasm_v128_load(g0 + d + 6), a3));              \
+        wasm_v128_store(g1 + d, wasm_f64x2_add(wasm_v128_load(g1 + d), b0));                      \
+        wasm_v128_store(g1 + d + 2, wasm_f64x2_add(wasm_v128_load(g1 + d + 2), b1));              \
+        wasm_v128_store(g1 + d + 4, wasm_f64x2_add(wasm_v128_load(g1 + d + 4), b2));              \
+        wasm_v128_store(g1 + d + 6, wasm_f64x2_add(wasm_v128_load(g1 + d + 6), b3));              \
+      }                                                                                           \
+      for (; d < D; d++) {                                                                        \
+        double a = 0, bb = 0;                                                                     \
+        for (int i = 0; i < m; i++) {                                                             \
+          double x = LOAD1(X + (long)i * D + d);                                                  \
+          a += R[(long)i * C + c] * x;                                                            \
+          bb += R[(long)i * C + c + 1] * x;                                                       \
+        }                                                                                         \
+        g0[d] += a;                                                                               \
+        g1[d] += bb;                                                                              \
+      }                                                                                           \
+    }                                                                                             \
+    for (; c < C; c++) {                                                                          \
+      double *g = G + (long)c * D;                                                                \
+      for (int d = 0; d < D; d++) {                                                               \
+        double a = 0;                                                                             \
+        for (int i = 0; i < m; i++) a += R[(long)i * C + c] * LOAD1(X + (long)i * D + d);         \
+        g[d] += a;                                                                                \
+      }                                                                                           \
+    }                                                                                             \
+  }
+
+PROBE_GRADIENT_D(probe_gradient_fd, float, load4_float, load1_float)
+PROBE_GRADIENT_D(probe_gradient_dd, double, load4_double, load1_double)
+
+/** One block: logits, softmax residuals (rowMax, rowSum, gb) and G += R^T X. W is Float32 for probe_ff. */
+void probe_ff(const float *X, int m, int D, int C, const float *W, const double *b, const double *w, double *Z, double *rowMax,
+              double *rowSum, double *G, double *gb) {
+  probe_logits_ff(X, m, D, C, W, b, Z);
+  probe_softmax(Z, m, C, w, rowMax, rowSum, gb);
+  probe_gradient_ff(X, m, D, C, Z, G);
+}
+void probe_fd(const float *X, int m, int D, int C, const double *W, const double *b, const double *w, double *Z, double *rowMax,
+              double *rowSum, double *G, double *gb) {
+  probe_logits_fd(X, m, D, C, W, b, Z);
+  probe_softmax(Z, m, C, w, rowMax, rowSum, gb);
+  probe_gradient_fd(X, m, D, C, Z, G);
+}
+void probe_dd(const double *X, int m, int D, int C, const double *W, const double *b, const double *w, double *Z, double *rowMax,
+              double *rowSum, double *G, double *gb) {
+  probe_logits_dd(X, m, D, C, W, b, Z);
+  probe_softmax(Z, m, C, w, rowMax, rowSum, gb);
+  probe_gradient_dd(X, m, D, C, Z, G);
+}

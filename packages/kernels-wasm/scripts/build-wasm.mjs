@@ -34,6 +34,9 @@ export const EXPORTS = [
   'sum_float',
   'nonfinite_row_float',
   'nonfinite_row_double',
+  'probe_ff',
+  'probe_fd',
+  'probe_dd',
 ];
 
 /** Variants: the plain module, and the shared-memory one (the code uses no stack and no data, so

@@ -1,6 +1,15 @@
-import type { EnsembleNll, EnsembleNllOptions, KernelArray, KernelBackend } from '@gla/core';
+import type {
+  EnsembleNll,
+  EnsembleNllOptions,
+  KernelArray,
+  KernelBackend,
+  ProbePrecision,
+  ProbeSession,
+  ProbeSessionProblem,
+} from '@gla/core';
 import { KERNELS_WASM_BASE64 } from './kernels.wasm';
-import { type Helper, OP_MASS_DOUBLE, OP_MASS_FLOAT, threadHelper } from './threads';
+import { availableCores, type ProbePartWorker, startProbeWorker } from './probe-worker';
+import { type Helper, OP_MASS_DOUBLE, OP_MASS_FLOAT, threadHelper, wasmThreadsEnabled } from './threads';
 
 /** The exports of native/kernels.c (pointers are byte offsets into the instance's memory). */
 interface Exports {
@@ -26,7 +35,26 @@ interface Exports {
   sum_float(p: number, n: number): number;
   nonfinite_row_float(z: number, rows: number, cols: number): number;
   nonfinite_row_double(z: number, rows: number, cols: number): number;
+  probe_ff: ProbeExport;
+  probe_fd: ProbeExport;
+  probe_dd: ProbeExport;
 }
+
+/** probe_*(X, m, D, C, W, b, w, Z, rowMax, rowSum, G, gb): one block of a fused probe evaluation. */
+type ProbeExport = (
+  X: number,
+  m: number,
+  D: number,
+  C: number,
+  W: number,
+  b: number,
+  w: number,
+  Z: number,
+  rowMax: number,
+  rowSum: number,
+  G: number,
+  gb: number,
+) => void;
 
 /** ensemble_*(f, d, rows, cols, labels, a, b, offset, derivs, rowMax, rowSum, labelLogit, out, scratch). */
 type EnsembleExport = (
@@ -51,6 +79,8 @@ const PAGE = 65536;
 const RESERVED = 2 * PAGE;
 /** Bytes of a streamed block of rows (stays in L2). */
 const BLOCK_BYTES = 1 << 18;
+/** Multiply-adds (n D C) of one probe evaluation from which a worker takes half the rows. */
+const PROBE_WORKER_MIN_WORK = 1 << 22;
 /** Entries of the selection index buffer of an arena. */
 const SELECT_SCRATCH = 1 << 16;
 
@@ -522,6 +552,102 @@ export function readProbe(a: Float32Array): number {
 }
 
 /**
+ * Fused probe evaluations (the `probeSession` kernel) in one arena of its own holding the training
+ * rows (gathered once, in their stored precision), the head and the block scratch. Per block of
+ * rows (a few hundred KiB, in L2): logits W x + b, the softmax residuals and G += R^T X in one call.
+ * 'float32' over Float32 rows: Float32 products summed in Float32 over d and over a block's rows
+ * (like a Float32 GEMM), softmax and every sum across blocks in Float64; 'float64' (and Float64
+ * rows at either precision): Float64 throughout. With two cores (and setWasmThreads not off) the
+ * second half of the rows lives in a worker (Web Worker / worker_threads, see probe-worker.ts) that
+ * evaluates them while the caller does the first half; G = G_first + G_second, deterministic.
+ */
+async function probeSession(problem: ProbeSessionProblem): Promise<ProbeSession> {
+  const { features, cols: D, classes: C, rowIndex, rowWeights } = problem;
+  const total = rowWeights.length;
+  const single = features instanceof Float32Array;
+  const eb = single ? 4 : 8;
+  const B = Math.max(4, Math.min(total, Math.floor(BLOCK_BYTES / (C * 8 + D * eb))) & ~3) || 1;
+  const gather = (t0: number, t1: number): KernelArray => {
+    const out = single ? new Float32Array((t1 - t0) * D) : new Float64Array((t1 - t0) * D);
+    for (let t = t0; t < t1; t++) {
+      const r = rowIndex ? rowIndex[t]! : t;
+      out.set(features.subarray(r * D, (r + 1) * D), (t - t0) * D);
+    }
+    return out;
+  };
+  // Rows [split, total) go to a worker when there are two cores and enough work per evaluation.
+  let worker: ProbePartWorker | undefined;
+  let split = total;
+  if (wasmThreadsEnabled() && availableCores() >= 2 && total >= 2 * B && total * D * C >= PROBE_WORKER_MIN_WORK) {
+    const half = Math.ceil(total / 2 / B) * B;
+    worker = await startProbeWorker(wasmModule()!, gather(half, total), rowWeights.slice(half, total), {
+      n: total - half,
+      D,
+      C,
+      B,
+    });
+    if (worker) split = half;
+  }
+  const n = split;
+  const bytes = RESERVED + n * D * eb + n * 8 + C * D * (8 + 4) + C * 8 * 2 + C * D * 8 + B * C * 8 + B * 16 + 16 * 16;
+  let arena: Arena | undefined = new Arena(bytes, false);
+  const xAt = arena.reserve(n * D * eb);
+  const X = arena.view(features, xAt, n * D);
+  if (rowIndex) for (let t = 0; t < n; t++) X.set(features.subarray(rowIndex[t]! * D, (rowIndex[t]! + 1) * D), t * D);
+  else X.set(features.subarray(0, n * D));
+  const wAt = arena.reserve(n * 8);
+  arena.f64(wAt, n).set(rowWeights.subarray(0, n));
+  const W64At = arena.reserve(C * D * 8);
+  const W32At = arena.reserve(C * D * 4);
+  const bAt = arena.reserve(C * 8);
+  const gbAt = arena.reserve(C * 8);
+  const GAt = arena.reserve(C * D * 8);
+  const ZAt = arena.reserve(B * C * 8);
+  const maxAt = arena.reserve(B * 8);
+  const sumAt = arena.reserve(B * 8);
+  return {
+    async evaluate(W: Float64Array, bias: Float64Array, precision: ProbePrecision, G: Float64Array, gb: Float64Array) {
+      const a = arena;
+      if (!a) throw new Error('kernels-wasm: probe session used after release');
+      const f32 = precision === 'float32' && single;
+      const other = worker?.evaluate(W.slice(0, C * D), bias.slice(0, C), f32);
+      if (f32) a.f32(W32At, C * D).set(W.subarray(0, C * D));
+      else a.f64(W64At, C * D).set(W.subarray(0, C * D));
+      a.f64(bAt, C).set(bias.subarray(0, C));
+      const Gw = a.f64(GAt, C * D);
+      const gbw = a.f64(gbAt, C);
+      Gw.fill(0);
+      gbw.fill(0);
+      const run = f32 ? a.x.probe_ff : single ? a.x.probe_fd : a.x.probe_dd;
+      const Wp = f32 ? W32At : W64At;
+      const w = a.f64(wAt, n);
+      const mx = a.f64(maxAt, B);
+      const sm = a.f64(sumAt, B);
+      let loss = 0;
+      for (let r0 = 0; r0 < n; r0 += B) {
+        const m = Math.min(B, n - r0);
+        run(xAt + r0 * D * eb, m, D, C, Wp, bAt, wAt + r0 * 8, ZAt, maxAt, sumAt, GAt, gbAt);
+        for (let i = 0; i < m; i++) loss += w[r0 + i]! * (mx[i]! + Math.log(sm[i]!));
+      }
+      G.set(Gw);
+      gb.set(gbw);
+      if (other) {
+        const part = await other;
+        for (let j = 0; j < C * D; j++) G[j]! += part.G[j]!;
+        for (let c = 0; c < C; c++) gb[c]! += part.gb[c]!;
+        loss += part.loss;
+      }
+      return loss;
+    },
+    async release() {
+      arena = undefined;
+      worker?.terminate();
+      worker = undefined;
+    },
+  };
+}
+
+/**
  * The WebAssembly SIMD backend (every kernel of @gla/core's layer), or undefined where
  * WebAssembly SIMD128 is not available. exp: degree-12 Taylor after Cody-Waite reduction (Float64
  * outputs, within a few ulps) or, for the Float32 cache, a degree-7 near-minimax polynomial
@@ -543,6 +669,7 @@ export function createWasmKernels():
     temperatureNll,
     ensembleNll,
     gemmABt,
+    probeSession,
     firstNonFiniteRow,
   };
 }

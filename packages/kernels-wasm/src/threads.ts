@@ -91,6 +91,11 @@ export function setWasmThreads(enabled: boolean): void {
   disabled = !enabled;
 }
 
+/** Whether helper threads / workers may be used (see {@link setWasmThreads}). */
+export function wasmThreadsEnabled(): boolean {
+  return !disabled;
+}
+
 function workerThreads(): WorkerThreads | undefined {
   const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   if (typeof p?.getBuiltinModule !== 'function') return undefined;
