@@ -8,7 +8,7 @@ import type {
   ProbeSessionProblem,
 } from '@gla/core';
 import { KERNELS_WASM_BASE64 } from './kernels.wasm';
-import { availableCores, type ProbePartWorker, startProbeWorker } from './probe-worker';
+import { availableCores, PROBE_RESERVED, type ProbePartWorker, probeLayout, runProbeBlocks, startProbeWorker } from './probe-worker';
 import { type Helper, OP_MASS_DOUBLE, OP_MASS_FLOAT, threadHelper, wasmThreadsEnabled } from './threads';
 
 /** The exports of native/kernels.c (pointers are byte offsets into the instance's memory). */
@@ -76,7 +76,7 @@ type EnsembleExport = (
 
 const PAGE = 65536;
 /** Stack (64 KiB, placed first) and the module's data: operands start above this. */
-const RESERVED = 2 * PAGE;
+const RESERVED = PROBE_RESERVED;
 /** Bytes of a streamed block of rows (stays in L2). */
 const BLOCK_BYTES = 1 << 18;
 /** Multiply-adds (n D C) of one probe evaluation from which a worker takes half the rows. */
@@ -589,48 +589,22 @@ async function probeSession(problem: ProbeSessionProblem): Promise<ProbeSession>
     if (worker) split = half;
   }
   const n = split;
-  const bytes = RESERVED + n * D * eb + n * 8 + C * D * (8 + 4) + C * 8 * 2 + C * D * 8 + B * C * 8 + B * 16 + 16 * 16;
-  let arena: Arena | undefined = new Arena(bytes, false);
-  const xAt = arena.reserve(n * D * eb);
-  const X = arena.view(features, xAt, n * D);
+  const L = probeLayout(RESERVED, n, D, C, B, single);
+  let arena: Arena | undefined = new Arena(L.bytes, false);
+  arena.reserve(L.bytes - RESERVED);
+  const X = arena.view(features, L.xAt, n * D);
   if (rowIndex) for (let t = 0; t < n; t++) X.set(features.subarray(rowIndex[t]! * D, (rowIndex[t]! + 1) * D), t * D);
   else X.set(features.subarray(0, n * D));
-  const wAt = arena.reserve(n * 8);
-  arena.f64(wAt, n).set(rowWeights.subarray(0, n));
-  const W64At = arena.reserve(C * D * 8);
-  const W32At = arena.reserve(C * D * 4);
-  const bAt = arena.reserve(C * 8);
-  const gbAt = arena.reserve(C * 8);
-  const GAt = arena.reserve(C * D * 8);
-  const ZAt = arena.reserve(B * C * 8);
-  const maxAt = arena.reserve(B * 8);
-  const sumAt = arena.reserve(B * 8);
+  arena.f64(L.wAt, n).set(rowWeights.subarray(0, n));
   return {
     async evaluate(W: Float64Array, bias: Float64Array, precision: ProbePrecision, G: Float64Array, gb: Float64Array) {
       const a = arena;
       if (!a) throw new Error('kernels-wasm: probe session used after release');
-      const f32 = precision === 'float32' && single;
+      const f32 = precision === 'float32';
       const other = worker?.evaluate(W.slice(0, C * D), bias.slice(0, C), f32);
-      if (f32) a.f32(W32At, C * D).set(W.subarray(0, C * D));
-      else a.f64(W64At, C * D).set(W.subarray(0, C * D));
-      a.f64(bAt, C).set(bias.subarray(0, C));
-      const Gw = a.f64(GAt, C * D);
-      const gbw = a.f64(gbAt, C);
-      Gw.fill(0);
-      gbw.fill(0);
-      const run = f32 ? a.x.probe_ff : single ? a.x.probe_fd : a.x.probe_dd;
-      const Wp = f32 ? W32At : W64At;
-      const w = a.f64(wAt, n);
-      const mx = a.f64(maxAt, B);
-      const sm = a.f64(sumAt, B);
-      let loss = 0;
-      for (let r0 = 0; r0 < n; r0 += B) {
-        const m = Math.min(B, n - r0);
-        run(xAt + r0 * D * eb, m, D, C, Wp, bAt, wAt + r0 * 8, ZAt, maxAt, sumAt, GAt, gbAt);
-        for (let i = 0; i < m; i++) loss += w[r0 + i]! * (mx[i]! + Math.log(sm[i]!));
-      }
-      G.set(Gw);
-      gb.set(gbw);
+      let loss = runProbeBlocks(a.x, a.memory.buffer, L, W, bias, f32);
+      G.set(a.f64(L.GAt, C * D));
+      gb.set(a.f64(L.gbAt, C));
       if (other) {
         const part = await other;
         for (let j = 0; j < C * D; j++) G[j]! += part.G[j]!;

@@ -21,55 +21,131 @@ export interface ProbePartWorker {
   terminate(): void;
 }
 
-// Runs in the worker: the same block loop as the calling thread's part (backend.ts probeSession),
-// over the module's probe_* exports. RESERVED and the 16-byte alignment match backend.ts's Arena.
+/** Byte offsets of a probe part's operands in its wasm memory (see {@link probeLayout}). */
+export interface ProbeLayout {
+  n: number;
+  D: number;
+  C: number;
+  B: number;
+  single: boolean;
+  xAt: number;
+  wAt: number;
+  W64At: number;
+  W32At: number;
+  bAt: number;
+  gbAt: number;
+  GAt: number;
+  ZAt: number;
+  maxAt: number;
+  sumAt: number;
+  /** Bytes of memory the layout needs. */
+  bytes: number;
+}
+
+/** The exports {@link runProbeBlocks} calls (native/kernels.c probe_ff / probe_fd / probe_dd). */
+export interface ProbeExports {
+  probe_ff(...args: number[]): void;
+  probe_fd(...args: number[]): void;
+  probe_dd(...args: number[]): void;
+}
+
+/**
+ * Where a part of n rows puts its operands above `reserved` bytes (16-byte aligned, in this order:
+ * rows, weights, Float64 and Float32 head, bias, gb, G, block scratch). Self-contained (no
+ * closures): the worker runs its source text too.
+ */
+export function probeLayout(reserved: number, n: number, D: number, C: number, B: number, single: boolean): ProbeLayout {
+  const sizes = [n * D * (single ? 4 : 8), n * 8, C * D * 8, C * D * 4, C * 8, C * 8, C * D * 8, B * C * 8, B * 8, B * 8];
+  const at: number[] = [];
+  let top = reserved;
+  for (let k = 0; k < sizes.length; k++) {
+    top = (top + 15) & ~15;
+    at.push(top);
+    top += sizes[k]!;
+  }
+  return {
+    n,
+    D,
+    C,
+    B,
+    single,
+    xAt: at[0]!,
+    wAt: at[1]!,
+    W64At: at[2]!,
+    W32At: at[3]!,
+    bAt: at[4]!,
+    gbAt: at[5]!,
+    GAt: at[6]!,
+    ZAt: at[7]!,
+    maxAt: at[8]!,
+    sumAt: at[9]!,
+    bytes: top,
+  };
+}
+
+/**
+ * One evaluation of a part's rows in its memory: writes the head (Float32 when `float32` and the
+ * rows are Float32), zeroes G and gb, runs probe_* over blocks of B rows and returns
+ * sum_t w_t (rowMax_t + log rowSum_t); G and gb are left in the memory. Self-contained (no
+ * closures): the calling thread and the worker run this one function.
+ */
+export function runProbeBlocks(
+  x: ProbeExports,
+  buffer: ArrayBuffer,
+  L: ProbeLayout,
+  W: Float64Array,
+  bias: Float64Array,
+  float32: boolean,
+): number {
+  const { n, D, C, B } = L;
+  const f32 = float32 && L.single;
+  if (f32) new Float32Array(buffer, L.W32At, C * D).set(W.subarray(0, C * D));
+  else new Float64Array(buffer, L.W64At, C * D).set(W.subarray(0, C * D));
+  new Float64Array(buffer, L.bAt, C).set(bias.subarray(0, C));
+  new Float64Array(buffer, L.GAt, C * D).fill(0);
+  new Float64Array(buffer, L.gbAt, C).fill(0);
+  const run = f32 ? x.probe_ff : L.single ? x.probe_fd : x.probe_dd;
+  const Wp = f32 ? L.W32At : L.W64At;
+  const eb = L.single ? 4 : 8;
+  const w = new Float64Array(buffer, L.wAt, n);
+  const mx = new Float64Array(buffer, L.maxAt, B);
+  const sm = new Float64Array(buffer, L.sumAt, B);
+  let loss = 0;
+  for (let r0 = 0; r0 < n; r0 += B) {
+    const m = Math.min(B, n - r0);
+    run(L.xAt + r0 * D * eb, m, D, C, Wp, L.bAt, L.wAt + r0 * 8, L.ZAt, L.maxAt, L.sumAt, L.GAt, L.gbAt);
+    for (let i = 0; i < m; i++) loss += w[r0 + i]! * (mx[i]! + Math.log(sm[i]!));
+  }
+  return loss;
+}
+
+/** Bytes below the operands of every arena: the module's stack (64 KiB, placed first) and its data. */
+export const PROBE_RESERVED = 2 * 65536;
+
+// The worker: probeLayout and runProbeBlocks from their own source text, a message loop around them.
 const WORKER_SOURCE = `
 const nodePort = typeof require === 'function' ? require('node:worker_threads').parentPort : null;
 const post = (m, t) => (nodePort ? nodePort.postMessage(m, t) : self.postMessage(m, t));
+const probeLayout = ${probeLayout.toString()};
+const runProbeBlocks = ${runProbeBlocks.toString()};
 let st = null;
 const handle = (msg) => {
   try {
     if (msg.type === 'init') {
-      const { module, X, w, n, D, C, B, single } = msg;
-      const eb = single ? 4 : 8;
-      const RESERVED = 131072;
-      const bytes = RESERVED + n * D * eb + n * 8 + C * D * 12 + C * D * 8 + C * 16 + B * C * 8 + B * 16 + 256;
-      const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+      const { module, X, w, n, D, C, B } = msg;
+      const L = probeLayout(${PROBE_RESERVED}, n, D, C, B, X instanceof Float32Array);
+      const memory = new WebAssembly.Memory({ initial: Math.ceil(L.bytes / 65536) });
       const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
-      let top = RESERVED;
-      const reserve = (b) => { const at = (top + 15) & ~15; top = at + b; return at; };
-      const xAt = reserve(n * D * eb);
-      (single ? new Float32Array(memory.buffer, xAt, n * D) : new Float64Array(memory.buffer, xAt, n * D)).set(X);
-      const wAt = reserve(n * 8);
-      new Float64Array(memory.buffer, wAt, n).set(w);
-      st = { x, memory, n, D, C, B, single, eb, xAt, wAt, W64At: reserve(C * D * 8), W32At: reserve(C * D * 4), bAt: reserve(C * 8),
-        gbAt: reserve(C * 8), GAt: reserve(C * D * 8), ZAt: reserve(B * C * 8), maxAt: reserve(B * 8), sumAt: reserve(B * 8) };
+      (L.single ? new Float32Array(memory.buffer, L.xAt, n * D) : new Float64Array(memory.buffer, L.xAt, n * D)).set(X);
+      new Float64Array(memory.buffer, L.wAt, n).set(w);
+      st = { x, memory, L };
       post({ type: 'ready' });
     } else if (msg.type === 'eval') {
-      const s = st;
-      const buf = s.memory.buffer;
-      const f32 = msg.float32 && s.single;
-      if (f32) new Float32Array(buf, s.W32At, s.C * s.D).set(msg.W);
-      else new Float64Array(buf, s.W64At, s.C * s.D).set(msg.W);
-      new Float64Array(buf, s.bAt, s.C).set(msg.bias);
-      const G = new Float64Array(buf, s.GAt, s.C * s.D);
-      const gb = new Float64Array(buf, s.gbAt, s.C);
-      G.fill(0);
-      gb.fill(0);
-      const run = f32 ? s.x.probe_ff : s.single ? s.x.probe_fd : s.x.probe_dd;
-      const Wp = f32 ? s.W32At : s.W64At;
-      const w = new Float64Array(buf, s.wAt, s.n);
-      const mx = new Float64Array(buf, s.maxAt, s.B);
-      const sm = new Float64Array(buf, s.sumAt, s.B);
-      let loss = 0;
-      for (let r0 = 0; r0 < s.n; r0 += s.B) {
-        const m = Math.min(s.B, s.n - r0);
-        run(s.xAt + r0 * s.D * s.eb, m, s.D, s.C, Wp, s.bAt, s.wAt + r0 * 8, s.ZAt, s.maxAt, s.sumAt, s.GAt, s.gbAt);
-        for (let i = 0; i < m; i++) loss += w[r0 + i] * (mx[i] + Math.log(sm[i]));
-      }
-      const Gc = G.slice();
-      const gbc = gb.slice();
-      post({ type: 'done', G: Gc, gb: gbc, loss }, [Gc.buffer, gbc.buffer]);
+      const { x, memory, L } = st;
+      const loss = runProbeBlocks(x, memory.buffer, L, msg.W, msg.bias, msg.float32);
+      const G = new Float64Array(memory.buffer, L.GAt, L.C * L.D).slice();
+      const gb = new Float64Array(memory.buffer, L.gbAt, L.C).slice();
+      post({ type: 'done', G, gb, loss }, [G.buffer, gb.buffer]);
     }
   } catch (error) {
     post({ type: 'error', message: String((error && error.message) || error) });
@@ -228,7 +304,7 @@ export async function startProbeWorker(
     }
   };
   worker.hold(true);
-  worker.post({ type: 'init', module, X, w, n: shape.n, D: shape.D, C: shape.C, B: shape.B, single: X instanceof Float32Array });
+  worker.post({ type: 'init', module, X, w, n: shape.n, D: shape.D, C: shape.C, B: shape.B });
   if (!(await started)) {
     worker.terminate();
     return undefined;
