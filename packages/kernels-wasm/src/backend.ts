@@ -567,8 +567,8 @@ async function probeSession(problem: ProbeSessionProblem): Promise<ProbeSession>
   const single = features instanceof Float32Array;
   const eb = single ? 4 : 8;
   const B = Math.max(4, Math.min(total, Math.floor(BLOCK_BYTES / (C * 8 + D * eb))) & ~3) || 1;
-  const gather = (t0: number, t1: number): KernelArray => {
-    const out = single ? new Float32Array((t1 - t0) * D) : new Float64Array((t1 - t0) * D);
+  /** Training rows [t0, t1) into `out` (row-major, from its start). */
+  const gather = (t0: number, t1: number, out: KernelArray): KernelArray => {
     for (let t = t0; t < t1; t++) {
       const r = rowIndex ? rowIndex[t]! : t;
       out.set(features.subarray(r * D, (r + 1) * D), (t - t0) * D);
@@ -580,7 +580,9 @@ async function probeSession(problem: ProbeSessionProblem): Promise<ProbeSession>
   let split = total;
   if (wasmThreadsEnabled() && availableCores() >= 2 && total >= 2 * B && total * D * C >= PROBE_WORKER_MIN_WORK) {
     const half = Math.ceil(total / 2 / B) * B;
-    worker = await startProbeWorker(wasmModule()!, gather(half, total), rowWeights.slice(half, total), {
+    const rows = (total - half) * D;
+    const part = gather(half, total, single ? new Float32Array(rows) : new Float64Array(rows));
+    worker = await startProbeWorker(wasmModule()!, part, rowWeights.slice(half, total), {
       n: total - half,
       D,
       C,
@@ -592,9 +594,7 @@ async function probeSession(problem: ProbeSessionProblem): Promise<ProbeSession>
   const L = probeLayout(RESERVED, n, D, C, B, single);
   let arena: Arena | undefined = new Arena(L.bytes, false);
   arena.reserve(L.bytes - RESERVED);
-  const X = arena.view(features, L.xAt, n * D);
-  if (rowIndex) for (let t = 0; t < n; t++) X.set(features.subarray(rowIndex[t]! * D, (rowIndex[t]! + 1) * D), t * D);
-  else X.set(features.subarray(0, n * D));
+  gather(0, n, arena.view(features, L.xAt, n * D));
   arena.f64(L.wAt, n).set(rowWeights.subarray(0, n));
   return {
     async evaluate(W: Float64Array, bias: Float64Array, precision: ProbePrecision, G: Float64Array, gb: Float64Array) {
